@@ -1,0 +1,51 @@
+# fedvssl build. `make` builds the program and the tests; `make test` runs the tests.
+# CUDA parts (later) are built only where nvcc is found.
+CC      ?= gcc
+OPT     ?= -O3 -march=native
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
+LDLIBS  += -ldnnl -lopenblas -lz -lm -lpthread
+LDFLAGS += -fopenmp
+BUILD   := build
+
+SRC      := $(shell find src -name '*.c' ! -name main.c | sort)
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/fedvssl $(TESTS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libfedvssl.a: $(OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/fedvssl: $(BUILD)/src/main.o $(BUILD)/libfedvssl.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Debian packages the build and the tests need (installs only what is missing).
+DEPS := build-essential pkg-config libdnnl-dev libopenblas-dev zlib1g-dev
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+test: all
+	@bash tests/run.sh $(BUILD)/tests
+
+demo: $(BUILD)/fedvssl
+	$(BUILD)/fedvssl demo
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps test demo clean
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,25 @@
+/* fedvssl: entry point and subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+
+static const Command commands[] = {FEDVSSL_COMMANDS{NULL, NULL, NULL}};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: fedvssl <command> [options]\n\ncommands:\n");
+    for (const Command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->help);
+    fprintf(f, "\nRun 'fedvssl <command> --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (const Command *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "fedvssl: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,22 @@
+/* Minimal test harness: CHECK(cond, fmt, ...) records a failure and goes on; TEST_END returns the status. */
+#ifndef FEDVSSL_CHECK_H
+#define FEDVSSL_CHECK_H
+#include <math.h>
+#include <stdio.h>
+static int check_failures, check_count;
+#define CHECK(cond, ...)                                              \
+    do {                                                              \
+        check_count++;                                                \
+        if (!(cond)) {                                                \
+            check_failures++;                                         \
+            fprintf(stderr, "%s:%d: check failed: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                             \
+            fputc('\n', stderr);                                      \
+        }                                                             \
+    } while (0)
+#define TEST_END()                                                                 \
+    do {                                                                           \
+        printf("%d checks, %d failed\n", check_count, check_failures);            \
+        return check_failures ? 1 : 0;                                             \
+    } while (0)
+#endif

@@ -1,0 +1,92 @@
+/* zip / npz round trips and rejection of damaged files. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/io/npy.h"
+#include "check.h"
+
+int main(void) {
+    char dir[] = "/tmp/fedvssl_test_io_XXXXXX", path[256], err[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/a.npz", dir);
+
+    float f[6] = {1, -2, 3.5f, 4, 5, 6};
+    int64_t i64 = 42, sh[2] = {2, 3};
+    NpzWriter w;
+    CHECK(npz_writer_open(&w, path) == 0, "open writer");
+    npz_writer_add(&w, "x.weight", NPY_F32, 2, sh, f);
+    npz_writer_add(&w, "n", NPY_I64, 0, NULL, &i64);
+    CHECK(npz_writer_close(&w) == 0, "close writer");
+
+    Npz z;
+    CHECK(npz_open(&z, path, err, sizeof err) == 0, "open: %s", err);
+    const NpyArray *a = npz_get(&z, "x.weight");
+    CHECK(a && a->type == NPY_F32 && a->ndim == 2 && a->shape[0] == 2 && a->shape[1] == 3, "x.weight header");
+    float g[6];
+    if (a) npy_to_f32(a, g);
+    CHECK(a && !memcmp(f, g, sizeof f), "x.weight data");
+    const NpyArray *b = npz_get(&z, "n");
+    int64_t v = 0;
+    if (b) npy_to_i64(b, &v);
+    CHECK(b && b->ndim == 0 && v == 42, "scalar int64");
+    CHECK(npz_get(&z, "missing") == NULL, "missing key");
+    npz_close(&z);
+
+    /* Header strings exactly as np.save writes them. */
+    char hdr[256];
+    int64_t s5[5] = {64, 3, 3, 7, 7}, s1[1] = {300};
+    size_t hl = npy_header(hdr, NPY_F32, 5, s5);
+    CHECK(hl == 128 && !memcmp(hdr + 10, "{'descr': '<f4', 'fortran_order': False, 'shape': (64, 3, 3, 7, 7), }", 69),
+          "5-d header");
+    hl = npy_header(hdr, NPY_F64, 1, s1);
+    CHECK(hl == 128 && strstr(hdr + 10, "'shape': (300,), }") != NULL && hdr[127] == '\n', "1-d header");
+
+    /* Truncations and flipped bytes must give an error, never a crash. */
+    size_t len;
+    const char *e;
+    uint8_t *buf = read_file(path, &len, &e);
+    CHECK(buf != NULL, "read back");
+    int rejected = 0, trials = 0;
+    for (size_t cut = 0; buf && cut < len; cut += 7) {
+        ZipReader zr;
+        trials++;
+        if (zip_open_mem(&zr, buf, cut, "cut", err, sizeof err)) {
+            rejected++;
+            continue;
+        }
+        int ok = 1;
+        for (int i = 0; i < zr.n; i++) {
+            size_t ml;
+            int owned;
+            const uint8_t *m = zip_read(&zr, i, &ml, &owned, err, sizeof err);
+            if (!m) ok = 0;
+            else if (owned) free((void *)m);
+        }
+        rejected += !ok;
+        zip_close(&zr);
+    }
+    CHECK(rejected == trials, "every truncated archive is rejected (%d of %d)", rejected, trials);
+    for (size_t k = 0; buf && k < len; k += 3) { /* corrupt member data -> CRC error */
+        uint8_t *c = malloc(len);
+        memcpy(c, buf, len);
+        c[k] ^= 0x5a;
+        ZipReader zr;
+        if (!zip_open_mem(&zr, c, len, "flip", err, sizeof err)) {
+            for (int i = 0; i < zr.n; i++) {
+                size_t ml;
+                int owned;
+                const uint8_t *m = zip_read(&zr, i, &ml, &owned, err, sizeof err);
+                if (m && owned) free((void *)m);
+            }
+            zip_close(&zr);
+        }
+        free(c);
+    }
+    free(buf);
+    CHECK(npz_open(&z, "/nonexistent/x.npz", err, sizeof err) != 0 && strstr(err, "/nonexistent/x.npz"),
+          "missing file error names the file: %s", err);
+    unlink(path);
+    rmdir(dir);
+    TEST_END();
+}
