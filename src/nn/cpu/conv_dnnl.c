@@ -1,0 +1,253 @@
+/* conv3d on oneDNN: forward, backward-data and backward-weights primitives created once per
+ * (layer, input shape). Activations use our fixed layouts (ops.h); weights are re-laid out from
+ * PyTorch's OIDHW into whatever each primitive prefers. */
+#include <dnnl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/util.h"
+#include "../ops.h"
+
+static dnnl_engine_t eng;
+static dnnl_stream_t strm;
+static int verbose_kernels;
+
+#define DN(call)                                                                          \
+    do {                                                                                  \
+        dnnl_status_t st_ = (call);                                                       \
+        if (st_ != dnnl_success) die("oneDNN call failed (%d): %s", (int)st_, #call);     \
+    } while (0)
+
+void ops_init(int verbose) {
+    if (eng) return;
+    verbose_kernels = verbose;
+    DN(dnnl_engine_create(&eng, dnnl_cpu, 0));
+    DN(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
+}
+void ops_set_threads(int n) {
+    if (n > 0) omp_set_num_threads(n);
+}
+int ops_threads(void) { return omp_get_max_threads(); }
+
+/* One tensor as a primitive wants it, with an optional re-layout from/to our own layout. */
+typedef struct {
+    dnnl_memory_desc_t ours, theirs;
+    dnnl_memory_t m_ours, m_theirs;
+    dnnl_primitive_t to_theirs, to_ours;
+    float *buf; /* storage in their layout when it differs */
+    int same;
+} Slot;
+
+static void slot_init(Slot *s, const dnnl_memory_desc_t *ours, const dnnl_memory_desc_t *theirs, int dir_in, int dir_out) {
+    memset(s, 0, sizeof *s);
+    s->ours = *ours;
+    s->theirs = *theirs;
+    s->same = dnnl_memory_desc_equal(ours, theirs);
+    DN(dnnl_memory_create(&s->m_ours, ours, eng, DNNL_MEMORY_NONE));
+    if (s->same) {
+        s->m_theirs = s->m_ours;
+        return;
+    }
+    s->buf = xalloc_aligned(dnnl_memory_desc_get_size(theirs));
+    DN(dnnl_memory_create(&s->m_theirs, theirs, eng, s->buf));
+    dnnl_primitive_desc_t pd;
+    if (dir_in) {
+        DN(dnnl_reorder_primitive_desc_create(&pd, ours, eng, theirs, eng, NULL));
+        DN(dnnl_primitive_create(&s->to_theirs, pd));
+        dnnl_primitive_desc_destroy(pd);
+    }
+    if (dir_out) {
+        DN(dnnl_reorder_primitive_desc_create(&pd, theirs, eng, ours, eng, NULL));
+        DN(dnnl_primitive_create(&s->to_ours, pd));
+        dnnl_primitive_desc_destroy(pd);
+    }
+}
+static void slot_free(Slot *s) {
+    if (!s->m_ours) return;
+    if (!s->same) {
+        dnnl_memory_destroy(s->m_theirs);
+        if (s->to_theirs) dnnl_primitive_destroy(s->to_theirs);
+        if (s->to_ours) dnnl_primitive_destroy(s->to_ours);
+        free(s->buf);
+    }
+    dnnl_memory_destroy(s->m_ours);
+}
+static void reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to) {
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DN(dnnl_primitive_execute(r, strm, 2, a));
+}
+/* Make the primitive's copy of an input current. */
+static dnnl_memory_t slot_in(Slot *s, const float *p) {
+    DN(dnnl_memory_set_data_handle(s->m_ours, (void *)p));
+    if (!s->same) reorder(s->to_theirs, s->m_ours, s->m_theirs);
+    return s->m_theirs;
+}
+/* Output: point at our buffer when layouts agree, else at the staging buffer. */
+static dnnl_memory_t slot_out(Slot *s, float *p) {
+    DN(dnnl_memory_set_data_handle(s->m_ours, p));
+    return s->m_theirs;
+}
+static void slot_out_done(Slot *s) {
+    if (!s->same) reorder(s->to_ours, s->m_theirs, s->m_ours);
+}
+
+struct ConvPlan {
+    ConvSpec cs;
+    Dims in, out;
+    dnnl_primitive_t fwd, bwd_d, bwd_w;
+    Slot f_w, d_w, w_src, w_ddst, w_dw; /* layouts wanted by each primitive */
+    dnnl_memory_t f_src, f_dst, f_b, d_dsrc, d_ddst, w_db;
+    float *dw_tmp, *db_tmp;
+    size_t wn;
+};
+
+static void md(dnnl_memory_desc_t *m, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
+    DN(dnnl_memory_desc_init_by_tag(m, nd, dims, dnnl_f32, tag));
+}
+static const dnnl_memory_desc_t *q(dnnl_primitive_desc_t pd, dnnl_query_t what) {
+    return dnnl_primitive_desc_query_md(pd, what, 0);
+}
+static void report(const char *what, const ConvPlan *p, dnnl_primitive_desc_t pd) {
+    if (!verbose_kernels) return;
+    const char *impl = NULL;
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    fprintf(stderr, "conv %d->%d k%d%d%d s%d%d%d in %dx%dx%dx%dx%d %s: %s\n", p->cs.cin, p->cs.cout, p->cs.k[0], p->cs.k[1],
+            p->cs.k[2], p->cs.s[0], p->cs.s[1], p->cs.s[2], p->in.n, p->in.c, p->in.d, p->in.h, p->in.w, what, impl);
+}
+
+Dims conv_out_dims(const ConvSpec *cs, Dims in) {
+    Dims o = {in.n, cs->cout, 0, 0, 0};
+    o.d = (in.d + 2 * cs->p[0] - cs->k[0]) / cs->s[0] + 1;
+    o.h = (in.h + 2 * cs->p[1] - cs->k[1]) / cs->s[1] + 1;
+    o.w = (in.w + 2 * cs->p[2] - cs->k[2]) / cs->s[2] + 1;
+    return o;
+}
+
+ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
+    ops_init(0);
+    ConvPlan *p = xcalloc(1, sizeof *p);
+    p->cs = *cs;
+    p->in = in;
+    p->out = conv_out_dims(cs, in);
+    /* dnnl_dims_t is a fixed 12-element array; the API reads all of it. */
+    dnnl_dims_t sd = {in.n, in.c, in.d, in.h, in.w}, dd = {p->out.n, p->out.c, p->out.d, p->out.h, p->out.w};
+    dnnl_dims_t wd = {cs->cout, cs->cin, cs->k[0], cs->k[1], cs->k[2]}, bd = {cs->cout};
+    dnnl_dims_t st = {cs->s[0], cs->s[1], cs->s[2]}, pad = {cs->p[0], cs->p[1], cs->p[2]};
+    dnnl_memory_desc_t src, dst, w_plain, w_any, b, any_src, any_dst;
+    md(&src, 5, sd, dims_block(in) == 8 ? dnnl_nCdhw8c : dnnl_ncdhw);
+    md(&dst, 5, dd, dnnl_nCdhw8c);
+    md(&w_plain, 5, wd, dnnl_oidhw);
+    md(&w_any, 5, wd, dnnl_format_tag_any);
+    md(&b, 1, bd, dnnl_x);
+    md(&any_src, 5, sd, dnnl_format_tag_any);
+    md(&any_dst, 5, dd, dnnl_format_tag_any);
+    p->wn = (size_t)cs->cout * cs->cin * cs->k[0] * cs->k[1] * cs->k[2];
+
+    dnnl_convolution_desc_t cd;
+    dnnl_primitive_desc_t fpd, dpd, wpd;
+    DN(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &src, &w_any,
+                                          cs->bias ? &b : NULL, &dst, st, pad, pad));
+    DN(dnnl_primitive_desc_create(&fpd, &cd, NULL, eng, NULL));
+    report("fwd", p, fpd);
+    DN(dnnl_primitive_create(&p->fwd, fpd));
+    slot_init(&p->f_w, &w_plain, q(fpd, dnnl_query_weights_md), 1, 0);
+    DN(dnnl_memory_create(&p->f_src, &src, eng, DNNL_MEMORY_NONE));
+    DN(dnnl_memory_create(&p->f_dst, &dst, eng, DNNL_MEMORY_NONE));
+    if (cs->bias) DN(dnnl_memory_create(&p->f_b, &b, eng, DNNL_MEMORY_NONE));
+
+    if (need_bwd_data) {
+        DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &w_any, &dst, st, pad, pad));
+        DN(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, fpd));
+        report("bwd_data", p, dpd);
+        DN(dnnl_primitive_create(&p->bwd_d, dpd));
+        slot_init(&p->d_w, &w_plain, q(dpd, dnnl_query_weights_md), 1, 0);
+        DN(dnnl_memory_create(&p->d_dsrc, &src, eng, DNNL_MEMORY_NONE));
+        DN(dnnl_memory_create(&p->d_ddst, &dst, eng, DNNL_MEMORY_NONE));
+        dnnl_primitive_desc_destroy(dpd);
+    }
+
+    /* Backward-weights: let oneDNN choose every layout. Forcing nCdhw8c here selects a jit:avx2
+     * kernel that hangs on this oneDNN version (see MEASUREMENTS.md). */
+    DN(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any, cs->bias ? &b : NULL,
+                                                   &any_dst, st, pad, pad));
+    DN(dnnl_primitive_desc_create(&wpd, &cd, NULL, eng, fpd));
+    report("bwd_weights", p, wpd);
+    DN(dnnl_primitive_create(&p->bwd_w, wpd));
+    slot_init(&p->w_src, &src, q(wpd, dnnl_query_src_md), 1, 0);
+    slot_init(&p->w_ddst, &dst, q(wpd, dnnl_query_diff_dst_md), 1, 0);
+    slot_init(&p->w_dw, &w_plain, q(wpd, dnnl_query_diff_weights_md), 0, 1);
+    p->dw_tmp = xalloc_aligned(p->wn * sizeof(float));
+    if (cs->bias) {
+        p->db_tmp = xalloc_aligned(cs->cout * sizeof(float));
+        DN(dnnl_memory_create(&p->w_db, &b, eng, p->db_tmp));
+    }
+    dnnl_primitive_desc_destroy(wpd);
+    dnnl_primitive_desc_destroy(fpd);
+    return p;
+}
+
+void conv_plan_free(ConvPlan *p) {
+    if (!p) return;
+    dnnl_primitive_destroy(p->fwd);
+    if (p->bwd_d) dnnl_primitive_destroy(p->bwd_d);
+    dnnl_primitive_destroy(p->bwd_w);
+    slot_free(&p->f_w);
+    slot_free(&p->d_w);
+    slot_free(&p->w_src);
+    slot_free(&p->w_ddst);
+    slot_free(&p->w_dw);
+    dnnl_memory_destroy(p->f_src);
+    dnnl_memory_destroy(p->f_dst);
+    if (p->f_b) dnnl_memory_destroy(p->f_b);
+    if (p->d_dsrc) dnnl_memory_destroy(p->d_dsrc);
+    if (p->d_ddst) dnnl_memory_destroy(p->d_ddst);
+    if (p->w_db) dnnl_memory_destroy(p->w_db);
+    free(p->dw_tmp);
+    free(p->db_tmp);
+    free(p);
+}
+
+void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, float *y) {
+    dnnl_exec_arg_t a[4];
+    int n = 0;
+    DN(dnnl_memory_set_data_handle(p->f_src, (void *)x));
+    DN(dnnl_memory_set_data_handle(p->f_dst, y));
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, p->f_src};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, slot_in(&p->f_w, w)};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, p->f_dst};
+    if (p->cs.bias) {
+        DN(dnnl_memory_set_data_handle(p->f_b, (void *)b));
+        a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, p->f_b};
+    }
+    DN(dnnl_primitive_execute(p->fwd, strm, n, a));
+    DN(dnnl_stream_wait(strm));
+}
+
+void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx) {
+    if (!p->bwd_d) die("internal: conv plan built without backward-data");
+    DN(dnnl_memory_set_data_handle(p->d_ddst, (void *)dy));
+    DN(dnnl_memory_set_data_handle(p->d_dsrc, dx));
+    dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, p->d_ddst}, {DNNL_ARG_WEIGHTS, slot_in(&p->d_w, w)}, {DNNL_ARG_DIFF_SRC, p->d_dsrc}};
+    DN(dnnl_primitive_execute(p->bwd_d, strm, 3, a));
+    DN(dnnl_stream_wait(strm));
+}
+
+void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *dw, float *db) {
+    dnnl_exec_arg_t a[4];
+    int n = 0;
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, slot_in(&p->w_src, x)};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST, slot_in(&p->w_ddst, dy)};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS, slot_out(&p->w_dw, p->dw_tmp)};
+    if (p->cs.bias) a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_BIAS, p->w_db};
+    DN(dnnl_primitive_execute(p->bwd_w, strm, n, a));
+    slot_out_done(&p->w_dw);
+    DN(dnnl_stream_wait(strm));
+    /* Gradients accumulate (+=), as every backward in ops.h. */
+    const float *t = p->dw_tmp;
+#pragma omp parallel for simd
+    for (size_t i = 0; i < p->wn; i++) dw[i] += t[i];
+    if (p->cs.bias)
+        for (int i = 0; i < p->cs.cout; i++) db[i] += p->db_tmp[i];
+}

@@ -1,0 +1,415 @@
+/* CPU kernels for everything but convolution: BN, ReLU, residual add, RoIAlign, linear, pooling,
+ * dropout, losses and the optimiser. OpenMP over channels/rows; inner loops over the 8 lanes of
+ * the blocked layout vectorise. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/rng.h"
+#include "../../core/util.h"
+#include "../ops.h"
+
+/* Per channel block: lane sums over all N and spatial positions. Float partial sums over short
+ * runs, double across runs, keeps the error far below fp32 resolution of the result. */
+#define RUN 256
+
+static inline void lane_index(Dims d, int *CB, int *B, size_t *S) {
+    *B = dims_block(d);
+    *CB = d.c / *B;
+    *S = (size_t)d.d * d.h * d.w;
+}
+
+void bn_forward_train(Dims d, const float *x, float *y, const float *gamma, const float *beta, float *save_mean,
+                      float *save_invstd, float *run_mean, float *run_var, int64_t *counter, BNSpec bs, int relu) {
+    int CB, B;
+    size_t S;
+    lane_index(d, &CB, &B, &S);
+    const double M = (double)d.n * S;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int cb = 0; cb < CB; cb++) {
+        double sum[8] = {0}, sq[8] = {0};
+        float mean[8] = {0}, inv[8] = {0}, scale[8] = {0}, shift[8] = {0};
+        for (int n = 0; n < d.n; n++) {
+            const float *p = x + ((size_t)n * CB + cb) * S * B;
+            for (size_t s0 = 0; s0 < S; s0 += RUN) {
+                size_t s1 = s0 + RUN < S ? s0 + RUN : S;
+                float part[8] = {0};
+                for (size_t s = s0; s < s1; s++)
+                    for (int j = 0; j < B; j++) part[j] += p[s * B + j];
+                for (int j = 0; j < B; j++) sum[j] += part[j];
+            }
+        }
+        for (int j = 0; j < B; j++) mean[j] = (float)(sum[j] / M);
+        for (int n = 0; n < d.n; n++) {
+            const float *p = x + ((size_t)n * CB + cb) * S * B;
+            for (size_t s0 = 0; s0 < S; s0 += RUN) {
+                size_t s1 = s0 + RUN < S ? s0 + RUN : S;
+                float part[8] = {0};
+                for (size_t s = s0; s < s1; s++)
+                    for (int j = 0; j < B; j++) {
+                        float t = p[s * B + j] - mean[j];
+                        part[j] += t * t;
+                    }
+                for (int j = 0; j < B; j++) sq[j] += part[j];
+            }
+        }
+        for (int j = 0; j < B; j++) {
+            int c = cb * B + j;
+            double var = sq[j] / M;
+            inv[j] = (float)(1.0 / sqrt(var + bs.eps));
+            save_mean[c] = mean[j];
+            save_invstd[c] = inv[j];
+            run_mean[c] = (1 - bs.momentum) * run_mean[c] + bs.momentum * mean[j];
+            run_var[c] = (1 - bs.momentum) * run_var[c] + bs.momentum * (float)(M > 1 ? var * M / (M - 1) : var);
+            scale[j] = gamma[c] * inv[j];
+            shift[j] = beta[c] - mean[j] * scale[j];
+        }
+        for (int n = 0; n < d.n; n++) {
+            size_t o = ((size_t)n * CB + cb) * S * B;
+            const float *p = x + o;
+            float *q = y + o;
+            if (B == 8) {
+                for (size_t s = 0; s < S; s++)
+                    for (int j = 0; j < 8; j++) {
+                        float v = p[s * 8 + j] * scale[j] + shift[j];
+                        q[s * 8 + j] = relu && v < 0 ? 0 : v;
+                    }
+            } else {
+                for (size_t s = 0; s < S; s++) {
+                    float v = p[s] * scale[0] + shift[0];
+                    q[s] = relu && v < 0 ? 0 : v;
+                }
+            }
+        }
+    }
+    (void)counter;
+    if (counter) (*counter)++;
+}
+
+void bn_forward_eval(Dims d, const float *x, float *y, const float *gamma, const float *beta, const float *run_mean,
+                     const float *run_var, BNSpec bs, int relu) {
+    int CB, B;
+    size_t S;
+    lane_index(d, &CB, &B, &S);
+#pragma omp parallel for collapse(2)
+    for (int n = 0; n < d.n; n++)
+        for (int cb = 0; cb < CB; cb++) {
+            float scale[8], shift[8];
+            for (int j = 0; j < B; j++) {
+                int c = cb * B + j;
+                scale[j] = gamma[c] / sqrtf(run_var[c] + bs.eps);
+                shift[j] = beta[c] - run_mean[c] * scale[j];
+            }
+            size_t o = ((size_t)n * CB + cb) * S * B;
+            for (size_t s = 0; s < S; s++)
+                for (int j = 0; j < B; j++) {
+                    float v = x[o + s * B + j] * scale[j] + shift[j];
+                    y[o + s * B + j] = relu && v < 0 ? 0 : v;
+                }
+        }
+}
+
+void bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
+                 const float *save_mean, const float *save_invstd, float *dx, float *dgamma, float *dbeta) {
+    int CB, B;
+    size_t S;
+    lane_index(d, &CB, &B, &S);
+    const double M = (double)d.n * S;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int cb = 0; cb < CB; cb++) {
+        double sdz[8] = {0}, sdzx[8] = {0};
+        float mean[8], inv[8], k1[8], k2[8], k3[8];
+        for (int j = 0; j < B; j++) mean[j] = save_mean[cb * B + j], inv[j] = save_invstd[cb * B + j];
+        for (int n = 0; n < d.n; n++) {
+            size_t o = ((size_t)n * CB + cb) * S * B;
+            for (size_t s0 = 0; s0 < S; s0 += RUN) {
+                size_t s1 = s0 + RUN < S ? s0 + RUN : S;
+                float a[8] = {0}, b[8] = {0};
+                for (size_t s = s0; s < s1; s++)
+                    for (int j = 0; j < B; j++) {
+                        size_t i = o + s * B + j;
+                        float g = relu_out && relu_out[i] <= 0 ? 0 : dy[i];
+                        a[j] += g;
+                        b[j] += g * (x[i] - mean[j]);
+                    }
+                for (int j = 0; j < B; j++) sdz[j] += a[j], sdzx[j] += b[j];
+            }
+        }
+        for (int j = 0; j < B; j++) {
+            int c = cb * B + j;
+            double dg = sdzx[j] * inv[j]; /* sum dz * xhat */
+            dgamma[c] += (float)dg;
+            dbeta[c] += (float)sdz[j];
+            /* dx = gamma*inv*(dz - mean(dz) - xhat*mean(dz*xhat)) = k1*dz + k2*(x-mean) + k3 */
+            k1[j] = gamma[c] * inv[j];
+            k2[j] = (float)(-k1[j] * dg / M * inv[j]);
+            k3[j] = (float)(-k1[j] * sdz[j] / M);
+        }
+        for (int n = 0; n < d.n; n++) {
+            size_t o = ((size_t)n * CB + cb) * S * B;
+            for (size_t s = 0; s < S; s++)
+                for (int j = 0; j < B; j++) {
+                    size_t i = o + s * B + j;
+                    float g = relu_out && relu_out[i] <= 0 ? 0 : dy[i];
+                    dx[i] = k1[j] * g + k2[j] * (x[i] - mean[j]) + k3[j];
+                }
+        }
+    }
+}
+
+void add_relu(size_t n, float *y, const float *a) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float v = y[i] + a[i];
+        y[i] = v > 0 ? v : 0;
+    }
+}
+void relu_backward(size_t n, const float *dy, const float *y, float *dx) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+}
+void relu_inplace(size_t n, float *x) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* ---- RoIAlign (mmcv 1.7 semantics, aligned = True) ---- */
+typedef struct {
+    int o[4];   /* offsets (y*W + x) of the 4 taps */
+    float w[4]; /* their weights, already divided by the sample count */
+} Tap;
+
+/* Bilinear taps of one sample point, exactly as mmcv's bilinear_interpolate. */
+static void roi_tap(float y, float x, int H, int W, float inv_count, Tap *t) {
+    memset(t, 0, sizeof *t);
+    if (y < -1.0f || y > H || x < -1.0f || x > W) return;
+    if (y <= 0) y = 0;
+    if (x <= 0) x = 0;
+    int yl = (int)y, xl = (int)x, yh, xh;
+    if (yl >= H - 1) yh = yl = H - 1, y = (float)yl;
+    else yh = yl + 1;
+    if (xl >= W - 1) xh = xl = W - 1, x = (float)xl;
+    else xh = xl + 1;
+    float ly = y - yl, lx = x - xl, hy = 1.f - ly, hx = 1.f - lx;
+    t->o[0] = yl * W + xl, t->w[0] = hy * hx * inv_count;
+    t->o[1] = yl * W + xh, t->w[1] = hy * lx * inv_count;
+    t->o[2] = yh * W + xl, t->w[2] = ly * hx * inv_count;
+    t->o[3] = yh * W + xh, t->w[3] = ly * lx * inv_count;
+}
+
+/* All taps of one RoI: [ph][pw][sample] -> Tap. Returns samples per bin. */
+static int roi_taps(const float *roi, int H, int W, RoISpec rs, Tap *taps) {
+    float x1 = roi[1] * rs.spatial_scale - 0.5f, y1 = roi[2] * rs.spatial_scale - 0.5f;
+    float x2 = roi[3] * rs.spatial_scale - 0.5f, y2 = roi[4] * rs.spatial_scale - 0.5f;
+    float rw = x2 - x1, rh = y2 - y1;
+    float bh = rh / rs.out_h, bw = rw / rs.out_w;
+    int gh = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf(rh / rs.out_h);
+    int gw = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf(rw / rs.out_w);
+    if (gh < 1) gh = 1; /* degenerate RoI: one sample, mmcv's count = max(gh*gw, 1) */
+    if (gw < 1) gw = 1;
+    float inv = 1.f / (gh * gw);
+    int k = 0;
+    for (int ph = 0; ph < rs.out_h; ph++)
+        for (int pw = 0; pw < rs.out_w; pw++)
+            for (int iy = 0; iy < gh; iy++) {
+                float y = y1 + ph * bh + (iy + 0.5f) * bh / gh;
+                for (int ix = 0; ix < gw; ix++) {
+                    float x = x1 + pw * bw + (ix + 0.5f) * bw / gw;
+                    roi_tap(y, x, H, W, inv, &taps[k++]);
+                }
+            }
+    return gh * gw;
+}
+
+static Tap *roi_alloc_taps(const float *rois, int R, RoISpec rs, int H, int W, int *per_bin) {
+    /* sampling_ratio 0 would make the count RoI-dependent; size for the largest. */
+    int maxg = 1;
+    for (int r = 0; r < R; r++) {
+        int g = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf((rois[r * 5 + 4] - rois[r * 5 + 2]) * rs.spatial_scale / rs.out_h) + 1;
+        int g2 = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf((rois[r * 5 + 3] - rois[r * 5 + 1]) * rs.spatial_scale / rs.out_w) + 1;
+        if (g * g2 > maxg) maxg = g * g2;
+    }
+    size_t per = (size_t)rs.out_h * rs.out_w * maxg;
+    Tap *t = xcalloc((size_t)R * per, sizeof(Tap));
+    for (int r = 0; r < R; r++) per_bin[r] = roi_taps(rois + r * 5, H, W, rs, t + r * per);
+    (void)maxg;
+    per_bin[R] = (int)per;
+    return t;
+}
+
+void roi_align_forward(const float *feat, int B, int C, int H, int W, const float *rois, int R, RoISpec rs, float *out) {
+    int *per_bin = xcalloc(R + 1, sizeof(int));
+    Tap *taps = roi_alloc_taps(rois, R, rs, H, W, per_bin);
+    size_t per = per_bin[R];
+    int CB = C / 8, P = rs.out_h * rs.out_w;
+#pragma omp parallel for collapse(2)
+    for (int r = 0; r < R; r++)
+        for (int cb = 0; cb < CB; cb++) {
+            int b = (int)rois[r * 5];
+            if (b < 0 || b >= B) b = 0; /* rois are built by the model, never from input */
+            const float *f = feat + ((size_t)b * CB + cb) * H * W * 8;
+            const Tap *t = taps + r * per;
+            for (int p = 0; p < P; p++) {
+                float acc[8] = {0};
+                for (int k = 0; k < per_bin[r]; k++, t++)
+                    for (int q = 0; q < 4; q++)
+                        for (int j = 0; j < 8; j++) acc[j] += t->w[q] * f[t->o[q] * 8 + j];
+                for (int j = 0; j < 8; j++) out[((size_t)r * C + cb * 8 + j) * P + p] = acc[j];
+            }
+        }
+    free(taps);
+    free(per_bin);
+}
+
+void roi_align_backward(const float *dout, int B, int C, int H, int W, const float *rois, int R, RoISpec rs, float *dfeat) {
+    int *per_bin = xcalloc(R + 1, sizeof(int));
+    Tap *taps = roi_alloc_taps(rois, R, rs, H, W, per_bin);
+    size_t per = per_bin[R];
+    int CB = C / 8, P = rs.out_h * rs.out_w;
+    /* Parallel over channel blocks only: RoIs of one image write the same pixels. */
+#pragma omp parallel for
+    for (int cb = 0; cb < CB; cb++)
+        for (int r = 0; r < R; r++) {
+            int b = (int)rois[r * 5];
+            if (b < 0 || b >= B) b = 0;
+            float *f = dfeat + ((size_t)b * CB + cb) * H * W * 8;
+            const Tap *t = taps + r * per;
+            for (int p = 0; p < P; p++) {
+                float g[8];
+                for (int j = 0; j < 8; j++) g[j] = dout[((size_t)r * C + cb * 8 + j) * P + p];
+                for (int k = 0; k < per_bin[r]; k++, t++)
+                    for (int q = 0; q < 4; q++)
+                        for (int j = 0; j < 8; j++) f[t->o[q] * 8 + j] += t->w[q] * g[j];
+            }
+        }
+    free(taps);
+    free(per_bin);
+}
+
+/* ---- linear ---- */
+void linear_forward(const float *x, const float *w, const float *b, float *y, int M, int K, int N) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, x, K, w, K, 0.f, y, N);
+    if (b)
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) y[(size_t)m * N + n] += b[n];
+}
+void linear_backward(const float *dy, const float *x, const float *w, float *dx, float *dw, float *db, int M, int K,
+                     int N) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1.f, dy, N, x, K, 1.f, dw, K);
+    if (db)
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) db[n] += dy[(size_t)m * N + n];
+    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1.f, dy, N, w, K, 0.f, dx, K);
+}
+
+/* ---- pooling ---- */
+void global_avgpool_forward(Dims d, const float *x, float *y) {
+    int CB, B;
+    size_t S;
+    lane_index(d, &CB, &B, &S);
+#pragma omp parallel for collapse(2)
+    for (int n = 0; n < d.n; n++)
+        for (int cb = 0; cb < CB; cb++) {
+            const float *p = x + ((size_t)n * CB + cb) * S * B;
+            float acc[8] = {0};
+            for (size_t s = 0; s < S; s++)
+                for (int j = 0; j < B; j++) acc[j] += p[s * B + j];
+            for (int j = 0; j < B; j++) y[(size_t)n * d.c + cb * B + j] = acc[j] / S;
+        }
+}
+void global_avgpool_backward(Dims d, const float *dy, float *dx) {
+    int CB, B;
+    size_t S;
+    lane_index(d, &CB, &B, &S);
+#pragma omp parallel for collapse(2)
+    for (int n = 0; n < d.n; n++)
+        for (int cb = 0; cb < CB; cb++) {
+            float *p = dx + ((size_t)n * CB + cb) * S * B;
+            float g[8];
+            for (int j = 0; j < B; j++) g[j] = dy[(size_t)n * d.c + cb * B + j] / S;
+            for (size_t s = 0; s < S; s++)
+                for (int j = 0; j < B; j++) p[s * B + j] = g[j];
+        }
+}
+
+/* ---- dropout (inverted: kept values scaled by 1/(1-p), as PyTorch) ---- */
+void dropout_forward(size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed) {
+    float scale = p < 1 ? 1.f / (1.f - p) : 0.f;
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = p <= 0 || rng_uniform_at(seed, i) >= p;
+        y[i] = mask[i] ? x[i] * scale : 0.f;
+    }
+}
+void dropout_backward(size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
+    float scale = p < 1 ? 1.f / (1.f - p) : 0.f;
+    for (size_t i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * scale : 0.f;
+}
+
+/* ---- losses ---- */
+float cross_entropy(const float *logits, const int64_t *labels, int M, int N, float *dlogits) {
+    double loss = 0;
+    for (int m = 0; m < M; m++) {
+        const float *z = logits + (size_t)m * N;
+        float mx = z[0];
+        for (int n = 1; n < N; n++) mx = z[n] > mx ? z[n] : mx;
+        double se = 0;
+        for (int n = 0; n < N; n++) se += exp((double)z[n] - mx);
+        double lse = mx + log(se);
+        int64_t y = labels[m];
+        loss += lse - z[y];
+        if (dlogits)
+            for (int n = 0; n < N; n++)
+                dlogits[(size_t)m * N + n] = (float)((exp(z[n] - lse) - (n == y)) / M);
+    }
+    return (float)(loss / M);
+}
+
+void smooth_l1_ctp(const float *pred, const float *target, const float *weight, int rows, float beta, float count,
+                   float *loss_ctr, float *loss_size, float *dpred) {
+    double lc = 0, ls = 0;
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < 4; k++) {
+            int i = r * 4 + k;
+            float d = pred[i] - target[i], ad = fabsf(d), wgt = weight ? weight[r] : 1.f;
+            float l = ad < beta ? 0.5f * d * d / beta : ad - 0.5f * beta;
+            float g = ad < beta ? d / beta : (d > 0 ? 1.f : -1.f);
+            if (k < 2) lc += wgt * l;
+            else ls += wgt * l;
+            dpred[i] = wgt * g / count;
+        }
+    *loss_ctr = (float)(lc / count);
+    *loss_size = (float)(ls / count);
+}
+
+/* ---- optimiser ---- */
+double clip_grad_norm(float **grads, const size_t *lens, int n, double max_norm) {
+    double total = 0;
+    for (int k = 0; k < n; k++) {
+        const float *g = grads[k];
+        double s = 0;
+#pragma omp parallel for reduction(+ : s)
+        for (size_t i = 0; i < lens[k]; i++) s += (double)g[i] * g[i];
+        total += s;
+    }
+    double norm = sqrt(total), coef = max_norm / (norm + 1e-6);
+    if (coef < 1)
+        for (int k = 0; k < n; k++) {
+            float *g = grads[k], c = (float)coef;
+#pragma omp parallel for simd
+            for (size_t i = 0; i < lens[k]; i++) g[i] *= c;
+        }
+    return norm;
+}
+
+void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, int first) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float d = g[i] + wd * w[i];
+        if (mu != 0) {
+            d = first ? d : mu * v[i] + d;
+            v[i] = d;
+        }
+        w[i] -= lr * d;
+    }
+}
