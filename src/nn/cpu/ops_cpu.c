@@ -95,7 +95,7 @@ void bn_forward_eval(Dims d, const float *x, float *y, const float *gamma, const
 #pragma omp parallel for collapse(2)
     for (int n = 0; n < d.n; n++)
         for (int cb = 0; cb < CB; cb++) {
-            float scale[8], shift[8];
+            float scale[8] = {0}, shift[8] = {0};
             for (int j = 0; j < B; j++) {
                 int c = cb * B + j;
                 scale[j] = gamma[c] / sqrtf(run_var[c] + bs.eps);
