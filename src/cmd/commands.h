@@ -9,7 +9,12 @@ typedef struct {
     const char *help;
 } Command;
 
+int cmd_grad(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
 /* One line per command: {"name", cmd_name, "help"}, */
-#define FEDVSSL_COMMANDS
+#define FEDVSSL_COMMANDS \
+    {"grad", cmd_grad, "one training step on given weights and batch: loss, gradients, stepped state"}, \
+    {"bench", cmd_bench, "time training steps and inference; compare with bench/bench_torch.py"},
 
 #endif

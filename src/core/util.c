@@ -137,3 +137,8 @@ uint8_t *read_file(const char *path, size_t *len, const char **err) {
     *len = n;
     return buf;
 }
+
+#include "prof.h"
+double prof_sec[PROF_N];
+const char *const prof_names[PROF_N] = {"conv forward", "conv backward-data", "conv backward-weights", "batch norm",
+                                        "relu/add", "head (RoIAlign, FC, loss)", "clip + SGD"};

@@ -89,4 +89,12 @@ double clip_grad_norm(float **grads, const size_t *lens, int n, double max_norm)
 /* v = mu v + (g + wd w); w -= lr v. first: v = g + wd w (PyTorch's first step). */
 void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, int first);
 
+/* ---- plain-C references (tests) and layout conversion, src/nn/ref.c ---- */
+void layout_to_blocked(Dims d, const float *plain, float *blocked);
+void layout_to_plain(Dims d, const float *blocked, float *plain);
+void ref_conv3d_forward(const ConvSpec *cs, Dims in, const float *x, const float *w, const float *b, float *y);
+/* dx overwritten; dw, db accumulated; any may be NULL */
+void ref_conv3d_backward(const ConvSpec *cs, Dims in, const float *x, const float *w, const float *dy, float *dx,
+                         float *dw, float *db);
+
 #endif

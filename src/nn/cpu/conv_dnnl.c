@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/prof.h"
 #include "../../core/util.h"
 #include "../ops.h"
 
@@ -22,7 +23,8 @@ static int verbose_kernels;
 
 void ops_init(int verbose) {
     if (eng) return;
-    verbose_kernels = verbose;
+    /* FEDVSSL_VERBOSE=1 lists the kernel oneDNN picked for every convolution. */
+    verbose_kernels = verbose || (getenv("FEDVSSL_VERBOSE") && atoi(getenv("FEDVSSL_VERBOSE")) > 0);
     DN(dnnl_engine_create(&eng, dnnl_cpu, 0));
     DN(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
 }
@@ -98,7 +100,8 @@ struct ConvPlan {
     Dims in, out;
     dnnl_primitive_t fwd, bwd_d, bwd_w;
     Slot f_w, d_w, w_src, w_ddst, w_dw; /* layouts wanted by each primitive */
-    dnnl_memory_t f_src, f_dst, f_b, d_dsrc, d_ddst, w_db;
+    Slot d_dsrc, d_ddst;
+    dnnl_memory_t f_src, f_dst, f_b, w_db;
     float *dw_tmp, *db_tmp;
     size_t wn;
 };
@@ -108,6 +111,11 @@ static void md(dnnl_memory_desc_t *m, int nd, const dnnl_dims_t dims, dnnl_forma
 }
 static const dnnl_memory_desc_t *q(dnnl_primitive_desc_t pd, dnnl_query_t what) {
     return dnnl_primitive_desc_query_md(pd, what, 0);
+}
+static int is_ref(dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    return impl && !strncmp(impl, "ref", 3);
 }
 static void report(const char *what, const ConvPlan *p, dnnl_primitive_desc_t pd) {
     if (!verbose_kernels) return;
@@ -158,13 +166,20 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
     if (cs->bias) DN(dnnl_memory_create(&p->f_b, &b, eng, DNNL_MEMORY_NONE));
 
     if (need_bwd_data) {
+        /* Our layouts first; where oneDNN has only its reference kernel for them (strided
+         * backward-data in the blocked layout), let it choose and re-lay out around the call. */
         DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &w_any, &dst, st, pad, pad));
         DN(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, fpd));
+        if (is_ref(dpd)) {
+            dnnl_primitive_desc_destroy(dpd);
+            DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any, &any_dst, st, pad, pad));
+            DN(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, fpd));
+        }
         report("bwd_data", p, dpd);
         DN(dnnl_primitive_create(&p->bwd_d, dpd));
         slot_init(&p->d_w, &w_plain, q(dpd, dnnl_query_weights_md), 1, 0);
-        DN(dnnl_memory_create(&p->d_dsrc, &src, eng, DNNL_MEMORY_NONE));
-        DN(dnnl_memory_create(&p->d_ddst, &dst, eng, DNNL_MEMORY_NONE));
+        slot_init(&p->d_dsrc, &src, q(dpd, dnnl_query_diff_src_md), 0, 1);
+        slot_init(&p->d_ddst, &dst, q(dpd, dnnl_query_diff_dst_md), 1, 0);
         dnnl_primitive_desc_destroy(dpd);
     }
 
@@ -201,8 +216,8 @@ void conv_plan_free(ConvPlan *p) {
     dnnl_memory_destroy(p->f_src);
     dnnl_memory_destroy(p->f_dst);
     if (p->f_b) dnnl_memory_destroy(p->f_b);
-    if (p->d_dsrc) dnnl_memory_destroy(p->d_dsrc);
-    if (p->d_ddst) dnnl_memory_destroy(p->d_ddst);
+    slot_free(&p->d_dsrc);
+    slot_free(&p->d_ddst);
     if (p->w_db) dnnl_memory_destroy(p->w_db);
     free(p->dw_tmp);
     free(p->db_tmp);
@@ -210,6 +225,7 @@ void conv_plan_free(ConvPlan *p) {
 }
 
 void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, float *y) {
+    double t0 = now_sec();
     dnnl_exec_arg_t a[4];
     int n = 0;
     DN(dnnl_memory_set_data_handle(p->f_src, (void *)x));
@@ -223,18 +239,23 @@ void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, f
     }
     DN(dnnl_primitive_execute(p->fwd, strm, n, a));
     DN(dnnl_stream_wait(strm));
+    prof_sec[PROF_CONV_FWD] += now_sec() - t0;
 }
 
 void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx) {
     if (!p->bwd_d) die("internal: conv plan built without backward-data");
-    DN(dnnl_memory_set_data_handle(p->d_ddst, (void *)dy));
-    DN(dnnl_memory_set_data_handle(p->d_dsrc, dx));
-    dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, p->d_ddst}, {DNNL_ARG_WEIGHTS, slot_in(&p->d_w, w)}, {DNNL_ARG_DIFF_SRC, p->d_dsrc}};
+    double t0 = now_sec();
+    dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, slot_in(&p->d_ddst, dy)},
+                            {DNNL_ARG_WEIGHTS, slot_in(&p->d_w, w)},
+                            {DNNL_ARG_DIFF_SRC, slot_out(&p->d_dsrc, dx)}};
     DN(dnnl_primitive_execute(p->bwd_d, strm, 3, a));
+    slot_out_done(&p->d_dsrc);
     DN(dnnl_stream_wait(strm));
+    prof_sec[PROF_CONV_BWD_DATA] += now_sec() - t0;
 }
 
 void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *dw, float *db) {
+    double t0 = now_sec();
     dnnl_exec_arg_t a[4];
     int n = 0;
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, slot_in(&p->w_src, x)};
@@ -250,4 +271,5 @@ void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *
     for (size_t i = 0; i < p->wn; i++) dw[i] += t[i];
     if (p->cs.bias)
         for (int i = 0; i < p->cs.cout; i++) db[i] += p->db_tmp[i];
+    prof_sec[PROF_CONV_BWD_WEIGHTS] += now_sec() - t0;
 }

@@ -1,0 +1,148 @@
+/* fedvssl bench: seconds per training step of the CtP and TSN models and per 10-clip inference,
+ * achieved GFLOP/s, the share of this CPU's measured FMA peak, and peak memory. */
+#include <immintrin.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/args.h"
+#include "../core/prof.h"
+#include "../core/rng.h"
+#include "../core/util.h"
+#include "../model/model.h"
+#include "commands.h"
+
+/* FP32 FMA throughput of all threads: independent accumulator chains, no memory traffic. */
+static double measure_peak_gflops(void) {
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        const long iters = 20000000;
+        double t0 = now_sec();
+#pragma omp parallel
+        {
+#if defined(__AVX512F__)
+            __m512 a[12], b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+            for (int k = 0; k < 12; k++) a[k] = _mm512_set1_ps(k);
+            for (long i = 0; i < iters / 2; i++)
+                for (int k = 0; k < 12; k++) a[k] = _mm512_fmadd_ps(a[k], b, c);
+            float s = 0, o[16];
+            for (int k = 0; k < 12; k++) _mm512_storeu_ps(o, a[k]), s += o[0];
+#else
+            __m256 a[12], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+            for (int k = 0; k < 12; k++) a[k] = _mm256_set1_ps(k);
+            for (long i = 0; i < iters; i++)
+                for (int k = 0; k < 12; k++) a[k] = _mm256_fmadd_ps(a[k], b, c);
+            float s = 0, o[8];
+            for (int k = 0; k < 12; k++) _mm256_storeu_ps(o, a[k]), s += o[0];
+#endif
+            if (s == 12345.f) printf(" ");
+        }
+        double dt = now_sec() - t0;
+        double flops = (double)omp_get_max_threads() * iters * 12 * 8 * 2;
+        if (flops / dt / 1e9 > best) best = flops / dt / 1e9;
+    }
+    return best;
+}
+
+typedef struct {
+    double step_s, flop;
+} Timing;
+
+static void random_batch(float *imgs, size_t n, float *trajs, int64_t *labels, int B) {
+    for (size_t i = 0; i < n; i++) imgs[i] = (float)(2.0 * rng_uniform_at(11, i) - 1.0);
+    if (trajs)
+        for (int r = 0; r < B * 3 * 16; r++) {
+            float x = 10 + 60 * rng_uniform_at(12, r), y = 10 + 60 * rng_uniform_at(13, r);
+            trajs[r * 4 + 0] = x, trajs[r * 4 + 1] = y, trajs[r * 4 + 2] = x + 32, trajs[r * 4 + 3] = y + 24;
+        }
+    if (labels)
+        for (int i = 0; i < B; i++) labels[i] = i % 101;
+}
+
+static void print_profile(double total) {
+    double sum = 0;
+    for (int i = 0; i < PROF_N; i++) sum += prof_sec[i];
+    for (int i = 0; i < PROF_N; i++)
+        if (prof_sec[i] > 0) printf("    %-28s %7.3f s  %5.1f %%\n", prof_names[i], prof_sec[i], 100 * prof_sec[i] / total);
+    printf("    %-28s %7.3f s  %5.1f %%\n", "other", total - sum, 100 * (total - sum) / total);
+}
+
+static Timing bench_train(ModelKind kind, int B, int steps, int warmup, int profile, double peak) {
+    Model m;
+    model_init(&m, kind, 101);
+    model_reset_parameters(&m, 7);
+    Dims in = {B, 3, 16, 112, 112};
+    model_plan(&m, in);
+    size_t n = dims_numel(in);
+    float *imgs = xalloc_aligned(n * sizeof(float)), *trajs = xmalloc((size_t)B * 3 * 16 * 4 * sizeof(float));
+    int64_t *labels = xmalloc(B * sizeof(int64_t));
+    random_batch(imgs, n, kind == MODEL_CTP ? trajs : NULL, kind == MODEL_TSN ? labels : NULL, B);
+    Hyper h = {0.01f, 0.9f, kind == MODEL_CTP ? 1e-4f : 5e-4f, 40.f};
+    double best = 1e30, total = 0;
+    for (int i = 0; i < warmup + steps; i++) {
+        if (i == warmup) memset(prof_sec, 0, sizeof prof_sec);
+        double t0 = now_sec();
+        model_train_step(&m, imgs, trajs, NULL, labels, h, i == 0);
+        double dt = now_sec() - t0;
+        if (i >= warmup) {
+            total += dt;
+            if (dt < best) best = dt;
+        }
+    }
+    Timing t = {total / steps, 3 * 2 * model_macs_per_clip(&m) * B};
+    printf("%s training step, batch %d: %.3f s/step (best %.3f), %.2f clips/s, %.1f GFLOP/s (%.0f %% of peak), loss %.3f\n",
+           kind == MODEL_CTP ? "CtP" : "TSN", B, t.step_s, best, B / t.step_s, t.flop / t.step_s / 1e9,
+           100 * t.flop / t.step_s / 1e9 / peak, m.loss);
+    if (profile) print_profile(total);
+    free(imgs), free(trajs), free(labels);
+    model_free(&m);
+    return t;
+}
+
+static Timing bench_infer(int clips, int reps, double peak) {
+    Model m;
+    model_init(&m, MODEL_TSN, 101);
+    model_reset_parameters(&m, 7);
+    Dims in = {clips, 3, 16, 112, 112};
+    model_plan(&m, in);
+    size_t n = dims_numel(in);
+    float *imgs = xalloc_aligned(n * sizeof(float));
+    random_batch(imgs, n, NULL, NULL, clips);
+    model_forward(&m, imgs, NULL, NULL, NULL, 0); /* warm-up */
+    double t0 = now_sec();
+    for (int i = 0; i < reps; i++) model_forward(&m, imgs, NULL, NULL, NULL, 0);
+    Timing t = {(now_sec() - t0) / reps, 2 * model_macs_per_clip(&m) * clips};
+    printf("TSN inference, %d clips: %.3f s, %.2f clips/s, %.1f GFLOP/s (%.0f %% of peak)\n", clips, t.step_s,
+           clips / t.step_s, t.flop / t.step_s / 1e9, 100 * t.flop / t.step_s / 1e9 / peak);
+    free(imgs);
+    model_free(&m);
+    return t;
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *what = "all";
+    int batch = 4, steps = 3, warmup = 1, threads = 0, clips = 10, profile = 0;
+    Opt opts[] = {
+        {"model", OPT_STR, &what, "ctp, tsn, infer or all"},
+        {"batch", OPT_INT, &batch, "clips per training step"},
+        {"steps", OPT_INT, &steps, "timed steps"},
+        {"warmup", OPT_INT, &warmup, "untimed steps first"},
+        {"clips", OPT_INT, &clips, "clips for the inference benchmark"},
+        {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
+        {"profile", OPT_FLAG, &profile, "time by op kind"},
+    };
+    args_parse(argc, argv, "bench", "[--model ctp|tsn|infer|all] [options]", opts, sizeof opts / sizeof *opts);
+    if (batch < 1 || steps < 1 || warmup < 0 || clips < 1) die("bench: --batch, --steps, --clips must be >= 1");
+    int all = !strcmp(what, "all");
+    if (!all && strcmp(what, "ctp") && strcmp(what, "tsn") && strcmp(what, "infer"))
+        die("bench: --model must be ctp, tsn, infer or all");
+    ops_set_threads(threads);
+    ops_init(0);
+    double peak = measure_peak_gflops();
+    printf("fedvssl bench: %d threads, measured FMA peak %.1f GFLOP/s (fp32)\n", ops_threads(), peak);
+    if (all || !strcmp(what, "ctp")) bench_train(MODEL_CTP, batch, steps, warmup, profile, peak);
+    if (all || !strcmp(what, "tsn")) bench_train(MODEL_TSN, batch, steps, warmup, profile, peak);
+    if (all || !strcmp(what, "infer")) bench_infer(clips, steps, peak);
+    printf("peak memory (RSS): %.2f GiB\n", peak_rss_bytes() / (1024.0 * 1024 * 1024));
+    return 0;
+}

@@ -1,0 +1,157 @@
+/* fedvssl grad: one training step on a given state and batch, writing the loss, the model outputs,
+ * every parameter gradient and every state entry after the step. Used to check the engine against
+ * PyTorch and by users porting weights. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/args.h"
+#include "../core/util.h"
+#include "../io/npy.h"
+#include "../model/model.h"
+#include "commands.h"
+
+/* Fetch a batch array with an exact expected shape (dims < 0 are free and reported back). */
+static const NpyArray *batch_array(const Npz *z, const char *path, const char *name, int nd, int64_t *shape, int required) {
+    const NpyArray *a = npz_get(z, name);
+    if (!a) {
+        if (required) die("%s: missing array '%s'", path, name);
+        return NULL;
+    }
+    int ok = a->ndim == nd && a->type != NPY_OBJECT;
+    for (int i = 0; ok && i < nd; i++) {
+        if (shape[i] < 0) shape[i] = a->shape[i];
+        ok = a->shape[i] == shape[i] && shape[i] > 0;
+    }
+    if (!ok) {
+        char got[128], want[128];
+        npy_shape_str(got, sizeof got, a->ndim, a->shape);
+        npy_shape_str(want, sizeof want, nd, shape);
+        die("%s: array '%s' has shape %s, expected %s", path, name, got, want);
+    }
+    return a;
+}
+
+int cmd_grad(int argc, char **argv) {
+    const char *model_s = "ctp", *state_p = NULL, *batch_p = NULL, *out_p = NULL;
+    double dropout = 0.5, lr = 0.01, momentum = 0.9, wd = 1e-4, clip = 40;
+    int threads = 0, num_classes = 101, seed = 0;
+    Opt opts[] = {
+        {"model", OPT_STR, &model_s, "ctp or tsn"},
+        {"state", OPT_STR, &state_p, "input state .npz (one array per state-dict key)"},
+        {"batch", OPT_STR, &batch_p, "batch .npz (imgs, gt_trajs[, gt_weights] | imgs, labels)"},
+        {"out", OPT_STR, &out_p, "output .npz"},
+        {"dropout", OPT_FLOAT, &dropout, "TSN dropout probability"},
+        {"lr", OPT_FLOAT, &lr, "learning rate"},
+        {"momentum", OPT_FLOAT, &momentum, "SGD momentum"},
+        {"wd", OPT_FLOAT, &wd, "weight decay"},
+        {"clip", OPT_FLOAT, &clip, "max L2 norm of all gradients (0 = off)"},
+        {"num-classes", OPT_INT, &num_classes, "TSN classes"},
+        {"seed", OPT_INT, &seed, "dropout mask seed"},
+        {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
+    };
+    args_parse(argc, argv, "grad", "--model ctp|tsn --state S.npz --batch B.npz --out O.npz [options]", opts,
+               sizeof opts / sizeof *opts);
+    if (!state_p || !batch_p || !out_p) die("grad: --state, --batch and --out are required (see --help)");
+    ModelKind kind;
+    if (!strcmp(model_s, "ctp")) kind = MODEL_CTP;
+    else if (!strcmp(model_s, "tsn")) kind = MODEL_TSN;
+    else die("grad: --model must be ctp or tsn, got '%s'", model_s);
+    ops_set_threads(threads);
+
+    Model m;
+    model_init(&m, kind, num_classes);
+    m.dropout = (float)dropout;
+    m.dropout_seed = (uint64_t)seed;
+    state_load_npz(&m.st, state_p, 0, NULL);
+
+    Npz bz;
+    char err[1024];
+    if (npz_open(&bz, batch_p, err, sizeof err)) die("%s", err);
+    int64_t ish[5] = {-1, 3, -1, -1, -1};
+    const NpyArray *imgs_a = batch_array(&bz, batch_p, "imgs", 5, ish, 1);
+    int B = (int)ish[0];
+    Dims in = {B, 3, (int)ish[2], (int)ish[3], (int)ish[4]};
+    float *imgs = xalloc_aligned(imgs_a->numel * sizeof(float));
+    npy_to_f32(imgs_a, imgs);
+    float *trajs = NULL, *weights = NULL;
+    int64_t *labels = NULL;
+    if (kind == MODEL_CTP) {
+        int64_t ts[4] = {B, 3, in.d, 4}, ws[3] = {B, 3, in.d};
+        const NpyArray *t = batch_array(&bz, batch_p, "gt_trajs", 4, ts, 1);
+        trajs = xmalloc(t->numel * sizeof(float));
+        npy_to_f32(t, trajs);
+        const NpyArray *w = batch_array(&bz, batch_p, "gt_weights", 3, ws, 0);
+        if (w) {
+            weights = xmalloc(w->numel * sizeof(float));
+            npy_to_f32(w, weights);
+        }
+    } else {
+        int64_t ls[1] = {B};
+        const NpyArray *l = batch_array(&bz, batch_p, "labels", 1, ls, 1);
+        labels = xmalloc(B * sizeof(int64_t));
+        npy_to_i64(l, labels);
+        for (int i = 0; i < B; i++)
+            if (labels[i] < 0 || labels[i] >= num_classes)
+                die("%s: labels[%d] = %lld is outside [0, %d)", batch_p, i, (long long)labels[i], num_classes);
+    }
+    npz_close(&bz);
+
+    model_plan(&m, in);
+    State *s = &m.st;
+    Hyper h = {(float)lr, (float)momentum, (float)wd, (float)clip};
+    /* Forward + backward first so the raw (unclipped) gradients can be saved, then the step. */
+    state_alloc_train(s);
+    memset(s->g, 0, s->nf * sizeof(float));
+    model_forward(&m, imgs, trajs, weights, labels, 1);
+    model_backward(&m, imgs);
+    float *raw = xalloc_aligned(s->nf * sizeof(float));
+    memcpy(raw, s->g, s->nf * sizeof(float));
+    float loss = m.loss, lctr = m.loss_ctr, lsize = m.loss_size;
+    int R = m.nroi;
+    float *outputs = NULL;
+    size_t nout = kind == MODEL_CTP ? (size_t)R * 64 : (size_t)B * num_classes;
+    outputs = xmalloc(nout * sizeof(float));
+    memcpy(outputs, kind == MODEL_CTP ? m.pred : m.logits, nout * sizeof(float));
+
+    /* Re-run the step from the loaded state: running stats must be updated exactly once. */
+    state_load_npz(s, state_p, 0, NULL);
+    model_train_step(&m, imgs, trajs, weights, labels, h, 1);
+
+    NpzWriter w;
+    if (npz_writer_open(&w, out_p)) die("%s: cannot create: %m", out_p);
+    int rc = 0;
+    rc |= npz_writer_add(&w, "loss", NPY_F32, 0, NULL, &loss);
+    if (kind == MODEL_CTP) {
+        int64_t ps[2] = {R, 64};
+        rc |= npz_writer_add(&w, "loss_ctr", NPY_F32, 0, NULL, &lctr);
+        rc |= npz_writer_add(&w, "loss_size", NPY_F32, 0, NULL, &lsize);
+        rc |= npz_writer_add(&w, "pred", NPY_F32, 2, ps, outputs);
+    } else {
+        int64_t ls[2] = {B, num_classes};
+        rc |= npz_writer_add(&w, "logits", NPY_F32, 2, ls, outputs);
+    }
+    char key[200];
+    for (int i = 0; i < s->n; i++) {
+        StateEntry *e = &s->e[i];
+        if (!e->trainable) continue;
+        snprintf(key, sizeof key, "grad.%s", e->name);
+        rc |= npz_writer_add(&w, key, NPY_F32, e->ndim, e->shape, raw + e->off);
+    }
+    for (int i = 0; i < s->n; i++) {
+        StateEntry *e = &s->e[i];
+        snprintf(key, sizeof key, "step.%s", e->name);
+        rc |= e->type == ST_F32 ? npz_writer_add(&w, key, NPY_F32, e->ndim, e->shape, s->w + e->off)
+                                : npz_writer_add(&w, key, NPY_I64, e->ndim, e->shape, s->cnt + e->off);
+    }
+    if (rc) {
+        npz_writer_abort(&w);
+        die("%s: write failed: %m", out_p);
+    }
+    if (npz_writer_close(&w)) die("%s: write failed: %m", out_p);
+    printf("loss %.6f", loss);
+    if (kind == MODEL_CTP) printf(" (ctr %.6f, size %.6f)", lctr, lsize);
+    printf("\nwrote %s\n", out_p);
+    free(raw), free(outputs), free(imgs), free(trajs), free(weights), free(labels);
+    model_free(&m);
+    return 0;
+}

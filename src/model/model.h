@@ -1,0 +1,95 @@
+/* The two networks of the reference: the CtP pre-training model (R3D-18 in its pretrain layout +
+ * CtP head, spec §1-2) and the TSN fine-tuning classifier (R3D-18 fine-tune layout + avgpool,
+ * dropout, FC; spec §5). State names, shapes and order are PyTorch's state dict (Appendix A). */
+#ifndef FEDVSSL_MODEL_H
+#define FEDVSSL_MODEL_H
+#include <stdint.h>
+
+#include "../core/state.h"
+#include "../nn/ops.h"
+
+typedef enum { MODEL_CTP, MODEL_TSN } ModelKind;
+
+typedef struct {
+    ConvSpec cs;
+    int w, b; /* state indices (b = -1 without bias) */
+    ConvPlan *plan;
+} Conv;
+
+typedef struct {
+    int w, b, rm, rv, nbt; /* state indices */
+    int c;
+    float *mean, *invstd; /* batch statistics saved for backward */
+} BN;
+
+typedef struct {
+    Conv c1, c2, dn;
+    BN b1, b2, db;
+    int has_down;
+    Dims din, dout;
+    float *x1, *y1, *x2, *xd, *out; /* conv1 out, relu(bn1), conv2 out, shortcut conv out, block out */
+} Block;
+
+typedef struct {
+    float lr, momentum, weight_decay, clip; /* clip <= 0: no clipping */
+} Hyper;
+
+typedef struct {
+    ModelKind kind;
+    State st;
+    int batch;           /* B */
+    Dims din;            /* input [B,3,T,H,W] */
+    int num_classes;     /* TSN */
+    float dropout;       /* TSN, train mode */
+    uint64_t dropout_seed;
+    int planned;         /* buffers exist for din */
+
+    Conv stem;
+    BN stem_bn;
+    Block blk[8];
+    float *stem_x, *stem_y;
+    Dims dstem, dfeat;
+
+    /* CtP head */
+    Conv tconv;
+    int fc1_w, fc1_b, pred_w, pred_b;
+    float *t_out, *rois, *roi_out, *h1, *pred, *target, *dpred, *dh1, *droi;
+    int nroi;
+    /* TSN head */
+    int fc_w, fc_b;
+    float *pooled, *dropped, *logits, *dlogits, *dpool;
+    uint8_t *mask;
+
+    /* activation-gradient scratch */
+    float *gA, *gB, *gT1, *gT2;
+
+    /* last losses */
+    float loss, loss_ctr, loss_size;
+} Model;
+
+/* Builds the state table (and allocates it). TSN: num_classes outputs. */
+void model_init(Model *m, ModelKind kind, int num_classes);
+/* Reference initialisation (§1.4, §2.3.6, §5) from a seed. */
+void model_reset_parameters(Model *m, uint64_t seed);
+/* Plans convolutions and activation buffers for input [B,3,T,H,W]; re-plans if the shape changes. */
+void model_plan(Model *m, Dims in);
+void model_free(Model *m);
+
+/* Forward. train: batch-norm batch statistics (updates running stats), dropout on. For CtP
+ * gt_trajs [B,3,T,4] (x1,y1,x2,y2) and gt_weights [B,3,T] (may be NULL = ones) give the loss; for
+ * TSN labels [B] (0-based, may be NULL in eval). Returns the loss (0 if no targets). */
+float model_forward(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights, const int64_t *labels,
+                    int train);
+/* Backward of the last training forward; ACCUMULATES into m->st.g. */
+void model_backward(Model *m, const float *imgs);
+/* Zero grads, forward, backward, clip, SGD (first = momentum buffer starts from the gradient).
+ * Returns the total gradient norm before clipping. */
+double model_train_step(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights,
+                        const int64_t *labels, Hyper h, int first);
+/* CtP regression targets (§2.4): for R = B*3 trajectories of 16 frames gt [R,16,4] (x1,y1,x2,y2),
+ * rois [R,5] = (b, frame-0 box) and target [R,16,4] = (dcx/0.8, dcy/0.8, dlog w/0.04, dlog h/0.04). */
+void ctp_targets(const float *gt, int R, float *rois, float *target);
+/* Multiply-accumulates of one forward per clip (for GFLOP/s figures). */
+double model_macs_per_clip(const Model *m);
+
+#endif

@@ -1,0 +1,108 @@
+/* Comparing results with the PyTorch goldens of tools/make_goldens.py. */
+#ifndef FEDVSSL_GOLDEN_H
+#define FEDVSSL_GOLDEN_H
+#include <math.h>
+#include <stdlib.h>
+
+#include "../src/core/util.h"
+#include "../src/io/npy.h"
+#include "check.h"
+#include "detgen.h"
+
+static inline Npz golden_open(const char *name) {
+    Npz z;
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "tests/golden/%s", name);
+    if (npz_open(&z, path, err, sizeof err)) die("%s (run tests from the repository root)", err);
+    return z;
+}
+
+static inline float *golden_f32(const Npz *z, const char *key, size_t *n) {
+    const NpyArray *a = npz_get(z, key);
+    if (!a) die("golden: missing '%s'", key);
+    float *p = xmalloc(a->numel * sizeof(float));
+    npy_to_f32(a, p);
+    if (n) *n = a->numel;
+    return p;
+}
+static inline double golden_scalar(const Npz *z, const char *key) {
+    const NpyArray *a = npz_get(z, key);
+    if (!a || a->type != NPY_F64 || a->numel != 1) die("golden: missing scalar '%s'", key);
+    double v;
+    memcpy(&v, a->data, 8);
+    return v;
+}
+
+/* max |got - want| / max |want| over the tensor; returns it (and records a CHECK against tol). */
+static inline double cmp_arrays(const char *what, const float *got, const float *want, size_t n, double tol) {
+    double amax = 0, err = 0;
+    for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(want[i]));
+    for (size_t i = 0; i < n; i++) err = fmax(err, fabs((double)got[i] - want[i]));
+    double rel = amax > 0 ? err / amax : err;
+    CHECK(rel <= tol && isfinite(rel), "%s: relative error %.3g > %.1g (max |want| %.3g)", what, rel, tol, amax);
+    return rel;
+}
+static inline double cmp_golden(const Npz *z, const char *key, const float *got, size_t n, double tol) {
+    size_t gn;
+    float *want = golden_f32(z, key, &gn);
+    double r = -1;
+    CHECK(gn == n, "%s: %zu elements, golden has %zu", key, n, gn);
+    if (gn == n) r = cmp_arrays(key, got, want, n, tol);
+    free(want);
+    return r;
+}
+
+/* Compare a tensor with its summary written by make_goldens.py summarise(). Returns the worst
+ * relative error (elements relative to the max magnitude; projection and norm relative to norm). */
+static inline double cmp_summary(const Npz *z, const char *prefix, int index, const float *got, size_t n, double tol) {
+    char key[512];
+    snprintf(key, sizeof key, "%s.full", prefix);
+    if (npz_get(z, key)) return cmp_golden(z, key, got, n, tol);
+    snprintf(key, sizeof key, "%s.idx", prefix);
+    const NpyArray *ia = npz_get(z, key);
+    if (!ia) die("golden: no summary for '%s'", prefix);
+    int64_t *idx = xmalloc(ia->numel * sizeof(int64_t));
+    npy_to_i64(ia, idx);
+    snprintf(key, sizeof key, "%s.val", prefix);
+    float *val = golden_f32(z, key, NULL);
+    snprintf(key, sizeof key, "%s.amax", prefix);
+    double amax = golden_scalar(z, key);
+    snprintf(key, sizeof key, "%s.norm", prefix);
+    double norm = golden_scalar(z, key);
+    snprintf(key, sizeof key, "%s.proj", prefix);
+    double proj = golden_scalar(z, key);
+    double err = 0, p = 0, gn = 0;
+    for (int64_t k = 0; k < ia->numel; k++) err = fmax(err, fabs((double)got[idx[k]] - val[k]));
+    for (size_t i = 0; i < n; i++) {
+        p += detgen_uniform(5000 + index, i) * got[i];
+        gn += (double)got[i] * got[i];
+    }
+    gn = sqrt(gn);
+    double scale = norm * sqrt(n / 3.0); /* |r| ~ sqrt(n/3) for r uniform in [-1, 1) */
+    double e1 = amax > 0 ? err / amax : err, e2 = scale > 0 ? fabs(p - proj) / scale : fabs(p - proj);
+    double e3 = norm > 0 ? fabs(gn - norm) / norm : gn;
+    double worst = fmax(e1, fmax(e2, e3));
+    CHECK(worst <= tol && isfinite(worst), "%s: sampled %.3g, projection %.3g, norm %.3g > %.1g", prefix, e1, e2, e3, tol);
+    free(idx);
+    free(val);
+    return worst;
+}
+
+/* Tolerance for a model tensor: 1e-4, or twice PyTorch's own float32 error on it where that is
+ * larger (sums with heavy cancellation, e.g. BN bias gradients; see MEASUREMENTS.md). */
+static inline double golden_tol(const Npz *z, const char *prefix, double base) {
+    char key[512];
+    snprintf(key, sizeof key, "%s.torch32", prefix);
+    const NpyArray *a = npz_get(z, key);
+    if (!a) return base;
+    double t;
+    memcpy(&t, a->data, 8);
+    return fmax(base, 2 * t);
+}
+
+static inline float *det_array(uint64_t seed, size_t n, double scale, double offset) {
+    float *p = xalloc_aligned(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = (float)(detgen_uniform(seed, i) * scale) + (float)offset;
+    return p;
+}
+#endif

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Writes tests/golden/*.npz from PyTorch (Debian python3-torch + python3-torchvision), computed
+in float64. Inputs come from tools/detgen.py, which tests/detgen.h reproduces bit for bit, so the
+goldens hold results only. Large tensors are summarised (sampled elements, a random projection,
+the L2 norm, the max magnitude) to keep the files small.
+
+Run by hand:  /usr/bin/python3 tools/make_goldens.py [ops] [ctp] [tsn]"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torchvision.ops import roi_align
+
+sys.path.insert(0, os.path.dirname(__file__))
+import detgen  # noqa: E402
+import torch_models as tm  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "golden")
+FULL_MAX = 4096  # tensors up to this size are stored whole
+NSAMPLE = 256
+torch.set_num_threads(2)
+torch.set_default_dtype(torch.float64)
+
+
+def det(seed, shape, scale=1.0):
+    n = int(np.prod(shape))
+    return (detgen.uniform(seed, n) * scale).astype(np.float32).reshape(shape)
+
+
+def summary_error(t, got, index):
+    """The error measure of tests/golden.h cmp_summary(), of `got` against the float64 `t`."""
+    n = t.size
+    amax = np.abs(t).max()
+    if n <= FULL_MAX:
+        return np.abs(got - t).max() / amax if amax > 0 else np.abs(got - t).max()
+    idx = (detgen.rng_at(77 + index, np.arange(NSAMPLE, dtype=np.uint64)) % np.uint64(n)).astype(np.int64)
+    r = detgen.uniform(5000 + index, n)
+    norm = np.linalg.norm(t)
+    e1 = np.abs(got[idx] - t[idx]).max() / amax
+    e2 = abs(np.dot(r, got) - np.dot(r, t)) / (norm * np.sqrt(n / 3.0))
+    e3 = abs(np.linalg.norm(got) - norm) / norm
+    return max(e1, e2, e3)
+
+
+def summarise(out, prefix, index, t, t32=()):
+    """C side: tests/golden.h cmp_summary() recomputes the same summary. With t32 (PyTorch's own
+    float32 results) also stores PyTorch's worst error under the same measure, the bar for ours."""
+    t = np.asarray(t, dtype=np.float64).ravel()
+    n = t.size
+    if len(t32):
+        out[f"{prefix}.torch32"] = np.array(max(summary_error(t, np.asarray(r, dtype=np.float64).ravel(), index)
+                                                for r in t32))
+    if n <= FULL_MAX:
+        out[f"{prefix}.full"] = t.astype(np.float32)  # float32 keeps ~6e-8 relative: enough
+        return
+    idx = (detgen.rng_at(77 + index, np.arange(NSAMPLE, dtype=np.uint64)) % np.uint64(n)).astype(np.int64)
+    r = detgen.uniform(5000 + index, n)
+    out[f"{prefix}.idx"] = idx
+    out[f"{prefix}.val"] = t[idx].astype(np.float32)
+    out[f"{prefix}.proj"] = np.array(np.dot(r, t))
+    out[f"{prefix}.norm"] = np.array(np.linalg.norm(t))
+    out[f"{prefix}.amax"] = np.array(np.abs(t).max())
+
+
+def load_state(model, dtype):
+    sd = model.state_dict()
+    new = {}
+    for i, (k, v) in enumerate(sd.items()):
+        a = detgen.state_value(i, k, tuple(v.shape))
+        new[k] = torch.from_numpy(a).to(torch.int64 if k.endswith("num_batches_tracked") else dtype)
+    model.load_state_dict(new)
+    return {k: v.clone() for k, v in new.items()}
+
+
+def sgd_step(model, lr=0.01, momentum=0.9, wd=1e-4, clip=40.0):
+    params = [p for p in model.parameters()]
+    norm = torch.nn.utils.clip_grad_norm_(params, clip)
+    opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
+    opt.step()
+    return float(norm)
+
+
+def model_step(kind, B, dtype, jitter=0):
+    """One training step in `dtype`; returns outputs, gradients and state updates (float64).
+    jitter > 0 multiplies every weight by (1 +- 2^-23) with random signs (seeded by jitter): an
+    ulp-level change that shows how much float32 results move by rounding alone."""
+    torch.manual_seed(0)
+    model = tm.CtP() if kind == "ctp" else tm.TSN(dropout=0.0)
+    model = model.to(dtype).train()
+    w0 = load_state(model, dtype)
+    if jitter:
+        g = torch.Generator().manual_seed(jitter)
+        with torch.no_grad():
+            for p in model.parameters():
+                sign = torch.randint(0, 2, p.shape, generator=g).to(dtype) * 2 - 1
+                p.mul_(1 + sign * 2.0**-23)
+    bt = detgen.batch(kind, B)
+    imgs = torch.from_numpy(bt["imgs"]).to(dtype)
+    res = {}
+    if kind == "ctp":
+        pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(dtype))
+        loss = lc + ls
+        res["loss_ctr"], res["loss_size"], res["pred"] = float(lc), float(ls), pred.detach().double().numpy()
+    else:
+        logits = model(imgs)
+        loss = F.cross_entropy(logits, torch.from_numpy(bt["labels"]))
+        res["logits"] = logits.detach().double().numpy()
+    res["loss"] = float(loss)
+    loss.backward()
+    params = dict(model.named_parameters())
+    res["grads"] = [params[k].grad.double().numpy() if k in params else None for k in w0]
+    res["grad_norm"] = sgd_step(model)
+    res["deltas"] = [(v.double() - w0[k].double()).numpy() for k, v in model.state_dict().items()]
+    res["keys"] = list(w0)
+    return res
+
+
+def model_golden(kind, B=2):
+    ref = model_step(kind, B, torch.float64)
+    runs = [model_step(kind, B, torch.float32, j) for j in range(3)]
+    # PyTorch's float32 error under ulp-level input changes: the fp32 noise floor of each tensor.
+    # (ReLU masks flip for values within rounding of zero, so one run alone can be lucky.)
+    out = {}
+    for k in ("loss", "loss_ctr", "loss_size", "grad_norm"):
+        if k in ref:
+            out[k] = np.array(ref[k])
+    outk = "pred" if kind == "ctp" else "logits"
+    out[outk] = ref[outk].astype(np.float32)
+    out[outk + ".torch32"] = np.array(max(np.abs(r[outk] - ref[outk]).max() for r in runs) / np.abs(ref[outk]).max())
+    for i, k in enumerate(ref["keys"]):
+        if ref["grads"][i] is not None:
+            summarise(out, f"grad.{k}", i, ref["grads"][i], [r["grads"][i] for r in runs])
+        summarise(out, f"delta.{k}", i, ref["deltas"][i], [r["deltas"][i] for r in runs])
+    np.savez_compressed(os.path.join(OUT, f"model_{kind}.npz"), **out)
+    worst = max((float(v), k) for k, v in out.items() if k.endswith(".torch32"))
+    print(kind, "loss", ref["loss"], "entries", len(out), "PyTorch fp32 worst error", worst)
+
+
+def t64(a, grad=False):
+    return torch.tensor(a.astype(np.float64), requires_grad=grad)
+
+
+def ops_golden():
+    out = {}
+    # conv3d: (name, N, Cin, Cout, D, H, W, k, s, p, bias) -- odd sizes on purpose
+    convs = [
+        ("stem", 2, 3, 8, 5, 13, 11, (3, 7, 7), (1, 2, 2), (1, 3, 3), False),
+        ("k3s1", 2, 8, 16, 5, 9, 7, (3, 3, 3), (1, 1, 1), (1, 1, 1), False),
+        ("k3s2", 1, 16, 24, 7, 9, 11, (3, 3, 3), (2, 2, 2), (1, 1, 1), False),
+        ("k3s211", 2, 16, 8, 5, 6, 7, (3, 3, 3), (2, 1, 1), (1, 1, 1), False),
+        ("k1s2", 2, 8, 16, 5, 9, 7, (1, 1, 1), (2, 2, 2), (0, 0, 0), False),
+        ("temporal", 2, 16, 16, 2, 5, 5, (2, 1, 1), (1, 1, 1), (0, 0, 0), True),
+    ]
+    for ci, (name, N, Ci, Co, D, H, W, k, s, p, bias) in enumerate(convs):
+        x = t64(det(100 + ci, (N, Ci, D, H, W)), True)
+        w = t64(det(200 + ci, (Co, Ci) + k, 0.2), True)
+        b = t64(det(300 + ci, (Co,), 0.1), True) if bias else None
+        y = F.conv3d(x, w, b, s, p)
+        dy = t64(det(400 + ci, tuple(y.shape)))
+        y.backward(dy)
+        out[f"conv.{name}.y"] = y.detach().numpy()
+        out[f"conv.{name}.dx"] = x.grad.numpy()
+        out[f"conv.{name}.dw"] = w.grad.numpy()
+        if bias:
+            out[f"conv.{name}.db"] = b.grad.numpy()
+    # batch norm, train mode, eps 1e-3, momentum 0.1
+    shape = (2, 16, 3, 5, 7)
+    x = t64(det(500, shape, 2.0) + 0.5, True)
+    g = t64(det(501, (16,), 0.5) + 1.0, True)
+    bb = t64(det(502, (16,), 0.3), True)
+    rm = torch.tensor(det(503, (16,), 0.1).astype(np.float64))
+    rv = torch.tensor(det(504, (16,), 0.2).astype(np.float64) + 1.0)
+    y = F.batch_norm(x, rm, rv, g, bb, True, 0.1, 1e-3)
+    dy = t64(det(505, shape))
+    y.backward(dy)
+    out.update({"bn.y": y.detach().numpy(), "bn.dx": x.grad.numpy(), "bn.dgamma": g.grad.numpy(),
+                "bn.dbeta": bb.grad.numpy(), "bn.rm": rm.numpy(), "bn.rv": rv.numpy()})
+    ye = F.batch_norm(x.detach(), rm, rv, g.detach(), bb.detach(), False, 0.1, 1e-3)
+    out["bn.y_eval"] = ye.numpy()
+    # RoIAlign (mmcv aligned=True == torchvision aligned=True): feature 9x11, scale 1/8
+    feat = t64(det(600, (2, 16, 9, 11)), True)
+    rois = np.array([
+        [0, 0, 0, 88, 72],        # the whole map, touching every border
+        [1, 10.5, 3.25, 40, 30],  # fractional
+        [0, 80, 60, 88, 72],      # bottom-right corner
+        [1, -20, -10, 30, 20],    # partly outside (top-left)
+        [0, 70, 50, 130, 100],    # partly outside (bottom-right)
+        [1, 33, 33, 33, 33],      # empty box
+        [0, 2, 70, 9, 71],        # thin
+    ], dtype=np.float32)
+    o = roi_align(feat, torch.tensor(rois.astype(np.float64)), (5, 5), spatial_scale=0.125, sampling_ratio=2,
+                  aligned=True)
+    do = t64(det(601, tuple(o.shape)))
+    o.backward(do)
+    out.update({"roi.rois": rois, "roi.y": o.detach().numpy(), "roi.dfeat": feat.grad.numpy()})
+    # smooth-L1 CtP loss and cross-entropy
+    B = 2
+    trajs = detgen.batch("ctp", B, 16, 112, 112)["gt_trajs"]
+    pred = t64(det(700, (B * 3, 64), 3.0), True)
+    wts = det(701, (B, 3, 16), 0.5) + 0.5
+    lc, ls = tm.ctp_loss(pred, torch.tensor(trajs.astype(np.float64)), torch.tensor(wts.astype(np.float64)))
+    (lc + ls).backward()
+    out.update({"l1.weights": wts, "l1.ctr": np.array(float(lc)), "l1.size": np.array(float(ls)),
+                "l1.dpred": pred.grad.numpy()})
+    logits = t64(det(702, (5, 101), 4.0), True)
+    labels = np.array([0, 100, 17, 17, 55], dtype=np.int64)
+    ce = F.cross_entropy(logits, torch.tensor(labels))
+    ce.backward()
+    out.update({"ce.loss": np.array(float(ce)), "ce.dlogits": logits.grad.numpy(), "ce.labels": labels})
+    out = {k: (v.astype(np.float32) if v.dtype == np.float64 and v.ndim else v) for k, v in out.items()}
+    np.savez_compressed(os.path.join(OUT, "ops.npz"), **out)
+    print("ops", len(out), "arrays")
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    what = sys.argv[1:] or ["ops", "ctp", "tsn"]
+    if "ops" in what:
+        ops_golden()
+    for k in ("ctp", "tsn"):
+        if k in what:
+            model_golden(k)
