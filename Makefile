@@ -3,7 +3,10 @@
 CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
-LDLIBS  += -ldnnl -lopenblas -lz -lm -lpthread
+# Video data: FFmpeg libraries (decode/encode) and libjpeg-turbo.
+DATA_PKGS := libavformat libavcodec libswscale libavutil libjpeg
+LDLIBS  += -ldnnl -lopenblas $(shell pkg-config --libs $(DATA_PKGS)) -lz -lm -lpthread
+CFLAGS  += $(shell pkg-config --cflags $(DATA_PKGS))
 LDFLAGS += -fopenmp
 BUILD   := build
 
@@ -29,7 +32,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian packages the build and the tests need (installs only what is missing).
-DEPS := build-essential pkg-config libdnnl-dev libopenblas-dev zlib1g-dev
+DEPS := build-essential pkg-config libdnnl-dev libopenblas-dev zlib1g-dev \
+        libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -10,6 +10,13 @@ typedef struct {
 } Command;
 
 /* One line per command: {"name", cmd_name, "help"}, */
-#define FEDVSSL_COMMANDS
+#define FEDVSSL_COMMANDS                                                                        \
+    {"synth", cmd_synth, "write a synthetic UCF-101-style dataset (.avi videos + split lists)"},  \
+    {"prepare", cmd_prepare, "decode videos into CtP frame packs (zips of JPEGs) + annotations"}, \
+    {"partition", cmd_partition, "split an annotation list into client_dist<N>.json files"},
+
+int cmd_synth(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_partition(int argc, char **argv);
 
 #endif

@@ -1,0 +1,3 @@
+#include "../core/util.h"
+#include "commands.h"
+int cmd_synth(int argc, char **argv) { (void)argc, (void)argv; die("synth: not implemented yet"); }
