@@ -15,7 +15,16 @@ OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
+BENCH_SRC := $(wildcard bench/*.c)
+BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
 all: $(BUILD)/fedvssl $(TESTS)
+
+bench: $(BENCHES)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libfedvssl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,6 +59,6 @@ demo: $(BUILD)/fedvssl
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test demo clean
+.PHONY: all bench deps test demo clean
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
