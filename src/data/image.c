@@ -57,41 +57,44 @@ void resize_u8_window(const uint8_t *src, int sw, int sh, int cn, int dw, int dh
         }
         return;
     }
-    Tap tx[4096], ty[4096];
-    Tap *px = cw <= 4096 ? tx : xmalloc(sizeof(Tap) * (size_t)cw), *py = ch <= 4096 ? ty : xmalloc(sizeof(Tap) * (size_t)ch);
+    /* Separable, like OpenCV: horizontal pass into int rows (cached: consecutive output rows share source
+     * rows), then the vertical fixed-point combination over flat element arrays (vectorisable). */
+    int ne = cw * cn;
+    Tap *px = xmalloc(sizeof(Tap) * (size_t)(cw + ch));
+    Tap *py = px + cw;
     taps(sw, dw, rx0, cw, 1, px);
     taps(sh, dh, y0, ch, 0, py);
-    if (flip) /* reverse the column taps so output x reads resized column rx0 + cw-1-x */
-        for (int i = 0, j = cw - 1; i < j; i++, j--) {
-            Tap t = px[i];
-            px[i] = px[j], px[j] = t;
-        }
-    for (int y = 0; y < ch; y++) {
-        const uint8_t *r0 = src + (size_t)py[y].i0 * sw * cn, *r1 = src + (size_t)py[y].i1 * sw * cn;
-        int b0 = py[y].a0, b1 = py[y].a1;
-        uint8_t *o = dst + (size_t)y * cw * cn;
-        if (cn == 3) {
-            for (int x = 0; x < cw; x++) {
-                int s0 = px[x].i0 * 3, s1 = px[x].i1 * 3, a0 = px[x].a0, a1 = px[x].a1;
-                for (int c = 0; c < 3; c++) {
-                    int h0 = r0[s0 + c] * a0 + r0[s1 + c] * a1;
-                    int h1 = r1[s0 + c] * a0 + r1[s1 + c] * a1;
-                    o[3 * x + c] = (uint8_t)((((b0 * (h0 >> 4)) >> 16) + ((b1 * (h1 >> 4)) >> 16) + 2) >> 2);
-                }
-            }
-        } else {
-            for (int x = 0; x < cw; x++) {
-                int s0 = px[x].i0 * cn, s1 = px[x].i1 * cn, a0 = px[x].a0, a1 = px[x].a1;
-                for (int c = 0; c < cn; c++) {
-                    int h0 = r0[s0 + c] * a0 + r0[s1 + c] * a1;
-                    int h1 = r1[s0 + c] * a0 + r1[s1 + c] * a1;
-                    o[cn * x + c] = (uint8_t)((((b0 * (h0 >> 4)) >> 16) + ((b1 * (h1 >> 4)) >> 16) + 2) >> 2);
-                }
-            }
+    int *s0 = xmalloc(sizeof(int) * 4 * (size_t)ne), *s1 = s0 + ne, *rows = s0 + 2 * ne;
+    short *a01 = xmalloc(sizeof(short) * 2 * (size_t)ne);
+    for (int x = 0; x < cw; x++) {
+        const Tap *t = &px[flip ? cw - 1 - x : x]; /* flip: output x reads resized column rx0 + cw-1-x */
+        for (int c = 0; c < cn; c++) {
+            int e = x * cn + c;
+            s0[e] = t->i0 * cn + c, s1[e] = t->i1 * cn + c;
+            a01[2 * e] = t->a0, a01[2 * e + 1] = t->a1;
         }
     }
-    if (px != tx) free(px);
-    if (py != ty) free(py);
+    int cached[2] = {-1, -1};
+    for (int y = 0; y < ch; y++) {
+        int need[2] = {py[y].i0, py[y].i1}, *h[2];
+        for (int k = 0; k < 2; k++) {
+            int slot = cached[0] == need[k] ? 0 : cached[1] == need[k] ? 1 : -1;
+            if (slot < 0) {
+                slot = k == 0 ? (cached[1] == need[1] ? 0 : 1) : (cached[0] == need[0] ? 1 : 0);
+                if (k == 1 && need[1] == need[0]) slot = cached[0] == need[0] ? 0 : 1;
+                const uint8_t *r = src + (size_t)need[k] * sw * cn;
+                int *o = rows + (size_t)slot * ne;
+                for (int e = 0; e < ne; e++) o[e] = r[s0[e]] * a01[2 * e] + r[s1[e]] * a01[2 * e + 1];
+                cached[slot] = need[k];
+            }
+            h[k] = rows + (size_t)slot * ne;
+        }
+        int b0 = py[y].a0, b1 = py[y].a1;
+        const int *h0 = h[0], *h1 = h[1];
+        uint8_t *o = dst + (size_t)y * ne;
+        for (int e = 0; e < ne; e++) o[e] = (uint8_t)((((b0 * (h0[e] >> 4)) >> 16) + ((b1 * (h1[e] >> 4)) >> 16) + 2) >> 2);
+    }
+    free(px), free(s0), free(a01);
 }
 
 void resize_u8(const uint8_t *src, int sw, int sh, int cn, uint8_t *dst, int dw, int dh) {

@@ -9,6 +9,8 @@
 #include "image.h"
 
 static inline double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+/* not fminf/fmaxf: those are library calls under strict C11 */
+static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : x > hi ? hi : x; }
 
 void sample_clip_random(Rng *r, int N, const int *strides, int nstrides, int jitter, int idx[CLIP_LEN]) {
     int s = strides[rng_int(r, 0, nstrides - 1)];
@@ -289,38 +291,33 @@ void frame_to_tensor(const uint8_t *bgr, int npix, const ColourJitter *c, int t,
         /* fine-tune order: brightness and contrast first (float, clipped), then round to uint8 for HSV */
         for (int i = 0; i < 3 * npix; i++) {
             float v = bgr[i];
-            if (b_on) v = fminf(fmaxf(v + off, 0.f), 255.f);
-            if (c_on) v = fminf(fmaxf(v * fac, 0.f), 255.f);
+            if (b_on) v = clampf(v + off, 0.f, 255.f);
+            if (c_on) v = clampf(v * fac, 0.f, 255.f);
             scratch[i] = (uint8_t)lrintf(v);
         }
         hue_saturation_u8(scratch, scratch, npix, c->hue, c->sat);
         src = scratch;
         b_on = c_on = 0;
     }
-    /* BGR -> RGB planes, /255, ImageNet mean/std */
-    float sc[3], bias[3];
-    for (int k = 0; k < 3; k++) sc[k] = 1.f / (255.f * STD[k]), bias[k] = -MEAN[k] / STD[k];
-    float *o0 = out, *o1 = out + plane_stride, *o2 = out + 2 * plane_stride;
-    if (!b_on && !c_on) {
-        for (int i = 0; i < npix; i++) {
-            o0[i] = src[3 * i + 2] * sc[0] + bias[0];
-            o1[i] = src[3 * i + 1] * sc[1] + bias[1];
-            o2[i] = src[3 * i] * sc[2] + bias[2];
-        }
-        return;
-    }
+    /* Brightness, contrast, /255 and mean/std are per-channel functions of a uint8 value: one 256-entry table
+     * per channel gives the same numbers as computing them per pixel. BGR -> RGB planes. */
     if (!b_on) off = 0;
     if (!c_on) fac = 1;
-    for (int i = 0; i < npix; i++) {
-        float v[3];
-        for (int k = 0; k < 3; k++) {
-            float x = src[3 * i + k] + off;
-            x = fminf(fmaxf(x, 0.f), 255.f);
-            x = fminf(fmaxf(x * fac, 0.f), 255.f);
-            v[k] = x;
+    float lut[3][256];
+    for (int k = 0; k < 3; k++) {
+        int ch = 2 - k; /* output plane k (R, G, B) reads input channel 2-k */
+        float sc = 1.f / (255.f * STD[k]), bias = -MEAN[k] / STD[k];
+        for (int v = 0; v < 256; v++) {
+            float x = (float)v;
+            if (b_on) x = clampf(x + off, 0.f, 255.f);
+            if (c_on) x = clampf(x * fac, 0.f, 255.f);
+            lut[ch][v] = x * sc + bias;
         }
-        o0[i] = v[2] * sc[0] + bias[0];
-        o1[i] = v[1] * sc[1] + bias[1];
-        o2[i] = v[0] * sc[2] + bias[2];
+    }
+    float *o0 = out, *o1 = out + plane_stride, *o2 = out + 2 * plane_stride;
+    for (int i = 0; i < npix; i++) {
+        o0[i] = lut[2][src[3 * i + 2]];
+        o1[i] = lut[1][src[3 * i + 1]];
+        o2[i] = lut[0][src[3 * i]];
     }
 }
