@@ -3,7 +3,10 @@
 CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
-LDLIBS  += -ldnnl -lopenblas -lz -lm -lpthread
+# Video data: FFmpeg libraries (decode/encode) and libjpeg-turbo.
+DATA_PKGS := libavformat libavcodec libswscale libavutil libjpeg
+LDLIBS  += -ldnnl -lopenblas $(shell pkg-config --libs $(DATA_PKGS)) -lz -lm -lpthread
+CFLAGS  += $(shell pkg-config --cflags $(DATA_PKGS))
 LDFLAGS += -fopenmp
 BUILD   := build
 
@@ -12,7 +15,16 @@ OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
+BENCH_SRC := $(wildcard bench/*.c)
+BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
 all: $(BUILD)/fedvssl $(TESTS)
+
+bench: $(BENCHES)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libfedvssl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -29,7 +41,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian packages the build and the tests need (installs only what is missing).
-DEPS := build-essential pkg-config libdnnl-dev libopenblas-dev zlib1g-dev
+DEPS := build-essential pkg-config libdnnl-dev libopenblas-dev zlib1g-dev \
+        libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -46,6 +59,6 @@ demo: $(BUILD)/fedvssl
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test demo clean
+.PHONY: all bench deps test demo clean
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

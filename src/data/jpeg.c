@@ -1,0 +1,134 @@
+#include "jpeg.h"
+
+#include <stdio.h> /* jpeglib.h needs FILE */
+#include <jpeglib.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+
+/* libjpeg reports errors through a callback that must not return: jump back to the caller. */
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+    char msg[JMSG_LENGTH_MAX];
+} JErr;
+
+static void jerr_exit(j_common_ptr c) {
+    JErr *e = (JErr *)c->err;
+    c->err->format_message(c, e->msg);
+    longjmp(e->jb, 1);
+}
+static void jerr_silent(j_common_ptr c, int level) { (void)c, (void)level; }
+
+int jpeg_encode_bgr(const uint8_t *bgr, int w, int h, int quality, uint8_t **out, size_t *cap, size_t *len,
+                    char *err, size_t errlen) {
+    struct jpeg_compress_struct c;
+    JErr je;
+    unsigned char *mem = NULL;
+    unsigned long msize = 0;
+    c.err = jpeg_std_error(&je.pub);
+    je.pub.error_exit = jerr_exit;
+    if (setjmp(je.jb)) {
+        snprintf(err, errlen, "JPEG encode: %s", je.msg);
+        jpeg_destroy_compress(&c);
+        free(mem);
+        return -1;
+    }
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &mem, &msize);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = 3;
+    c.in_color_space = JCS_EXT_BGR;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)(bgr + (size_t)c.next_scanline * 3 * w);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    if (*cap < msize) {
+        *out = xrealloc(*out, msize);
+        *cap = msize;
+    }
+    memcpy(*out, mem, msize);
+    *len = msize;
+    free(mem);
+    return 0;
+}
+
+int jpeg_size(const uint8_t *data, size_t len, int *w, int *h, char *err, size_t errlen) {
+    struct jpeg_decompress_struct d;
+    JErr je;
+    d.err = jpeg_std_error(&je.pub);
+    je.pub.error_exit = jerr_exit;
+    je.pub.emit_message = jerr_silent;
+    if (setjmp(je.jb)) {
+        snprintf(err, errlen, "bad JPEG: %s", je.msg);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    jpeg_create_decompress(&d);
+    jpeg_mem_src(&d, data, (unsigned long)len);
+    jpeg_read_header(&d, TRUE);
+    *w = (int)d.image_width, *h = (int)d.image_height;
+    jpeg_destroy_decompress(&d);
+    return 0;
+}
+
+int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int fast, uint8_t **out, size_t *cap,
+                    int *w, int *h, char *err, size_t errlen) {
+    struct jpeg_decompress_struct d;
+    JErr je;
+    d.err = jpeg_std_error(&je.pub);
+    je.pub.error_exit = jerr_exit;
+    je.pub.emit_message = jerr_silent; /* warnings (e.g. extraneous bytes) are not fatal, as in OpenCV */
+    if (len == 0) {
+        snprintf(err, errlen, "bad JPEG: empty");
+        return -1;
+    }
+    if (setjmp(je.jb)) {
+        snprintf(err, errlen, "bad JPEG: %s", je.msg);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
+    jpeg_create_decompress(&d);
+    jpeg_mem_src(&d, data, (unsigned long)len);
+    jpeg_read_header(&d, TRUE);
+    d.out_color_space = JCS_EXT_BGR;
+    d.scale_num = 8, d.scale_denom = 8;
+    if (min_w > 0 && min_h > 0) {
+        /* smallest M/8 whose output still covers the target (output size = ceil(size*M/8)) */
+        for (int m = 1; m < 8; m++) {
+            long sw = ((long)d.image_width * m + 7) / 8, sh = ((long)d.image_height * m + 7) / 8;
+            if (sw >= min_w && sh >= min_h) {
+                d.scale_num = (unsigned)m;
+                break;
+            }
+        }
+    }
+    if (fast) {
+        d.dct_method = JDCT_IFAST;
+        d.do_fancy_upsampling = FALSE;
+    }
+    jpeg_start_decompress(&d);
+    int ow = (int)d.output_width, oh = (int)d.output_height;
+    size_t need = (size_t)ow * oh * 3;
+    if (*cap < need) {
+        *out = xrealloc(*out, need);
+        *cap = need;
+    }
+    while (d.output_scanline < d.output_height) {
+        JSAMPROW row = *out + (size_t)d.output_scanline * ow * 3;
+        jpeg_read_scanlines(&d, &row, 1);
+    }
+    jpeg_finish_decompress(&d);
+    jpeg_destroy_decompress(&d);
+    *w = ow, *h = oh;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* Training/test data loader: annotation list -> sampler -> worker threads (decode frame packs, augment) ->
+ * bounded queue of ready batches. Output layouts (spec §2.1.5, §5):
+ *   CTP:      imgs [B,3,16,112,112], gt_trajs [B,3,16,4], gt_weights [B,3,16], labels [B]
+ *   FINETUNE: imgs [B,3,16,112,112], labels [B] (0-based)
+ *   TEST:     imgs [B,10,3,16,112,112], labels [B]
+ * Every sample's randomness is a function of (seed, epoch, position in the epoch): the batches are the same
+ * whatever the number of threads. */
+#ifndef FEDVSSL_LOADER_H
+#define FEDVSSL_LOADER_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { LOADER_CTP, LOADER_FINETUNE, LOADER_TEST } LoaderMode;
+
+typedef struct {
+    float *imgs, *gt_trajs, *gt_weights; /* gt_* NULL unless CTP */
+    int64_t *labels;
+    int n; /* real samples in this batch (< batch only for the last TEST batch) */
+    int clips; /* 1, or 10 in TEST */
+} Batch;
+
+typedef struct {
+    int dct_scale;  /* decode JPEGs at the smallest M/8 size covering the target (default 1) */
+    int fast_idct;  /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0) */
+    int prefetch;   /* batches in flight (default 2 + threads/batch) */
+} LoaderOptions;
+
+typedef struct Loader Loader;
+
+/* NULL with err ("<file>: <problem>") on bad input: unreadable/invalid annotations, missing frame packs. */
+Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode, int batch, uint64_t seed,
+                    int num_threads, const LoaderOptions *opt, char *err, size_t errlen);
+/* As loader_open, but dies with the message. */
+Loader *loader_new(const char *data_dir, const char *ann_json, LoaderMode mode, int batch, uint64_t seed,
+                   int num_threads);
+/* Start epoch `epoch` (sampler shuffle for it); abandons whatever is left of the previous one. */
+void loader_epoch_begin(Loader *L, int epoch);
+/* Next batch of the epoch into b (buffers owned by the loader, valid until the next call); 0 at the end. */
+int loader_next(Loader *L, Batch *b);
+void loader_free(Loader *L);
+int loader_num_samples(const Loader *L);
+int loader_iters_per_epoch(const Loader *L);
+
+/* One sample, synchronously, into caller buffers (imgs sized for the mode): what a worker does. For tests. */
+int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, float *gt_trajs, float *gt_weights,
+                  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,44 @@
+/* Counter-based random numbers for data augmentation: a stream is a pure function of (seed, a, b, c), e.g.
+ * (run seed, epoch, sample position), so what a sample gets never depends on which thread made it or when. */
+#ifndef FEDVSSL_RNG_H
+#define FEDVSSL_RNG_H
+#include <math.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t s;
+} Rng;
+
+static inline uint64_t rng_mix(uint64_t z) { /* splitmix64 finaliser */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static inline Rng rng_make(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
+    uint64_t h = rng_mix(seed + 0x9e3779b97f4a7c15ull);
+    h = rng_mix(h ^ (a + 0x632be59bd9b4e019ull));
+    h = rng_mix(h ^ (b + 0x85157af5ull * 0x9e3779b9ull));
+    h = rng_mix(h ^ (c + 0x2545f4914f6cdd1dull));
+    return (Rng){h};
+}
+
+static inline uint64_t rng_u64(Rng *r) { return rng_mix(r->s += 0x9e3779b97f4a7c15ull); }
+
+/* [0, 1) with 53 random bits */
+static inline double rng_uniform(Rng *r) { return (double)(rng_u64(r) >> 11) * (1.0 / 9007199254740992.0); }
+static inline double rng_range(Rng *r, double lo, double hi) { return lo + (hi - lo) * rng_uniform(r); }
+/* integer in [lo, hi] inclusive (multiply-shift; bias < 2^-32 for the small ranges used here) */
+static inline int rng_int(Rng *r, int lo, int hi) {
+    uint64_t n = (uint64_t)((int64_t)hi - lo + 1);
+    return lo + (int)(((rng_u64(r) >> 32) * n) >> 32);
+}
+/* index drawn with the given probabilities (summing to 1) */
+static inline int rng_choice(Rng *r, const double *p, int n) {
+    double u = rng_uniform(r), acc = 0;
+    for (int i = 0; i < n - 1; i++)
+        if (u < (acc += p[i])) return i;
+    return n - 1;
+}
+
+#endif
