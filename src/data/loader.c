@@ -14,7 +14,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "jpeg.h"
-#include "rng.h"
+#include "../core/rng.h"
 #include "transforms.h"
 
 #define PLANE ((long)CROP * CROP)

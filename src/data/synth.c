@@ -12,7 +12,7 @@
 
 #include "../core/util.h"
 #include "fsutil.h"
-#include "rng.h"
+#include "../core/rng.h"
 #include "video.h"
 
 static const char *family_names[SYNTH_FAMILIES] = {"SlideSideways", "SlideVertical", "Orbit",  "SwingSideways",

@@ -5,7 +5,7 @@
 #define FEDVSSL_TRANSFORMS_H
 #include <stdint.h>
 
-#include "rng.h"
+#include "../core/rng.h"
 
 #define CLIP_LEN 16
 #define CROP 112
