@@ -4,9 +4,12 @@ CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
 # Video data: FFmpeg libraries (decode/encode) and libjpeg-turbo.
-DATA_PKGS := libavformat libavcodec libswscale libavutil libjpeg
-LDLIBS  += -ldnnl -lopenblas $(shell pkg-config --libs $(DATA_PKGS)) -lz -lm -lpthread
-CFLAGS  += $(shell pkg-config --cflags $(DATA_PKGS))
+# Recursive (=) so that `make deps demo` looks them up after deps installed them.
+DATA_PKGS  = libavformat libavcodec libswscale libavutil libjpeg
+DATA_LIBS  = $(shell pkg-config --libs $(DATA_PKGS) 2>/dev/null || echo -lavformat -lavcodec -lswscale -lavutil -ljpeg)
+DATA_FLAGS = $(shell pkg-config --cflags $(DATA_PKGS) 2>/dev/null)
+LDLIBS   = -ldnnl -lopenblas $(DATA_LIBS) -lz -lm -lpthread
+CFLAGS  += $(DATA_FLAGS)
 LDFLAGS += -fopenmp
 BUILD   := build
 

@@ -9,6 +9,7 @@ typedef struct {
     const char *help;
 } Command;
 
+int cmd_demo(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_partition(int argc, char **argv);
@@ -17,6 +18,7 @@ int cmd_bench(int argc, char **argv);
 
 /* One line per command: {"name", cmd_name, "help"}, */
 #define FEDVSSL_COMMANDS                                                                          \
+    {"demo", cmd_demo, "the built-in small default: synth -> prepare -> partition -> CtP training"}, \
     {"synth", cmd_synth, "write a synthetic UCF-101-style dataset (.avi videos + split lists)"},  \
     {"prepare", cmd_prepare, "decode videos into CtP frame packs (zips of JPEGs) + annotations"}, \
     {"partition", cmd_partition, "split an annotation list into client_dist<N>.json files"},      \

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""PyTorch side of `fedvssl bench`: the same CtP and TSN training steps (forward, loss, backward,
+clip 40, SGD) and the same 10-clip inference, on random data, with the same FLOP counting.
+Needs Debian python3-torch + python3-torchvision (installed by hand; CI never runs this).
+
+  /usr/bin/python3 bench/bench_torch.py [--threads 2] [--batch 4] [--steps 3] [--model all]"""
+import argparse
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+import torch_models as tm  # noqa: E402
+
+MACS_PRETRAIN = 48.02e9 + 0.12e9  # per clip: backbone (pretrain layout) + CtP head with 3 RoIs (spec §1.7)
+MACS_FINETUNE = 40.70e9
+
+
+def batch(kind, B):
+    imgs = torch.rand(B, 3, 16, 112, 112) * 2 - 1
+    if kind == "ctp":
+        x = 10 + 60 * torch.rand(B, 3, 16, 1)
+        y = 10 + 60 * torch.rand(B, 3, 16, 1)
+        return imgs, torch.cat([x, y, x + 32, y + 24], -1)
+    return imgs, torch.arange(B) % 101
+
+
+def train(kind, B, steps, warmup):
+    model = (tm.CtP() if kind == "ctp" else tm.TSN()).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4 if kind == "ctp" else 5e-4)
+    imgs, tgt = batch(kind, B)
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        if kind == "ctp":
+            _, lc, ls = model(imgs, tgt)
+            loss = lc + ls
+        else:
+            loss = F.cross_entropy(model(imgs), tgt)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 40)
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    s = sum(times) / len(times)
+    flop = 3 * 2 * (MACS_PRETRAIN if kind == "ctp" else MACS_FINETUNE) * B
+    print(f"PyTorch {kind.upper()} training step, batch {B}: {s:.3f} s/step (best {min(times):.3f}), "
+          f"{B / s:.2f} clips/s, {flop / s / 1e9:.1f} GFLOP/s, loss {float(loss):.3f}")
+
+
+def infer(clips, reps):
+    model = tm.TSN().eval()
+    imgs, _ = batch("tsn", clips)
+    with torch.no_grad():
+        model(imgs)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            model(imgs)
+    s = (time.perf_counter() - t0) / reps
+    print(f"PyTorch TSN inference, {clips} clips: {s:.3f} s, {clips / s:.2f} clips/s, "
+          f"{2 * MACS_FINETUNE * clips / s / 1e9:.1f} GFLOP/s")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--clips", type=int, default=10)
+    ap.add_argument("--model", default="all", choices=["ctp", "tsn", "infer", "all"])
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, mkldnn {torch.backends.mkldnn.is_available()}")
+    if a.model in ("ctp", "all"):
+        train("ctp", a.batch, a.steps, a.warmup)
+    if a.model in ("tsn", "all"):
+        train("tsn", a.batch, a.steps, a.warmup)
+    if a.model in ("infer", "all"):
+        infer(a.clips, a.steps)
+    print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
