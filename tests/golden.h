@@ -52,44 +52,39 @@ static inline double cmp_golden(const Npz *z, const char *key, const float *got,
     return r;
 }
 
-/* Compare a tensor with its summary written by make_goldens.py summarise(). Returns the worst
- * relative error (elements relative to the max magnitude; projection and norm relative to norm). */
+/* |got - want| / |want| (2-norms) of a tensor against its summary written by make_goldens.py
+ * summarise(): exact for small tensors (stored whole), through a random projection (E|r.e| =
+ * |e|/sqrt(3) for r uniform in [-1, 1)) and the norms for large ones. Records a CHECK against tol. */
 static inline double cmp_summary(const Npz *z, const char *prefix, int index, const float *got, size_t n, double tol) {
     char key[512];
+    double e;
     snprintf(key, sizeof key, "%s.full", prefix);
-    if (npz_get(z, key)) return cmp_golden(z, key, got, n, tol);
-    snprintf(key, sizeof key, "%s.idx", prefix);
-    const NpyArray *ia = npz_get(z, key);
-    if (!ia) die("golden: no summary for '%s'", prefix);
-    int64_t *idx = xmalloc(ia->numel * sizeof(int64_t));
-    npy_to_i64(ia, idx);
-    snprintf(key, sizeof key, "%s.val", prefix);
-    float *val = golden_f32(z, key, NULL);
-    snprintf(key, sizeof key, "%s.amax", prefix);
-    double amax = golden_scalar(z, key);
-    snprintf(key, sizeof key, "%s.norm", prefix);
-    double norm = golden_scalar(z, key);
-    snprintf(key, sizeof key, "%s.proj", prefix);
-    double proj = golden_scalar(z, key);
-    double err = 0, p = 0, gn = 0;
-    for (int64_t k = 0; k < ia->numel; k++) err = fmax(err, fabs((double)got[idx[k]] - val[k]));
-    for (size_t i = 0; i < n; i++) {
-        p += detgen_uniform(5000 + index, i) * got[i];
-        gn += (double)got[i] * got[i];
+    if (npz_get(z, key)) {
+        size_t gn;
+        float *want = golden_f32(z, key, &gn);
+        double d = 0, w = 0;
+        for (size_t i = 0; i < n && gn == n; i++) d += ((double)got[i] - want[i]) * ((double)got[i] - want[i]), w += (double)want[i] * want[i];
+        e = gn != n ? INFINITY : w > 0 ? sqrt(d / w) : sqrt(d);
+        free(want);
+    } else {
+        snprintf(key, sizeof key, "%s.norm", prefix);
+        double norm = golden_scalar(z, key);
+        snprintf(key, sizeof key, "%s.proj", prefix);
+        double proj = golden_scalar(z, key), p = 0, gn = 0;
+        for (size_t i = 0; i < n; i++) {
+            p += detgen_uniform(5000 + index, i) * got[i];
+            gn += (double)got[i] * got[i];
+        }
+        double e2 = fabs(p - proj) / (norm * sqrt(1 / 3.0)), e3 = fabs(sqrt(gn) - norm) / norm;
+        e = fmax(e2, e3);
     }
-    gn = sqrt(gn);
-    double scale = norm * sqrt(n / 3.0); /* |r| ~ sqrt(n/3) for r uniform in [-1, 1) */
-    double e1 = amax > 0 ? err / amax : err, e2 = scale > 0 ? fabs(p - proj) / scale : fabs(p - proj);
-    double e3 = norm > 0 ? fabs(gn - norm) / norm : gn;
-    double worst = fmax(e1, fmax(e2, e3));
-    CHECK(worst <= tol && isfinite(worst), "%s: sampled %.3g, projection %.3g, norm %.3g > %.1g", prefix, e1, e2, e3, tol);
-    free(idx);
-    free(val);
-    return worst;
+    CHECK(e <= tol && isfinite(e), "%s: relative error %.3g > %.2g", prefix, e, tol);
+    return e;
 }
 
-/* Tolerance for a model tensor: 1e-4, or twice PyTorch's own float32 error on it where that is
- * larger (sums with heavy cancellation, e.g. BN bias gradients; see MEASUREMENTS.md). */
+/* Tolerance for a model tensor: 1e-4, or 3x PyTorch's own float32 error on it where that is
+ * larger. PyTorch's error is measured over runs whose inputs move by 1e-6 (rounding-size): a ReLU
+ * whose input is that close to zero flips, and the flip moves every gradient below it. */
 static inline double golden_tol(const Npz *z, const char *prefix, double base) {
     char key[512];
     snprintf(key, sizeof key, "%s.torch32", prefix);
@@ -97,7 +92,7 @@ static inline double golden_tol(const Npz *z, const char *prefix, double base) {
     if (!a) return base;
     double t;
     memcpy(&t, a->data, 8);
-    return fmax(base, 2 * t);
+    return fmax(base, 3 * t);
 }
 
 static inline float *det_array(uint64_t seed, size_t n, double scale, double offset) {

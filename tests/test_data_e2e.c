@@ -25,7 +25,7 @@ static char root[64], src[128], data[128];
 static void do_synth_prepare(void) {
     snprintf(src, sizeof src, "%s/raw", root);
     snprintf(data, sizeof data, "%s/data", root);
-    SynthOptions so = {.out = src, .classes = 3, .per_class = 3, .frames = 34, .width = 320, .height = 240,
+    SynthOptions so = {.out = src, .classes = 3, .per_class = 4, .frames = 34, .width = 320, .height = 240,
                        .quality = 8, .threads = 2, .seed = 5, .flat = 1};
     CHECK(synth_write(&so) == 0, "synth");
     /* deterministic: a second synth with the same seed gives identical bytes */
@@ -45,9 +45,9 @@ static void do_synth_prepare(void) {
     PrepareStats st;
     char err[1024];
     CHECK(prepare_run(&po, &st, err, sizeof err) == 0, "prepare: %s", err);
-    CHECK(st.videos == 9 && st.written == 9 && st.failed == 0 && st.frames == 9 * 34, "prepare stats %d %d %d %lld",
+    CHECK(st.videos == 12 && st.written == 12 && st.failed == 0 && st.frames == 12 * 34, "prepare stats %d %d %d %lld",
           st.videos, st.written, st.failed, st.frames);
-    CHECK(prepare_run(&po, &st, err, sizeof err) == 0 && st.skipped == 9 && st.written == 0, "re-run skips finished packs");
+    CHECK(prepare_run(&po, &st, err, sizeof err) == 0 && st.skipped == 12 && st.written == 0, "re-run skips finished packs");
     /* the pack holds every frame, stored, as JPEG of the native size */
     char zp[300];
     snprintf(zp, sizeof zp, "%s/zips/Orbit/v_Orbit_g01_c03.zip", data);
@@ -70,7 +70,7 @@ static void do_synth_prepare(void) {
     CHECK(!ann_load_txt(ap, 1, &te, err, sizeof err), "%s", err);
     snprintf(ap, sizeof ap, "%s/annotations/train_split_1.json", data);
     CHECK(!ann_load_json(ap, &tj, err, sizeof err), "%s", err);
-    CHECK(tr.n == 0 + 3 * 0 + (9 - te.n) && te.n == 9 && tr.n == 0, "split sizes train %d test %d", tr.n, te.n);
+    CHECK(tr.n == 9 && te.n == 3 && tj.n == 9, "split sizes train %d test %d", tr.n, te.n);
     ann_free(&tr), ann_free(&te), ann_free(&tj);
 
     /* a corrupt video is reported and skipped; the others are unaffected; exit status 1 */
@@ -83,14 +83,14 @@ static void do_synth_prepare(void) {
     fclose(f);
     po.src = bad_src, po.out = bad_out;
     fprintf(stderr, "(expected failure message follows)\n");
-    CHECK(prepare_run(&po, &st, err, sizeof err) == 1 && st.failed == 1 && st.written == 8, "corrupt video: %d failed",
+    CHECK(prepare_run(&po, &st, err, sizeof err) == 1 && st.failed == 1 && st.written == 11, "corrupt video: %d failed",
           st.failed);
 }
 
-/* With 3 videos per class all in group 1 (= test split), use test_split_1.json as the training list here. */
+/* 4 videos per class: 1 in the test split, 3 in the train split (9 videos) used here. */
 static void do_loader(void) {
     char ann[300], err[1024], cdir[300];
-    snprintf(ann, sizeof ann, "%s/annotations/test_split_1.json", data);
+    snprintf(ann, sizeof ann, "%s/annotations/train_split_1.json", data);
     AnnList all;
     CHECK(!ann_load_json(ann, &all, err, sizeof err), "%s", err);
     AnnList cl[2];

@@ -112,7 +112,7 @@ static void check_model(const char *kind, const char *dir) {
         free(v);
     }
     printf("%s: loss %.6f (golden %.6f), worst gradient error %.2e (%s), worst update error %.2e (%s); "
-           "%d tensors above 1e-4 (bound: 2x PyTorch fp32 error)\n",
+           "%d tensors above 1e-4 (bound: 3x PyTorch fp32 noise)\n",
            kind, loss, gl, worst_g, wg, worst_d, wd, n_loose);
     npz_close(&o);
     npz_close(&g);

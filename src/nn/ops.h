@@ -1,5 +1,6 @@
-/* The op interface: every layer's forward and backward. Activations with C % 8 == 0 use the
- * blocked layout [N][C/8][D][H][W][8] (oneDNN's nCdhw8c, fastest on AVX2); the 3-channel input is
+/* The op interface: every layer's forward and backward. Activations whose channel count is a
+ * multiple of the block L use the blocked layout [N][C/L][D][H][W][L] (oneDNN's nCdhw8c with L = 8
+ * on AVX2, nCdhw16c with L = 16 on AVX-512; FEDVSSL_BLOCK=8|16 overrides); the 3-channel input is
  * plain [N][C][D][H][W]. Weights are kept in PyTorch's plain layout (state dict). Backward
  * functions ACCUMULATE into parameter gradients (+=) and overwrite input gradients. */
 #ifndef FEDVSSL_OPS_H
@@ -11,9 +12,10 @@ typedef struct {
     int n, c, d, h, w;
 } Dims;
 static inline size_t dims_numel(Dims x) { return (size_t)x.n * x.c * x.d * x.h * x.w; }
-static inline int dims_block(Dims x) { return x.c % 8 == 0 ? 8 : 1; }
 
-void ops_init(int verbose); /* creates the oneDNN engine; verbose prints chosen kernels */
+void ops_init(int verbose); /* creates the oneDNN engine, picks the block; verbose prints kernels */
+int ops_block(int channels); /* the channel block of a tensor with that many channels (L or 1) */
+static inline int dims_block(Dims x) { return ops_block(x.c); }
 void ops_set_threads(int n);
 int ops_threads(void);
 

@@ -12,6 +12,7 @@
 #include "../ops.h"
 
 static dnnl_engine_t eng;
+static int block = 8;
 static dnnl_stream_t strm;
 static int verbose_kernels;
 
@@ -25,6 +26,10 @@ void ops_init(int verbose) {
     if (eng) return;
     /* FEDVSSL_VERBOSE=1 lists the kernel oneDNN picked for every convolution. */
     verbose_kernels = verbose || (getenv("FEDVSSL_VERBOSE") && atoi(getenv("FEDVSSL_VERBOSE")) > 0);
+    /* 16-channel blocks where AVX-512 kernels exist, else 8 (AVX2). */
+    block = __builtin_cpu_supports("avx512f") ? 16 : 8;
+    const char *b = getenv("FEDVSSL_BLOCK");
+    if (b && (atoi(b) == 8 || atoi(b) == 16)) block = atoi(b);
     DN(dnnl_engine_create(&eng, dnnl_cpu, 0));
     DN(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
 }
@@ -32,6 +37,10 @@ void ops_set_threads(int n) {
     if (n > 0) omp_set_num_threads(n);
 }
 int ops_threads(void) { return omp_get_max_threads(); }
+int ops_block(int channels) {
+    ops_init(0);
+    return channels % block == 0 ? block : 1;
+}
 
 /* One tensor as a primitive wants it, with an optional re-layout from/to our own layout. */
 typedef struct {
@@ -144,8 +153,9 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
     dnnl_dims_t wd = {cs->cout, cs->cin, cs->k[0], cs->k[1], cs->k[2]}, bd = {cs->cout};
     dnnl_dims_t st = {cs->s[0], cs->s[1], cs->s[2]}, pad = {cs->p[0], cs->p[1], cs->p[2]};
     dnnl_memory_desc_t src, dst, w_plain, w_any, b, any_src, any_dst;
-    md(&src, 5, sd, dims_block(in) == 8 ? dnnl_nCdhw8c : dnnl_ncdhw);
-    md(&dst, 5, dd, dnnl_nCdhw8c);
+    dnnl_format_tag_t blocked = block == 16 ? dnnl_nCdhw16c : dnnl_nCdhw8c;
+    md(&src, 5, sd, dims_block(in) > 1 ? blocked : dnnl_ncdhw);
+    md(&dst, 5, dd, dims_block(p->out) > 1 ? blocked : dnnl_ncdhw);
     md(&w_plain, 5, wd, dnnl_oidhw);
     md(&w_any, 5, wd, dnnl_format_tag_any);
     md(&b, 1, bd, dnnl_x);

@@ -1,5 +1,5 @@
 /* CPU kernels for everything but convolution: BN, ReLU, residual add, RoIAlign, linear, pooling,
- * dropout, losses and the optimiser. OpenMP over channels/rows; inner loops over the 8 lanes of
+ * dropout, losses and the optimiser. OpenMP over channels/rows; inner loops over the 8 or 16 lanes of
  * the blocked layout vectorise. */
 #include <cblas.h>
 #include <math.h>
@@ -13,6 +13,7 @@
 /* Per channel block: lane sums over all N and spatial positions. Float partial sums over short
  * runs, double across runs, keeps the error far below fp32 resolution of the result. */
 #define RUN 256
+#define MAXB 16 /* largest channel block */
 
 static inline void lane_index(Dims d, int *CB, int *B, size_t *S) {
     *B = dims_block(d);
@@ -28,13 +29,13 @@ void bn_forward_train(Dims d, const float *x, float *y, const float *gamma, cons
     const double M = (double)d.n * S;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int cb = 0; cb < CB; cb++) {
-        double sum[8] = {0}, sq[8] = {0};
-        float mean[8] = {0}, inv[8] = {0}, scale[8] = {0}, shift[8] = {0};
+        double sum[MAXB] = {0}, sq[MAXB] = {0};
+        float mean[MAXB] = {0}, inv[MAXB] = {0}, scale[MAXB] = {0}, shift[MAXB] = {0};
         for (int n = 0; n < d.n; n++) {
             const float *p = x + ((size_t)n * CB + cb) * S * B;
             for (size_t s0 = 0; s0 < S; s0 += RUN) {
                 size_t s1 = s0 + RUN < S ? s0 + RUN : S;
-                float part[8] = {0};
+                float part[MAXB] = {0};
                 for (size_t s = s0; s < s1; s++)
                     for (int j = 0; j < B; j++) part[j] += p[s * B + j];
                 for (int j = 0; j < B; j++) sum[j] += part[j];
@@ -45,7 +46,7 @@ void bn_forward_train(Dims d, const float *x, float *y, const float *gamma, cons
             const float *p = x + ((size_t)n * CB + cb) * S * B;
             for (size_t s0 = 0; s0 < S; s0 += RUN) {
                 size_t s1 = s0 + RUN < S ? s0 + RUN : S;
-                float part[8] = {0};
+                float part[MAXB] = {0};
                 for (size_t s = s0; s < s1; s++)
                     for (int j = 0; j < B; j++) {
                         float t = p[s * B + j] - mean[j];
@@ -69,7 +70,13 @@ void bn_forward_train(Dims d, const float *x, float *y, const float *gamma, cons
             size_t o = ((size_t)n * CB + cb) * S * B;
             const float *p = x + o;
             float *q = y + o;
-            if (B == 8) {
+            if (B == 16) { /* constant lane counts let the compiler vectorise */
+                for (size_t s = 0; s < S; s++)
+                    for (int j = 0; j < 16; j++) {
+                        float v = p[s * 16 + j] * scale[j] + shift[j];
+                        q[s * 16 + j] = relu && v < 0 ? 0 : v;
+                    }
+            } else if (B == 8) {
                 for (size_t s = 0; s < S; s++)
                     for (int j = 0; j < 8; j++) {
                         float v = p[s * 8 + j] * scale[j] + shift[j];
@@ -95,7 +102,7 @@ void bn_forward_eval(Dims d, const float *x, float *y, const float *gamma, const
 #pragma omp parallel for collapse(2)
     for (int n = 0; n < d.n; n++)
         for (int cb = 0; cb < CB; cb++) {
-            float scale[8] = {0}, shift[8] = {0};
+            float scale[MAXB] = {0}, shift[MAXB] = {0};
             for (int j = 0; j < B; j++) {
                 int c = cb * B + j;
                 scale[j] = gamma[c] / sqrtf(run_var[c] + bs.eps);
@@ -118,14 +125,14 @@ void bn_backward(Dims d, const float *dy, const float *relu_out, const float *x,
     const double M = (double)d.n * S;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int cb = 0; cb < CB; cb++) {
-        double sdz[8] = {0}, sdzx[8] = {0};
-        float mean[8], inv[8], k1[8], k2[8], k3[8];
+        double sdz[MAXB] = {0}, sdzx[MAXB] = {0};
+        float mean[MAXB], inv[MAXB], k1[MAXB], k2[MAXB], k3[MAXB];
         for (int j = 0; j < B; j++) mean[j] = save_mean[cb * B + j], inv[j] = save_invstd[cb * B + j];
         for (int n = 0; n < d.n; n++) {
             size_t o = ((size_t)n * CB + cb) * S * B;
             for (size_t s0 = 0; s0 < S; s0 += RUN) {
                 size_t s1 = s0 + RUN < S ? s0 + RUN : S;
-                float a[8] = {0}, b[8] = {0};
+                float a[MAXB] = {0}, b[MAXB] = {0};
                 for (size_t s = s0; s < s1; s++)
                     for (int j = 0; j < B; j++) {
                         size_t i = o + s * B + j;
@@ -242,20 +249,20 @@ void roi_align_forward(const float *feat, int B, int C, int H, int W, const floa
     int *per_bin = xcalloc(R + 1, sizeof(int));
     Tap *taps = roi_alloc_taps(rois, R, rs, H, W, per_bin);
     size_t per = per_bin[R];
-    int CB = C / 8, P = rs.out_h * rs.out_w;
+    int L = ops_block(C), CB = C / L, P = rs.out_h * rs.out_w;
 #pragma omp parallel for collapse(2)
     for (int r = 0; r < R; r++)
         for (int cb = 0; cb < CB; cb++) {
             int b = (int)rois[r * 5];
             if (b < 0 || b >= B) b = 0; /* rois are built by the model, never from input */
-            const float *f = feat + ((size_t)b * CB + cb) * H * W * 8;
+            const float *f = feat + ((size_t)b * CB + cb) * H * W * L;
             const Tap *t = taps + r * per;
             for (int p = 0; p < P; p++) {
-                float acc[8] = {0};
+                float acc[MAXB] = {0};
                 for (int k = 0; k < per_bin[r]; k++, t++)
                     for (int q = 0; q < 4; q++)
-                        for (int j = 0; j < 8; j++) acc[j] += t->w[q] * f[t->o[q] * 8 + j];
-                for (int j = 0; j < 8; j++) out[((size_t)r * C + cb * 8 + j) * P + p] = acc[j];
+                        for (int j = 0; j < L; j++) acc[j] += t->w[q] * f[t->o[q] * L + j];
+                for (int j = 0; j < L; j++) out[((size_t)r * C + cb * L + j) * P + p] = acc[j];
             }
         }
     free(taps);
@@ -266,21 +273,21 @@ void roi_align_backward(const float *dout, int B, int C, int H, int W, const flo
     int *per_bin = xcalloc(R + 1, sizeof(int));
     Tap *taps = roi_alloc_taps(rois, R, rs, H, W, per_bin);
     size_t per = per_bin[R];
-    int CB = C / 8, P = rs.out_h * rs.out_w;
+    int L = ops_block(C), CB = C / L, P = rs.out_h * rs.out_w;
     /* Parallel over channel blocks only: RoIs of one image write the same pixels. */
 #pragma omp parallel for
     for (int cb = 0; cb < CB; cb++)
         for (int r = 0; r < R; r++) {
             int b = (int)rois[r * 5];
             if (b < 0 || b >= B) b = 0;
-            float *f = dfeat + ((size_t)b * CB + cb) * H * W * 8;
+            float *f = dfeat + ((size_t)b * CB + cb) * H * W * L;
             const Tap *t = taps + r * per;
             for (int p = 0; p < P; p++) {
-                float g[8];
-                for (int j = 0; j < 8; j++) g[j] = dout[((size_t)r * C + cb * 8 + j) * P + p];
+                float g[MAXB];
+                for (int j = 0; j < L; j++) g[j] = dout[((size_t)r * C + cb * L + j) * P + p];
                 for (int k = 0; k < per_bin[r]; k++, t++)
                     for (int q = 0; q < 4; q++)
-                        for (int j = 0; j < 8; j++) f[t->o[q] * 8 + j] += t->w[q] * g[j];
+                        for (int j = 0; j < L; j++) f[t->o[q] * L + j] += t->w[q] * g[j];
             }
         }
     free(taps);
@@ -312,7 +319,7 @@ void global_avgpool_forward(Dims d, const float *x, float *y) {
     for (int n = 0; n < d.n; n++)
         for (int cb = 0; cb < CB; cb++) {
             const float *p = x + ((size_t)n * CB + cb) * S * B;
-            float acc[8] = {0};
+            float acc[MAXB] = {0};
             for (size_t s = 0; s < S; s++)
                 for (int j = 0; j < B; j++) acc[j] += p[s * B + j];
             for (int j = 0; j < B; j++) y[(size_t)n * d.c + cb * B + j] = acc[j] / S;
@@ -326,7 +333,7 @@ void global_avgpool_backward(Dims d, const float *dy, float *dx) {
     for (int n = 0; n < d.n; n++)
         for (int cb = 0; cb < CB; cb++) {
             float *p = dx + ((size_t)n * CB + cb) * S * B;
-            float g[8];
+            float g[MAXB];
             for (int j = 0; j < B; j++) g[j] = dy[(size_t)n * d.c + cb * B + j] / S;
             for (size_t s = 0; s < S; s++)
                 for (int j = 0; j < B; j++) p[s * B + j] = g[j];
