@@ -39,6 +39,16 @@ static double scalar_of(const Npz *o, const char *k) {
     return v;
 }
 
+/* Gradients between the loss and the first ReLU of the backbone's last block: no ReLU mask whose
+ * input sits within rounding of zero can flip on the way, so they must match to 1e-4 whatever the
+ * noise below. */
+static int tight(const char *name) {
+    static const char *const p[] = {"head.", "cls_head.", "backbone.layer4.1.conv2.", "backbone.layer4.1.bn2."};
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+        if (!strncmp(name, p[i], strlen(p[i]))) return 1;
+    return 0;
+}
+
 static void check_model(const char *kind, const char *dir) {
     int B = 2;
     ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
@@ -85,7 +95,7 @@ static void check_model(const char *kind, const char *dir) {
             if (!a) continue;
             float *v = xmalloc(e->numel * 4);
             npy_to_f32(a, v);
-            double tol = golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
+            double tol = tight(e->name) ? 1e-4 : golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
             if (r > worst_g) worst_g = r, wg = e->name;
             if (r > 1e-4) n_loose++;
             free(v);
@@ -106,6 +116,7 @@ static void check_model(const char *kind, const char *dir) {
         npy_to_f32(a, v);
         for (int64_t k = 0; k < e->numel; k++) v[k] -= s->w[e->off + k];
         snprintf(key, sizeof key, "delta.%s", e->name);
+        /* Updates are never tight: the clip coefficient depends on the norm of all gradients. */
         double tol = golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
         if (r > worst_d) worst_d = r, wd = e->name;
         if (r > 1e-4) n_loose++;
