@@ -32,6 +32,9 @@ void conv_plan_free(ConvPlan *p);
 void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, float *y);
 void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx);
 void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *dw, float *db);
+/* Per-layer GFLOP/s of the live plans (bench --profile); per = runs each plan's time covers. */
+void conv_profile_print(double per);
+void conv_profile_reset(void);
 
 /* ---- batch norm (eps, momentum as PyTorch), optional fused ReLU ---- */
 typedef struct {

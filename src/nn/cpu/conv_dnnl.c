@@ -113,7 +113,13 @@ struct ConvPlan {
     dnnl_memory_t f_src, f_dst, f_b, w_db;
     float *dw_tmp, *db_tmp;
     size_t wn;
+    double sec[3]; /* forward, backward-data, backward-weights */
+    const char *impl[3];
 };
+
+/* Live plans, for the per-layer profile. */
+static ConvPlan *live[256];
+static int nlive;
 
 static void md(dnnl_memory_desc_t *m, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
     DN(dnnl_memory_desc_init_by_tag(m, nd, dims, dnnl_f32, tag));
@@ -126,10 +132,11 @@ static int is_ref(dnnl_primitive_desc_t pd) {
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     return impl && !strncmp(impl, "ref", 3);
 }
-static void report(const char *what, const ConvPlan *p, dnnl_primitive_desc_t pd) {
-    if (!verbose_kernels) return;
+static void report(const char *what, ConvPlan *p, dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    p->impl[what[0] == 'f' ? 0 : what[4] == 'd' ? 1 : 2] = impl; /* static strings inside oneDNN */
+    if (!verbose_kernels) return;
     fprintf(stderr, "conv %d->%d k%d%d%d s%d%d%d in %dx%dx%dx%dx%d %s: %s\n", p->cs.cin, p->cs.cout, p->cs.k[0], p->cs.k[1],
             p->cs.k[2], p->cs.s[0], p->cs.s[1], p->cs.s[2], p->in.n, p->in.c, p->in.d, p->in.h, p->in.w, what, impl);
 }
@@ -210,11 +217,14 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
     }
     dnnl_primitive_desc_destroy(wpd);
     dnnl_primitive_desc_destroy(fpd);
+    if (nlive < 256) live[nlive++] = p;
     return p;
 }
 
 void conv_plan_free(ConvPlan *p) {
     if (!p) return;
+    for (int i = 0; i < nlive; i++)
+        if (live[i] == p) live[i] = live[--nlive];
     dnnl_primitive_destroy(p->fwd);
     if (p->bwd_d) dnnl_primitive_destroy(p->bwd_d);
     dnnl_primitive_destroy(p->bwd_w);
@@ -249,6 +259,7 @@ void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, f
     }
     DN(dnnl_primitive_execute(p->fwd, strm, n, a));
     DN(dnnl_stream_wait(strm));
+    p->sec[0] += now_sec() - t0;
     prof_sec[PROF_CONV_FWD] += now_sec() - t0;
 }
 
@@ -261,6 +272,7 @@ void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx)
     DN(dnnl_primitive_execute(p->bwd_d, strm, 3, a));
     slot_out_done(&p->d_dsrc);
     DN(dnnl_stream_wait(strm));
+    p->sec[1] += now_sec() - t0;
     prof_sec[PROF_CONV_BWD_DATA] += now_sec() - t0;
 }
 
@@ -281,5 +293,26 @@ void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *
     for (size_t i = 0; i < p->wn; i++) dw[i] += t[i];
     if (p->cs.bias)
         for (int i = 0; i < p->cs.cout; i++) db[i] += p->db_tmp[i];
+    p->sec[2] += now_sec() - t0;
     prof_sec[PROF_CONV_BWD_WEIGHTS] += now_sec() - t0;
+}
+
+void conv_profile_reset(void) {
+    for (int i = 0; i < nlive; i++) memset(live[i]->sec, 0, sizeof live[i]->sec);
+}
+
+void conv_profile_print(double per) {
+    printf("    per convolution, GFLOP/s (kernel) for forward | backward-data | backward-weights:\n");
+    for (int i = 0; i < nlive; i++) {
+        ConvPlan *p = live[i];
+        if (p->sec[0] == 0) continue;
+        double flop = 2.0 * p->wn * p->out.n * p->out.d * p->out.h * p->out.w * per;
+        printf("    %3d->%-3d k%d%d%d s%d%d%d %2dx%3dx%3d", p->cs.cin, p->cs.cout, p->cs.k[0], p->cs.k[1], p->cs.k[2],
+               p->cs.s[0], p->cs.s[1], p->cs.s[2], p->out.d, p->out.h, p->out.w);
+        for (int k = 0; k < 3; k++)
+            if (p->sec[k] > 0) printf(" | %6.1f (%s%s)", flop / p->sec[k] / 1e9, p->impl[k] ? p->impl[k] : "?",
+                                      k == 2 && !(p->w_src.same && p->w_ddst.same) ? "+reorder" : "");
+            else printf(" | %6s", "-");
+        printf("\n");
+    }
 }
