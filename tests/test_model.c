@@ -130,12 +130,45 @@ static void check_model(const char *kind, const char *dir) {
     model_free(&m);
 }
 
+/* Inference (BN running statistics), planned both ways: the training plan and the inference plan
+ * (shared activation buffers) must give the same output, and it must match PyTorch's eval mode. */
+static void check_eval(const char *kind) {
+    int B = 2;
+    ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
+    Model m;
+    model_init(&m, mk, 101);
+    detgen_state(&m.st);
+    size_t ni = (size_t)B * 3 * 16 * 112 * 112, no = mk == MODEL_CTP ? (size_t)B * 3 * 64 : (size_t)B * 101;
+    float *imgs = xalloc_aligned(ni * 4), *trajs = xmalloc((size_t)B * 3 * 16 * 4 * 4), *a = xmalloc(no * 4);
+    detgen_imgs(imgs, ni);
+    detgen_trajs(trajs, B, 16, 112, 112);
+    Dims in = {B, 3, 16, 112, 112};
+    model_plan(&m, in, 1);
+    model_forward(&m, imgs, trajs, NULL, NULL, 0);
+    memcpy(a, mk == MODEL_CTP ? m.pred : m.logits, no * 4);
+    model_plan(&m, in, 0);
+    model_forward(&m, imgs, trajs, NULL, NULL, 0);
+    const float *b = mk == MODEL_CTP ? m.pred : m.logits;
+    CHECK(!memcmp(a, b, no * 4), "%s: inference plan and training plan give the same eval output", kind);
+    char gname[64], key[64];
+    snprintf(gname, sizeof gname, "model_%s.npz", kind);
+    snprintf(key, sizeof key, "eval_%s", mk == MODEL_CTP ? "pred" : "logits");
+    Npz g = golden_open(gname);
+    double e = cmp_golden(&g, key, b, no, 1e-4);
+    printf("%s eval: output error %.2e\n", kind, e);
+    npz_close(&g);
+    free(imgs), free(trajs), free(a);
+    model_free(&m);
+}
+
 int main(void) {
     char dir[] = "/tmp/fedvssl_test_model_XXXXXX";
     if (!mkdtemp(dir)) die("mkdtemp failed");
     ops_set_threads(0);
     check_model("ctp", dir);
     check_model("tsn", dir);
+    check_eval("ctp");
+    check_eval("tsn");
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);

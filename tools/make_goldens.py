@@ -115,6 +115,18 @@ def model_step(kind, B, dtype, jitter=0):
     return res
 
 
+def model_eval(kind, B):
+    """Inference-mode output (BN running statistics, no dropout) of the deterministic state."""
+    model = (tm.CtP() if kind == "ctp" else tm.TSN()).double().eval()
+    load_state(model, torch.float64)
+    bt = detgen.batch(kind, B)
+    with torch.no_grad():
+        imgs = torch.from_numpy(bt["imgs"]).double()
+        if kind == "ctp":
+            return model(imgs, torch.from_numpy(bt["gt_trajs"]).double())[0].numpy()
+        return model(imgs).numpy()
+
+
 def model_golden(kind, B=2):
     ref = model_step(kind, B, torch.float64)
     runs = [model_step(kind, B, torch.float32, j) for j in range(NOISE_RUNS)]
@@ -126,6 +138,7 @@ def model_golden(kind, B=2):
             out[k] = np.array(ref[k])
     outk = "pred" if kind == "ctp" else "logits"
     out[outk] = ref[outk].astype(np.float32)
+    out["eval_" + outk] = model_eval(kind, B).astype(np.float32)
     out[outk + ".torch32"] = np.array(max(np.abs(r[outk] - ref[outk]).max() for r in runs) / np.abs(ref[outk]).max())
     for i, k in enumerate(ref["keys"]):
         if ref["grads"][i] is not None:

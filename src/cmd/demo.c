@@ -72,7 +72,7 @@ int cmd_demo(int argc, char **argv) {
     Model m;
     model_init(&m, MODEL_CTP, 0);
     model_reset_parameters(&m, (uint64_t)seed);
-    model_plan(&m, (Dims){batch, 3, 16, 112, 112});
+    model_plan(&m, (Dims){batch, 3, 16, 112, 112}, 1);
     Hyper h = {0.01f, 0.9f, 1e-4f, 40.f}; /* spec §2.5 */
     int done = 0;
     for (int epoch = 0; done < steps; epoch++) {

@@ -96,7 +96,7 @@ int cmd_grad(int argc, char **argv) {
     }
     npz_close(&bz);
 
-    model_plan(&m, in);
+    model_plan(&m, in, 1);
     State *s = &m.st;
     Hyper h = {(float)lr, (float)momentum, (float)wd, (float)clip};
     /* Forward + backward first so the raw (unclipped) gradients can be saved, then the step. */

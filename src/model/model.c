@@ -137,16 +137,18 @@ void model_reset_parameters(Model *m, uint64_t seed) {
 static float *act(Dims d) { return xalloc_aligned(dims_numel(d) * sizeof(float)); }
 
 static void free_buffers(Model *m) {
+    int own = m->train_plan; /* an inference plan's activations alias the pool */
     conv_plan_free(m->stem.plan);
-    free(m->stem_x), free(m->stem_y);
+    if (own) free(m->stem_x), free(m->stem_y);
     m->stem_x = m->stem_y = NULL;
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
         conv_plan_free(b->c1.plan), conv_plan_free(b->c2.plan), conv_plan_free(b->dn.plan);
         b->c1.plan = b->c2.plan = b->dn.plan = NULL;
-        free(b->x1), free(b->y1), free(b->x2), free(b->xd), free(b->out);
+        if (own) free(b->x1), free(b->y1), free(b->x2), free(b->xd), free(b->out);
         b->x1 = b->y1 = b->x2 = b->xd = b->out = NULL;
     }
+    for (int i = 0; i < 3; i++) free(m->pool[i]), m->pool[i] = NULL;
     conv_plan_free(m->tconv.plan);
     m->stem.plan = m->tconv.plan = NULL;
     float **bufs[] = {&m->t_out, &m->rois, &m->roi_out, &m->h1, &m->pred, &m->target, &m->dpred, &m->dh1, &m->droi,
@@ -160,33 +162,50 @@ static void free_buffers(Model *m) {
     m->planned = 0;
 }
 
-void model_plan(Model *m, Dims in) {
-    if (m->planned && !memcmp(&in, &m->din, sizeof in)) return;
+void model_plan(Model *m, Dims in, int train) {
+    if (m->planned && !memcmp(&in, &m->din, sizeof in) && m->train_plan == !!train) return;
     if (in.c != 3) die("input must have 3 channels, got %d", in.c);
     free_buffers(m);
     m->din = in;
     m->batch = in.n;
-    m->stem.plan = conv_plan(&m->stem.cs, in, 0);
+    m->train_plan = !!train;
+    int bw = train ? 2 : 0; /* backward passes the convolutions need */
+    m->stem.plan = conv_plan(&m->stem.cs, in, train ? 1 : 0);
     m->dstem = conv_out_dims(&m->stem.cs, in);
-    m->stem_x = act(m->dstem);
-    m->stem_y = act(m->dstem);
+    if (train) {
+        m->stem_x = act(m->dstem);
+        m->stem_y = act(m->dstem);
+    } else {
+        /* Inference keeps nothing: a block reads its input from one pool buffer and writes through
+         * the other two (BN runs in place), the shortcut branch uses gT1. */
+        for (int i = 0; i < 3; i++) m->pool[i] = act(m->dstem);
+        m->stem_x = m->stem_y = m->pool[0];
+    }
     Dims d = m->dstem;
+    int cur = 0; /* pool buffer holding the current block input (inference) */
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
         b->din = d;
-        b->c1.plan = conv_plan(&b->c1.cs, d, 1);
+        b->c1.plan = conv_plan(&b->c1.cs, d, bw);
         b->dout = conv_out_dims(&b->c1.cs, d);
-        b->c2.plan = conv_plan(&b->c2.cs, b->dout, 1);
-        if (b->has_down) b->dn.plan = conv_plan(&b->dn.cs, d, 1);
-        b->x1 = act(b->dout), b->y1 = act(b->dout), b->x2 = act(b->dout), b->out = act(b->dout);
-        if (b->has_down) b->xd = act(b->dout);
+        b->c2.plan = conv_plan(&b->c2.cs, b->dout, bw);
+        if (b->has_down) b->dn.plan = conv_plan(&b->dn.cs, d, bw);
+        if (train) {
+            b->x1 = act(b->dout), b->y1 = act(b->dout), b->x2 = act(b->dout), b->out = act(b->dout);
+            if (b->has_down) b->xd = act(b->dout);
+        } else {
+            int a = (cur + 1) % 3, o = (cur + 2) % 3;
+            b->x1 = b->y1 = m->pool[a];
+            b->x2 = b->out = m->pool[o];
+            cur = o;
+        }
         d = b->dout;
     }
     m->dfeat = d;
     int B = in.n;
     if (m->kind == MODEL_CTP) {
         if (d.d != 2) die("CtP head needs 2 feature frames (16-frame clips), got %d from %d frames", d.d, in.d);
-        m->tconv.plan = conv_plan(&m->tconv.cs, d, 1);
+        m->tconv.plan = conv_plan(&m->tconv.cs, d, bw);
         Dims t = conv_out_dims(&m->tconv.cs, d);
         m->t_out = act(t);
         m->nroi = B * 3;
@@ -210,7 +229,11 @@ void model_plan(Model *m, Dims in) {
         m->logits = xalloc_aligned(B * m->num_classes * sizeof(float));
         m->dlogits = xalloc_aligned(B * m->num_classes * sizeof(float));
     }
-    m->gA = act(m->dstem), m->gB = act(m->dstem), m->gT1 = act(m->dstem), m->gT2 = act(m->dstem);
+    m->gT1 = act(m->dstem);
+    if (train) m->gA = act(m->dstem), m->gB = act(m->dstem), m->gT2 = act(m->dstem);
+    else
+        for (int i = 0; i < 8; i++)
+            if (m->blk[i].has_down) m->blk[i].xd = m->gT1; /* shortcut BN runs in place */
     m->planned = 1;
 }
 
@@ -292,6 +315,7 @@ static const RoISpec ROI = {5, 5, 2, 0.125f};
 float model_forward(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights, const int64_t *labels,
                     int train) {
     if (!m->planned) die("internal: model_forward before model_plan");
+    if (train && !m->train_plan) die("internal: training forward on a model planned for inference");
     State *s = &m->st;
     backbone_forward(m, imgs, train);
     const float *feat = m->blk[7].out;
@@ -351,6 +375,7 @@ static void conv_bwd(Model *m, Conv *c, const float *x, const float *dy, float *
 }
 
 void model_backward(Model *m, const float *imgs) {
+    if (!m->train_plan) die("internal: model_backward on a model planned for inference");
     State *s = &m->st;
     int B = m->batch;
     Dims d = m->dfeat;

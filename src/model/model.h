@@ -43,6 +43,8 @@ typedef struct {
     float dropout;       /* TSN, train mode */
     uint64_t dropout_seed;
     int planned;         /* buffers exist for din */
+    int train_plan;      /* planned for training (activations kept for backward) */
+    float *pool[3];      /* inference plan: activations rotate through these */
 
     Conv stem;
     BN stem_bn;
@@ -71,8 +73,10 @@ typedef struct {
 void model_init(Model *m, ModelKind kind, int num_classes);
 /* Reference initialisation (§1.4, §2.3.6, §5) from a seed. */
 void model_reset_parameters(Model *m, uint64_t seed);
-/* Plans convolutions and activation buffers for input [B,3,T,H,W]; re-plans if the shape changes. */
-void model_plan(Model *m, Dims in);
+/* Plans convolutions and activation buffers for input [B,3,T,H,W]; re-plans if the shape or the
+ * purpose changes. train = 0 plans inference only: activations are not kept, so three shared
+ * buffers do and model_backward is not available. */
+void model_plan(Model *m, Dims in, int train);
 void model_free(Model *m);
 
 /* Forward. train: batch-norm batch statistics (updates running stats), dropout on. For CtP

@@ -25,8 +25,9 @@ typedef struct {
     int cin, cout, k[3], s[3], p[3], bias;
 } ConvSpec;
 Dims conv_out_dims(const ConvSpec *cs, Dims in);
-/* need_bwd_data = 0 for the first layer (the input needs no gradient). */
-ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data);
+/* backward: 0 forward only (inference), 1 also weight gradients (the first layer: its input needs
+ * no gradient), 2 also input gradients. */
+ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward);
 void conv_plan_free(ConvPlan *p);
 /* y = conv(x, w) (+ b). Weights are re-laid out on each call (they change every step). */
 void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, float *y);

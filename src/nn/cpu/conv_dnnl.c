@@ -42,27 +42,44 @@ int ops_block(int channels) {
     return channels % block == 0 ? block : 1;
 }
 
+/* Staging buffers for re-laid-out tensors, shared by every plan: convolutions run one at a time and
+ * every call re-lays out its inputs, so one buffer per role (sized to the largest use) is enough.
+ * This keeps per-layer copies of weights and activations out of the peak memory. */
+typedef enum { ST_FWD_W, ST_BWDD_W, ST_BWDD_DSRC, ST_BWDD_DDST, ST_BWDW_SRC, ST_BWDW_DDST, ST_BWDW_DW, ST_DW, ST_N } Staging;
+static float *staging_buf[ST_N];
+static size_t staging_cap[ST_N];
+static float *staging(Staging role, size_t bytes) {
+    if (bytes > staging_cap[role]) {
+        free(staging_buf[role]);
+        staging_buf[role] = xalloc_aligned(bytes);
+        staging_cap[role] = bytes;
+    }
+    return staging_buf[role];
+}
+
 /* One tensor as a primitive wants it, with an optional re-layout from/to our own layout. */
 typedef struct {
     dnnl_memory_desc_t ours, theirs;
     dnnl_memory_t m_ours, m_theirs;
     dnnl_primitive_t to_theirs, to_ours;
-    float *buf; /* storage in their layout when it differs */
+    Staging role; /* where their copy lives when the layouts differ */
     int same;
 } Slot;
 
-static void slot_init(Slot *s, const dnnl_memory_desc_t *ours, const dnnl_memory_desc_t *theirs, int dir_in, int dir_out) {
+static void slot_init(Slot *s, const dnnl_memory_desc_t *ours, const dnnl_memory_desc_t *theirs, Staging role,
+                      int dir_in, int dir_out) {
     memset(s, 0, sizeof *s);
     s->ours = *ours;
     s->theirs = *theirs;
+    s->role = role;
     s->same = dnnl_memory_desc_equal(ours, theirs);
     DN(dnnl_memory_create(&s->m_ours, ours, eng, DNNL_MEMORY_NONE));
     if (s->same) {
         s->m_theirs = s->m_ours;
         return;
     }
-    s->buf = xalloc_aligned(dnnl_memory_desc_get_size(theirs));
-    DN(dnnl_memory_create(&s->m_theirs, theirs, eng, s->buf));
+    DN(dnnl_memory_create(&s->m_theirs, theirs, eng, DNNL_MEMORY_NONE));
+    staging(role, dnnl_memory_desc_get_size(theirs)); /* grow now: the first step is not slower */
     dnnl_primitive_desc_t pd;
     if (dir_in) {
         DN(dnnl_reorder_primitive_desc_create(&pd, ours, eng, theirs, eng, NULL));
@@ -81,7 +98,6 @@ static void slot_free(Slot *s) {
         dnnl_memory_destroy(s->m_theirs);
         if (s->to_theirs) dnnl_primitive_destroy(s->to_theirs);
         if (s->to_ours) dnnl_primitive_destroy(s->to_ours);
-        free(s->buf);
     }
     dnnl_memory_destroy(s->m_ours);
 }
@@ -89,15 +105,20 @@ static void reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to) {
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
     DN(dnnl_primitive_execute(r, strm, 2, a));
 }
+static void slot_bind(Slot *s, const float *p) {
+    DN(dnnl_memory_set_data_handle(s->m_ours, (void *)p));
+    if (!s->same)
+        DN(dnnl_memory_set_data_handle(s->m_theirs, staging(s->role, dnnl_memory_desc_get_size(&s->theirs))));
+}
 /* Make the primitive's copy of an input current. */
 static dnnl_memory_t slot_in(Slot *s, const float *p) {
-    DN(dnnl_memory_set_data_handle(s->m_ours, (void *)p));
+    slot_bind(s, p);
     if (!s->same) reorder(s->to_theirs, s->m_ours, s->m_theirs);
     return s->m_theirs;
 }
-/* Output: point at our buffer when layouts agree, else at the staging buffer. */
+/* Output: our buffer when layouts agree, else the staging buffer (copied back by slot_out_done). */
 static dnnl_memory_t slot_out(Slot *s, float *p) {
-    DN(dnnl_memory_set_data_handle(s->m_ours, p));
+    slot_bind(s, p);
     return s->m_theirs;
 }
 static void slot_out_done(Slot *s) {
@@ -111,7 +132,7 @@ struct ConvPlan {
     Slot f_w, d_w, w_src, w_ddst, w_dw; /* layouts wanted by each primitive */
     Slot d_dsrc, d_ddst;
     dnnl_memory_t f_src, f_dst, f_b, w_db;
-    float *dw_tmp, *db_tmp;
+    float *db_tmp;
     size_t wn;
     double sec[3]; /* forward, backward-data, backward-weights */
     const char *impl[3];
@@ -149,7 +170,7 @@ Dims conv_out_dims(const ConvSpec *cs, Dims in) {
     return o;
 }
 
-ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
+ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward) {
     ops_init(0);
     ConvPlan *p = xcalloc(1, sizeof *p);
     p->cs = *cs;
@@ -177,12 +198,12 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
     DN(dnnl_primitive_desc_create(&fpd, &cd, NULL, eng, NULL));
     report("fwd", p, fpd);
     DN(dnnl_primitive_create(&p->fwd, fpd));
-    slot_init(&p->f_w, &w_plain, q(fpd, dnnl_query_weights_md), 1, 0);
+    slot_init(&p->f_w, &w_plain, q(fpd, dnnl_query_weights_md), ST_FWD_W, 1, 0);
     DN(dnnl_memory_create(&p->f_src, &src, eng, DNNL_MEMORY_NONE));
     DN(dnnl_memory_create(&p->f_dst, &dst, eng, DNNL_MEMORY_NONE));
     if (cs->bias) DN(dnnl_memory_create(&p->f_b, &b, eng, DNNL_MEMORY_NONE));
 
-    if (need_bwd_data) {
+    if (backward >= 2) {
         /* Our layouts first; where oneDNN has only its reference kernel for them (strided
          * backward-data in the blocked layout), let it choose and re-lay out around the call. */
         DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &w_any, &dst, st, pad, pad));
@@ -194,28 +215,30 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int need_bwd_data) {
         }
         report("bwd_data", p, dpd);
         DN(dnnl_primitive_create(&p->bwd_d, dpd));
-        slot_init(&p->d_w, &w_plain, q(dpd, dnnl_query_weights_md), 1, 0);
-        slot_init(&p->d_dsrc, &src, q(dpd, dnnl_query_diff_src_md), 0, 1);
-        slot_init(&p->d_ddst, &dst, q(dpd, dnnl_query_diff_dst_md), 1, 0);
+        slot_init(&p->d_w, &w_plain, q(dpd, dnnl_query_weights_md), ST_BWDD_W, 1, 0);
+        slot_init(&p->d_dsrc, &src, q(dpd, dnnl_query_diff_src_md), ST_BWDD_DSRC, 0, 1);
+        slot_init(&p->d_ddst, &dst, q(dpd, dnnl_query_diff_dst_md), ST_BWDD_DDST, 1, 0);
         dnnl_primitive_desc_destroy(dpd);
     }
 
-    /* Backward-weights: let oneDNN choose every layout. Forcing nCdhw8c here selects a jit:avx2
-     * kernel that hangs on this oneDNN version (see MEASUREMENTS.md). */
-    DN(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any, cs->bias ? &b : NULL,
-                                                   &any_dst, st, pad, pad));
-    DN(dnnl_primitive_desc_create(&wpd, &cd, NULL, eng, fpd));
-    report("bwd_weights", p, wpd);
-    DN(dnnl_primitive_create(&p->bwd_w, wpd));
-    slot_init(&p->w_src, &src, q(wpd, dnnl_query_src_md), 1, 0);
-    slot_init(&p->w_ddst, &dst, q(wpd, dnnl_query_diff_dst_md), 1, 0);
-    slot_init(&p->w_dw, &w_plain, q(wpd, dnnl_query_diff_weights_md), 0, 1);
-    p->dw_tmp = xalloc_aligned(p->wn * sizeof(float));
-    if (cs->bias) {
-        p->db_tmp = xalloc_aligned(cs->cout * sizeof(float));
-        DN(dnnl_memory_create(&p->w_db, &b, eng, p->db_tmp));
+    if (backward >= 1) {
+        /* Backward-weights: let oneDNN choose every layout. Forcing nCdhw8c here selects a jit:avx2
+         * kernel that hangs on this oneDNN version (see MEASUREMENTS.md). */
+        DN(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any, cs->bias ? &b : NULL,
+                                                       &any_dst, st, pad, pad));
+        DN(dnnl_primitive_desc_create(&wpd, &cd, NULL, eng, fpd));
+        report("bwd_weights", p, wpd);
+        DN(dnnl_primitive_create(&p->bwd_w, wpd));
+        slot_init(&p->w_src, &src, q(wpd, dnnl_query_src_md), ST_BWDW_SRC, 1, 0);
+        slot_init(&p->w_ddst, &dst, q(wpd, dnnl_query_diff_dst_md), ST_BWDW_DDST, 1, 0);
+        slot_init(&p->w_dw, &w_plain, q(wpd, dnnl_query_diff_weights_md), ST_BWDW_DW, 0, 1);
+        staging(ST_DW, p->wn * sizeof(float));
+        if (cs->bias) {
+            p->db_tmp = xalloc_aligned(cs->cout * sizeof(float));
+            DN(dnnl_memory_create(&p->w_db, &b, eng, p->db_tmp));
+        }
+        dnnl_primitive_desc_destroy(wpd);
     }
-    dnnl_primitive_desc_destroy(wpd);
     dnnl_primitive_desc_destroy(fpd);
     if (nlive < 256) live[nlive++] = p;
     return p;
@@ -227,7 +250,7 @@ void conv_plan_free(ConvPlan *p) {
         if (live[i] == p) live[i] = live[--nlive];
     dnnl_primitive_destroy(p->fwd);
     if (p->bwd_d) dnnl_primitive_destroy(p->bwd_d);
-    dnnl_primitive_destroy(p->bwd_w);
+    if (p->bwd_w) dnnl_primitive_destroy(p->bwd_w);
     slot_free(&p->f_w);
     slot_free(&p->d_w);
     slot_free(&p->w_src);
@@ -239,7 +262,6 @@ void conv_plan_free(ConvPlan *p) {
     slot_free(&p->d_dsrc);
     slot_free(&p->d_ddst);
     if (p->w_db) dnnl_memory_destroy(p->w_db);
-    free(p->dw_tmp);
     free(p->db_tmp);
     free(p);
 }
@@ -277,18 +299,20 @@ void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx)
 }
 
 void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *dw, float *db) {
+    if (!p->bwd_w) die("internal: conv plan built for inference only");
     double t0 = now_sec();
     dnnl_exec_arg_t a[4];
     int n = 0;
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, slot_in(&p->w_src, x)};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST, slot_in(&p->w_ddst, dy)};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS, slot_out(&p->w_dw, p->dw_tmp)};
+    float *dw_tmp = staging(ST_DW, p->wn * sizeof(float)); /* oneDNN overwrites; we accumulate */
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS, slot_out(&p->w_dw, dw_tmp)};
     if (p->cs.bias) a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_BIAS, p->w_db};
     DN(dnnl_primitive_execute(p->bwd_w, strm, n, a));
     slot_out_done(&p->w_dw);
     DN(dnnl_stream_wait(strm));
     /* Gradients accumulate (+=), as every backward in ops.h. */
-    const float *t = p->dw_tmp;
+    const float *t = dw_tmp;
 #pragma omp parallel for simd
     for (size_t i = 0; i < p->wn; i++) dw[i] += t[i];
     if (p->cs.bias)
