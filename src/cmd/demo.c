@@ -56,15 +56,8 @@ int cmd_demo(int argc, char **argv) {
     char *train_json = path_join(ann_dir, "train_split_1.json");
     if (ann_load_json(train_json, &all, err, sizeof err)) die("%s", err);
     partition_iid(&all, clients, 7, cl);
-    if (mkdir_p(part_dir)) die("%s: cannot create: %m", part_dir);
-    for (int c = 0; c < clients; c++) {
-        char name[64];
-        snprintf(name, sizeof name, "client_dist%d.json", c + 1);
-        char *p = path_join(part_dir, name);
-        if (ann_write_json(p, cl[c].e, cl[c].n)) die("%s: cannot write", p);
-        printf("      %s: %d videos\n", name, cl[c].n);
-        free(p);
-    }
+    for (int c = 0; c < clients; c++) printf("      client_dist%d.json: %d videos\n", c + 1, cl[c].n);
+    partition_write(part_dir, cl, clients);
 
     printf("[4/4] CtP pre-training on client 1, %d steps of batch %d\n", steps, batch);
     char *c1 = path_join(part_dir, "client_dist1.json");
@@ -91,7 +84,6 @@ int cmd_demo(int argc, char **argv) {
     state_save_npz(&m.st, ckpt);
     printf("saved %s (%d arrays, NumPy: np.load(path)[key]); total %.1f s\n", ckpt, m.st.n, now_sec() - t0);
     model_free(&m);
-    for (int c = 0; c < clients; c++) ann_free(&cl[c]);
     ann_free(&all);
     free(cl), free(raw), free(data), free(ann_dir), free(part_dir), free(train_json), free(c1), free(ckpt);
     return 0;

@@ -1,45 +1,38 @@
 /* fedvssl prepare: videos -> frame packs + annotations (src/data/prepare.h). */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "../core/args.h"
 #include "../core/util.h"
-#include "../data/fsutil.h"
 #include "../data/prepare.h"
 #include "commands.h"
 
 int cmd_prepare(int argc, char **argv) {
     PrepareOptions o = {.dataset = "ucf101", .quality = 95, .progress = 1};
+    int quiet = 0;
     o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    const char *v;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: fedvssl prepare --dataset ucf101|hmdb51|k400 --src <downloaded folder> --out <data dir>\n"
-                   "       [--splits <dir with the split lists>] [--threads N] [--quality 95] [--quiet]\n"
-                   "       k400: --train-list <'name label' file> [--test-list <file>]\n"
-                   "Decodes every frame of every listed video (FFmpeg) at native size and rate, JPEG-encodes it\n"
-                   "(libjpeg-turbo, quality 95 like cv2.imencode) and writes <out>/zips/<Class>/<video>.zip\n"
-                   "(img_00001.jpg..., stored) plus <out>/annotations/{train,test}_split_N.{txt,json}.\n"
-                   "Videos are found by file name anywhere under --src (flat or in class folders). Re-running\n"
-                   "skips finished packs. Exit status 1 if any video failed (each is named).\n");
-            return 0;
-        } else if ((v = opt_value(argc, argv, &i, "dataset"))) o.dataset = v;
-        else if ((v = opt_value(argc, argv, &i, "src"))) o.src = v;
-        else if ((v = opt_value(argc, argv, &i, "out"))) o.out = v;
-        else if ((v = opt_value(argc, argv, &i, "splits"))) o.splits_dir = v;
-        else if ((v = opt_value(argc, argv, &i, "train-list"))) o.train_list = v;
-        else if ((v = opt_value(argc, argv, &i, "test-list"))) o.test_list = v;
-        else if ((v = opt_value(argc, argv, &i, "threads"))) {
-            o.threads = atoi(v);
-            if (o.threads < 1 || o.threads > 1024) die("prepare: --threads: expected 1..1024, got '%s'", v);
-        } else if ((v = opt_value(argc, argv, &i, "quality"))) {
-            o.quality = atoi(v);
-            if (o.quality < 1 || o.quality > 100) die("prepare: --quality: expected 1..100, got '%s'", v);
-        } else if (!strcmp(argv[i], "--quiet")) o.progress = 0;
-        else die("prepare: unknown option '%s' (see --help)", argv[i]);
-    }
+    Opt opts[] = {
+        {"dataset", OPT_STR, &o.dataset, "ucf101, hmdb51 or k400"},
+        {"src", OPT_STR, &o.src, "the downloaded folder (videos, flat or in class folders; split lists)"},
+        {"out", OPT_STR, &o.out, "data dir: gets zips/ and annotations/"},
+        {"splits", OPT_STR, &o.splits_dir, "folder of the split lists (default: found under --src)"},
+        {"train-list", OPT_STR, &o.train_list, "k400: 'name label' list"},
+        {"test-list", OPT_STR, &o.test_list, "k400: 'name label' list"},
+        {"threads", OPT_INT, &o.threads, "videos decoded at once"},
+        {"quality", OPT_INT, &o.quality, "JPEG quality (95 = cv2.imencode's default)"},
+        {"quiet", OPT_FLAG, &quiet, "no progress line"},
+    };
+    args_parse(argc, argv, "prepare",
+               "--dataset ucf101|hmdb51|k400 --src <downloaded folder> --out <data dir> [options]\n"
+               "Decodes every frame of every listed video (FFmpeg) at native size and rate, JPEG-encodes it\n"
+               "(libjpeg-turbo) and writes <out>/zips/<Class>/<video>.zip (img_00001.jpg..., stored) plus\n"
+               "<out>/annotations/{train,test}_split_N.{txt,json}. Re-running skips finished packs.\n"
+               "Exit status 1 if any video failed (each is named).",
+               opts, sizeof opts / sizeof *opts);
+    o.progress = !quiet;
     if (!o.src || !o.out) die("prepare: --src and --out are required (see --help)");
+    if (o.threads < 1 || o.threads > 1024) die("prepare: --threads: expected 1..1024, got %d", o.threads);
+    if (o.quality < 1 || o.quality > 100) die("prepare: --quality: expected 1..100, got %d", o.quality);
     PrepareStats st;
     char err[1024];
     int rc = prepare_run(&o, &st, err, sizeof err);

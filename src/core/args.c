@@ -9,7 +9,7 @@
 #include "util.h"
 
 static void usage(const char *cmd, const char *synopsis, const Opt *opts, int n) {
-    printf("usage: fedvssl %s %s\n\noptions (--name value, --name=value or name=value):\n", cmd, synopsis);
+    printf("usage: fedvssl %s %s\n\noptions (--name value, --name=value or name=value; '_' = '-'):\n", cmd, synopsis);
     for (int i = 0; i < n; i++) {
         char def[64] = "";
         switch (opts[i].type) {
@@ -47,6 +47,13 @@ static void set(const char *cmd, const Opt *o, const char *v) {
     }
 }
 
+/* "json-path" also answers to "json_path", the spelling of the reference's Python scripts. */
+static int same_name(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i] && !((a[i] == '-' || a[i] == '_') && (b[i] == '-' || b[i] == '_'))) return 0;
+    return 1;
+}
+
 void args_parse(int argc, char **argv, const char *cmd, const char *synopsis, const Opt *opts, int n) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -61,7 +68,7 @@ void args_parse(int argc, char **argv, const char *cmd, const char *synopsis, co
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const Opt *o = NULL;
         for (int k = 0; k < n; k++)
-            if (strlen(opts[k].name) == len && !strncmp(opts[k].name, name, len)) o = &opts[k];
+            if (strlen(opts[k].name) == len && same_name(opts[k].name, name, len)) o = &opts[k];
         if (!o) die("%s: unknown option '%.*s' (see --help)", cmd, (int)len, name);
         if (eq) set(cmd, o, eq + 1);
         else if (o->type == OPT_FLAG) *(int *)o->dst = 1;

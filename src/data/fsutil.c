@@ -41,25 +41,3 @@ char *path_join(const char *a, const char *b) {
     return r;
 }
 
-/* Accepts --json-path, --json_path and --json-path=value. */
-static int opt_match(const char *arg, const char *name, const char **eq) {
-    if (strncmp(arg, "--", 2)) return 0;
-    arg += 2;
-    size_t n = strlen(name);
-    for (size_t k = 0; k < n; k++) {
-        char a = arg[k], b = name[k];
-        if (a == '_') a = '-';
-        if (b == '_') b = '-';
-        if (a != b) return 0;
-    }
-    if (arg[n] == '=') return *eq = arg + n + 1, 1;
-    return arg[n] == 0 ? (*eq = NULL, 1) : 0;
-}
-
-const char *opt_value(int argc, char **argv, int *i, const char *name) {
-    const char *eq;
-    if (!opt_match(argv[*i], name, &eq)) return NULL;
-    if (eq) return eq;
-    if (*i + 1 >= argc) die("option --%s needs a value", name);
-    return argv[++*i];
-}

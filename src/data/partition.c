@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/util.h"
+#include "fsutil.h"
 #include "pyrandom.h"
 
 void partition_iid(const AnnList *list, int num_clients, int64_t seed, AnnList *clients) {
@@ -83,4 +84,16 @@ int partition_k400_noniid(const AnnList *list, AnnList *clients, char *err, size
     for (int c = 1; c <= K400_CLASSES; c++) free(members[c]);
     free(members), free(fill), free(cnt);
     return 0;
+}
+
+void partition_write(const char *dir, AnnList *clients, int n) {
+    if (mkdir_p(dir)) die("%s: cannot create directory", dir);
+    for (int c = 0; c < n; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "client_dist%d.json", c + 1);
+        char *p = path_join(dir, name);
+        if (ann_write_json(p, clients[c].e, clients[c].n)) die("%s: cannot write", p);
+        free(p);
+        ann_free(&clients[c]);
+    }
 }
