@@ -1,5 +1,6 @@
 #include "jpeg.h"
 
+#include <math.h>
 #include <stdio.h> /* jpeglib.h needs FILE */
 #include <jpeglib.h>
 #include <setjmp.h>
@@ -81,8 +82,17 @@ int jpeg_size(const uint8_t *data, size_t len, int *w, int *h, char *err, size_t
     return 0;
 }
 
-int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int fast, uint8_t **out, size_t *cap,
-                    int *w, int *h, char *err, size_t errlen) {
+/* Source range [*lo, *hi] a bilinear resize from n to m samples reads for outputs [o0, o0 + count):
+ * s = (o + 0.5) * n / m - 0.5 and its successor, with one sample of margin each side. */
+static void source_range(int n, int m, int o0, int count, int *lo, int *hi) {
+    double sc = (double)n / m;
+    int a = (int)floor((o0 + 0.5) * sc - 0.5) - 1, b = (int)floor((o0 + count - 0.5) * sc - 0.5) + 2;
+    *lo = a < 0 ? 0 : a > n - 1 ? n - 1 : a;
+    *hi = b < *lo ? *lo : b > n - 1 ? n - 1 : b;
+}
+
+int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int x0, int cols, int y0, int rows,
+                    int fast, uint8_t **out, size_t *cap, int *w, int *h, char *err, size_t errlen) {
     struct jpeg_decompress_struct d;
     JErr je;
     d.err = jpeg_std_error(&je.pub);
@@ -123,11 +133,18 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int f
         *out = xrealloc(*out, need);
         *cap = need;
     }
-    while (d.output_scanline < d.output_height) {
-        JSAMPROW row = *out + (size_t)d.output_scanline * ow * 3;
+    int lo = 0, hi = oh - 1, xlo = 0, xhi = ow - 1;
+    if (rows > 0 && min_h > 0) source_range(oh, min_h, y0, rows, &lo, &hi);
+    if (cols > 0 && min_w > 0) source_range(ow, min_w, x0, cols, &xlo, &xhi);
+    JDIMENSION xoff = (JDIMENSION)xlo, xw = (JDIMENSION)(xhi - xlo + 1);
+    if (xw < (JDIMENSION)ow) jpeg_crop_scanline(&d, &xoff, &xw); /* widened to iMCU boundaries */
+    if (lo > 0) jpeg_skip_scanlines(&d, (JDIMENSION)lo);
+    while ((int)d.output_scanline <= hi) {
+        JSAMPROW row = *out + ((size_t)d.output_scanline * ow + xoff) * 3;
         jpeg_read_scanlines(&d, &row, 1);
     }
-    jpeg_finish_decompress(&d);
+    if (d.output_scanline < d.output_height) jpeg_abort_decompress(&d); /* rows below are not needed */
+    else jpeg_finish_decompress(&d);
     jpeg_destroy_decompress(&d);
     *w = ow, *h = oh;
     return 0;

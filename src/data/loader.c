@@ -113,8 +113,10 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
             if (flip_out) *flip_out = flip;
         }
         char jerr[256];
-        int ok = jpeg_decode_bgr(data, len, L->opt.dct_scale ? tw : 0, L->opt.dct_scale ? th : 0, L->opt.fast_idct,
-                                 &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
+        /* the resized frame's columns read are [cx, cx + 112) with or without the flip */
+        int part = L->opt.all_rows ? 0 : CROP;
+        int ok = jpeg_decode_bgr(data, len, L->opt.dct_scale ? tw : 0, L->opt.dct_scale ? th : 0, cx, part, cy, part,
+                                 L->opt.fast_idct, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
         if (owned) free((void *)data);
         if (ok) {
             snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);

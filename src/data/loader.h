@@ -21,6 +21,7 @@ typedef struct {
 
 typedef struct {
     int dct_scale;  /* decode JPEGs at the smallest M/8 size covering the target (default 1) */
+    int all_rows;   /* decode every pixel (default 0: only the crop window's rows and columns; same result) */
     int fast_idct;  /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0) */
     int prefetch;   /* batches in flight (default 2 + threads/batch) */
 } LoaderOptions;
