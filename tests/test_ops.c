@@ -27,7 +27,7 @@ static void test_conv(const Npz *z, int idx, const ConvCase *c) {
     /* fast path: oneDNN in the blocked layout; gradients accumulate, so start from a known value */
     layout_to_blocked(in, x, xb);
     layout_to_blocked(out, dy, dyb);
-    ConvPlan *p = conv_plan(&cs, in, 1);
+    ConvPlan *p = conv_plan(&cs, in, 2);
     conv_forward(p, xb, w, b, yb);
     conv_backward_data(p, dyb, w, dxb);
     for (size_t i = 0; i < nw; i++) dw[i] = 1.0f;
