@@ -458,25 +458,37 @@ double model_train_step(Model *m, const float *imgs, const float *gt_trajs, cons
     return norm;
 }
 
-double model_macs_per_clip(const Model *m) {
+/* Taps of a kernel of size k over n outputs (stride st, padding p) that land inside an input of size
+ * in: zero-padding taps are multiplications by zero that good kernels skip. */
+static double valid_taps(int k, int st, int p, int in, int n) {
+    double v = 0;
+    for (int o = 0; o < n; o++)
+        for (int j = 0; j < k; j++) v += o * st - p + j >= 0 && o * st - p + j < in;
+    return v;
+}
+
+double model_macs_per_clip(const Model *m, int valid_only) {
     double macs = 0;
-    const Conv *cs[1 + 8 * 3 + 1];
-    const Dims *outs[1 + 8 * 3 + 1];
+    const Conv *cs[1 + 8 * 3];
+    const Dims *ins[1 + 8 * 3], *outs[1 + 8 * 3];
     int n = 0;
-    cs[n] = &m->stem, outs[n++] = &m->dstem;
+    cs[n] = &m->stem, ins[n] = &m->din, outs[n++] = &m->dstem;
     for (int i = 0; i < 8; i++) {
-        cs[n] = &m->blk[i].c1, outs[n++] = &m->blk[i].dout;
-        cs[n] = &m->blk[i].c2, outs[n++] = &m->blk[i].dout;
-        if (m->blk[i].has_down) cs[n] = &m->blk[i].dn, outs[n++] = &m->blk[i].dout;
+        const Block *b = &m->blk[i];
+        cs[n] = &b->c1, ins[n] = &b->din, outs[n++] = &b->dout;
+        cs[n] = &b->c2, ins[n] = &b->dout, outs[n++] = &b->dout;
+        if (b->has_down) cs[n] = &b->dn, ins[n] = &b->din, outs[n++] = &b->dout;
     }
     for (int i = 0; i < n; i++) {
         const ConvSpec *c = &cs[i]->cs;
-        const Dims *o = outs[i];
-        macs += (double)c->cin * c->k[0] * c->k[1] * c->k[2] * o->c * o->d * o->h * o->w;
+        const Dims *in = ins[i], *o = outs[i];
+        if (valid_only)
+            macs += (double)c->cin * c->cout * valid_taps(c->k[0], c->s[0], c->p[0], in->d, o->d) *
+                    valid_taps(c->k[1], c->s[1], c->p[1], in->h, o->h) * valid_taps(c->k[2], c->s[2], c->p[2], in->w, o->w);
+        else
+            macs += (double)c->cin * c->k[0] * c->k[1] * c->k[2] * o->c * o->d * o->h * o->w;
     }
-    if (m->kind == MODEL_CTP) {
-        macs += 512.0 * 512 * 2 * m->dfeat.h * m->dfeat.w + 3.0 * (12800 * 512 + 512 * 64);
-    } else
-        macs += 512.0 * m->num_classes;
+    if (m->kind == MODEL_CTP) macs += 512.0 * 512 * 2 * m->dfeat.h * m->dfeat.w + 3.0 * (12800 * 512 + 512 * 64);
+    else macs += 512.0 * m->num_classes;
     return macs;
 }

@@ -93,7 +93,9 @@ double model_train_step(Model *m, const float *imgs, const float *gt_trajs, cons
 /* CtP regression targets (§2.4): for R = B*3 trajectories of 16 frames gt [R,16,4] (x1,y1,x2,y2),
  * rois [R,5] = (b, frame-0 box) and target [R,16,4] = (dcx/0.8, dcy/0.8, dlog w/0.04, dlog h/0.04). */
 void ctp_targets(const float *gt, int R, float *rois, float *target);
-/* Multiply-accumulates of one forward per clip (for GFLOP/s figures). */
-double model_macs_per_clip(const Model *m);
+/* Multiply-accumulates of one forward per clip (for GFLOP/s figures; needs a plan). valid_only = 0:
+ * the usual count (48.02 G for the CtP backbone, §1.7); 1: without the taps that fall in the
+ * zero padding, i.e. the work a kernel must do (84 % of it for CtP). */
+double model_macs_per_clip(const Model *m, int valid_only);
 
 #endif
