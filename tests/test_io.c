@@ -84,6 +84,31 @@ int main(void) {
         free(c);
     }
     free(buf);
+    /* NPY headers with random bytes changed, cut or extended: parsed or refused, never a crash, and a
+     * parsed array never claims more data than the blob holds. */
+    uint8_t blob[512];
+    size_t base = npy_header((char *)blob, NPY_F32, 5, s5);
+    memset(blob + base, 0, sizeof blob - base);
+    uint64_t st = 88172645463325252ull;
+    int parsed = 0, bad_claim = 0;
+    for (int it = 0; it < 200000; it++) {
+        uint8_t m[512];
+        memcpy(m, blob, sizeof m);
+        st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+        int flips = 1 + (int)(st % 4);
+        for (int f = 0; f < flips; f++) {
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+            m[(st >> 8) % base] = (uint8_t)(st >> 32);
+        }
+        size_t len = (st >> 40) % sizeof m;
+        NpyArray a;
+        if (!npy_parse(m, len, &a, "fuzz", err, sizeof err)) {
+            parsed++;
+            if (a.type != NPY_OBJECT && (a.data < m || a.data + a.nbytes > m + len)) bad_claim++;
+        }
+    }
+    CHECK(bad_claim == 0, "mutated NPY headers never claim data past the blob (%d parsed)", parsed);
+
     CHECK(npz_open(&z, "/nonexistent/x.npz", err, sizeof err) != 0 && strstr(err, "/nonexistent/x.npz"),
           "missing file error names the file: %s", err);
     unlink(path);
