@@ -99,7 +99,8 @@ int cmd_grad(int argc, char **argv) {
     model_plan(&m, in, 1);
     State *s = &m.st;
     Hyper h = {(float)lr, (float)momentum, (float)wd, (float)clip};
-    /* Forward + backward first so the raw (unclipped) gradients can be saved, then the step. */
+    /* One forward + backward (train-mode BN updates the running stats once), keep the raw gradients,
+     * then clip + SGD on them. */
     state_alloc_train(s);
     memset(s->g, 0, s->nf * sizeof(float));
     model_forward(&m, imgs, trajs, weights, labels, 1);
@@ -108,14 +109,8 @@ int cmd_grad(int argc, char **argv) {
     memcpy(raw, s->g, s->nf * sizeof(float));
     float loss = m.loss, lctr = m.loss_ctr, lsize = m.loss_size;
     int R = m.nroi;
-    float *outputs = NULL;
-    size_t nout = kind == MODEL_CTP ? (size_t)R * 64 : (size_t)B * num_classes;
-    outputs = xmalloc(nout * sizeof(float));
-    memcpy(outputs, kind == MODEL_CTP ? m.pred : m.logits, nout * sizeof(float));
-
-    /* Re-run the step from the loaded state: running stats must be updated exactly once. */
-    state_load_npz(s, state_p, 0, NULL);
-    model_train_step(&m, imgs, trajs, weights, labels, h, 1);
+    const float *outputs = kind == MODEL_CTP ? m.pred : m.logits;
+    model_update(&m, h, 1);
 
     NpzWriter w;
     if (npz_writer_open(&w, out_p)) die("%s: cannot create: %m", out_p);
@@ -151,7 +146,7 @@ int cmd_grad(int argc, char **argv) {
     printf("loss %.6f", loss);
     if (kind == MODEL_CTP) printf(" (ctr %.6f, size %.6f)", lctr, lsize);
     printf("\nwrote %s\n", out_p);
-    free(raw), free(outputs), free(imgs), free(trajs), free(weights), free(labels);
+    free(raw), free(imgs), free(trajs), free(weights), free(labels);
     model_free(&m);
     return 0;
 }

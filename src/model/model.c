@@ -442,7 +442,13 @@ double model_train_step(Model *m, const float *imgs, const float *gt_trajs, cons
     model_forward(m, imgs, gt_trajs, gt_weights, labels, 1);
     if (!isfinite(m->loss)) die("loss is %f (diverged); lower the learning rate", m->loss);
     model_backward(m, imgs);
+    return model_update(m, h, first);
+}
+
+double model_update(Model *m, Hyper h, int first) {
     /* PyTorch's clip_grad_norm_ and SGD over every trainable tensor (BN affine and biases included). */
+    State *s = &m->st;
+    state_alloc_train(s);
     double t0 = now_sec();
     float *grads[256];
     size_t lens[256];

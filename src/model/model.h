@@ -86,10 +86,12 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
                     int train);
 /* Backward of the last training forward; ACCUMULATES into m->st.g. */
 void model_backward(Model *m, const float *imgs);
-/* Zero grads, forward, backward, clip, SGD (first = momentum buffer starts from the gradient).
- * Returns the total gradient norm before clipping. */
+/* Zero grads, forward, backward, then model_update. Returns the gradient norm before clipping. */
 double model_train_step(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights,
                         const int64_t *labels, Hyper h, int first);
+/* Clip the gradients in m->st.g to h.clip (L2 over all; <= 0: no clipping) and take an SGD step
+ * (first = the momentum buffer starts from the gradient, as PyTorch's first step). Returns the norm. */
+double model_update(Model *m, Hyper h, int first);
 /* CtP regression targets (§2.4): for R = B*3 trajectories of 16 frames gt [R,16,4] (x1,y1,x2,y2),
  * rois [R,5] = (b, frame-0 box) and target [R,16,4] = (dcx/0.8, dcy/0.8, dlog w/0.04, dlog h/0.04). */
 void ctp_targets(const float *gt, int R, float *rois, float *target);
