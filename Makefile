@@ -8,13 +8,26 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
 DATA_PKGS  = libavformat libavcodec libswscale libavutil libjpeg
 DATA_LIBS  = $(shell pkg-config --libs $(DATA_PKGS) 2>/dev/null || echo -lavformat -lavcodec -lswscale -lavutil -ljpeg)
 DATA_FLAGS = $(shell pkg-config --cflags $(DATA_PKGS) 2>/dev/null)
-LDLIBS   = -ldnnl -lopenblas $(DATA_LIBS) -lz -lm -lpthread
+LDLIBS   = -ldnnl -lopenblas $(DATA_LIBS) $(CUDA_LIBS) -lz -lm -lpthread
 CFLAGS  += $(DATA_FLAGS)
 LDFLAGS += -fopenmp
 BUILD   := build
 
 SRC      := $(shell find src -name '*.c' ! -name main.c | sort)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+
+# CUDA backend: built when nvcc is found (CUDA=0 turns it off). Hopper (sm_90) machine code.
+CUDA ?= 1
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+ifeq ($(CUDA),1)
+ifneq ($(NVCC),)
+CUDA_HOME := $(abspath $(dir $(NVCC))..)
+CU_SRC    := $(shell find src -name '*.cu' | sort)
+OBJ       += $(CU_SRC:%.cu=$(BUILD)/%.o)
+CFLAGS    += -DFEDVSSL_CUDA
+CUDA_LIBS  = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart -lstdc++
+endif
+endif
 TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -32,6 +45,10 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libfedvssl.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -arch=sm_90 -O3 -std=c++17 -Xcompiler -Wall,-Wextra -MMD -MP -c $< -o $@
 
 $(BUILD)/libfedvssl.a: $(OBJ)
 	ar rcs $@ $^

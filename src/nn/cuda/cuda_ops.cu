@@ -1,0 +1,341 @@
+// CUDA backend: cuDNN for conv3d and batch norm (algorithms chosen once per plan by measuring them,
+// one workspace shared by every plan), own kernels for RoIAlign, ReLU masks, SGD and the gradient
+// norm. See cuda_ops.h for the contract.
+#include <cuda_runtime.h>
+#include <cudnn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "../../core/util.h"
+}
+#include "cuda_ops.h"
+
+#define CU(call)                                                                                  \
+    do {                                                                                          \
+        cudaError_t e_ = (call);                                                                  \
+        if (e_ != cudaSuccess) die("CUDA: %s: %s", #call, cudaGetErrorString(e_));                \
+    } while (0)
+#define DNN(call)                                                                                 \
+    do {                                                                                          \
+        cudnnStatus_t s_ = (call);                                                                \
+        if (s_ != CUDNN_STATUS_SUCCESS) die("cuDNN: %s: %s", #call, cudnnGetErrorString(s_));     \
+    } while (0)
+
+static cudnnHandle_t dnn;
+static cudaStream_t stream;
+static cudaDeviceProp prop;
+static void *workspace;
+static size_t workspace_cap;
+static float *scratch; /* ReLU-masked gradients for BN backward */
+static size_t scratch_cap;
+
+static void *grow(void **buf, size_t *cap, size_t bytes) {
+    if (bytes > *cap) {
+        if (*buf) CU(cudaFree(*buf));
+        CU(cudaMalloc(buf, bytes));
+        *cap = bytes;
+    }
+    return *buf;
+}
+
+extern "C" int cuda_device_count(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) return 0;
+    return n;
+}
+
+extern "C" void cuda_init(int device) {
+    if (dnn) return;
+    int n = cuda_device_count();
+    if (n == 0) die("no CUDA device found (device=cuda needs an NVIDIA GPU and driver)");
+    if (device < 0 || device >= n) die("device cuda:%d does not exist (%d device%s)", device, n, n == 1 ? "" : "s");
+    CU(cudaSetDevice(device));
+    CU(cudaGetDeviceProperties(&prop, device));
+    CU(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    DNN(cudnnCreate(&dnn));
+    DNN(cudnnSetStream(dnn, stream));
+}
+
+extern "C" const char *cuda_device_name(void) { return prop.name; }
+extern "C" void *cuda_alloc(size_t bytes) {
+    void *p = NULL;
+    CU(cudaMalloc(&p, bytes ? bytes : 1));
+    CU(cudaMemsetAsync(p, 0, bytes, stream));
+    return p;
+}
+extern "C" void cuda_free(void *p) {
+    if (p) CU(cudaFree(p));
+}
+extern "C" void cuda_upload(void *dst, const void *src, size_t bytes) {
+    CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
+}
+extern "C" void cuda_download(void *dst, const void *src, size_t bytes) {
+    CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream));
+    CU(cudaStreamSynchronize(stream));
+}
+extern "C" void cuda_sync(void) { CU(cudaStreamSynchronize(stream)); }
+
+static void tensor5(cudnnTensorDescriptor_t *t, int n, int c, int d, int h, int w) {
+    int dims[5] = {n, c, d, h, w}, str[5] = {c * d * h * w, d * h * w, h * w, w, 1};
+    DNN(cudnnCreateTensorDescriptor(t));
+    DNN(cudnnSetTensorNdDescriptor(*t, CUDNN_DATA_FLOAT, 5, dims, str));
+}
+
+/* ---------------- convolution ---------------- */
+
+struct CudaConvPlan {
+    ConvSpec cs;
+    Dims in, out;
+    cudnnTensorDescriptor_t x, y, b;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_d;
+    cudnnConvolutionBwdFilterAlgo_t bwd_w;
+    size_t ws_fwd, ws_bwd_d, ws_bwd_w;
+    int backward;
+};
+
+/* The fastest algorithm that cuDNN measured and that runs (workspace allowed up to 1 GiB). */
+#define PICK(perf, n, algo_out, ws_out)                                                   \
+    do {                                                                                  \
+        int found_ = 0;                                                                   \
+        for (int i_ = 0; i_ < (n) && !found_; i_++)                                       \
+            if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= (1u << 30)) { \
+                (algo_out) = (perf)[i_].algo, (ws_out) = (perf)[i_].memory, found_ = 1;     \
+            }                                                                             \
+        if (!found_) die("cuDNN: no convolution algorithm for this layer");              \
+    } while (0)
+
+extern "C" CudaConvPlan *cuda_conv_plan(const ConvSpec *cs, Dims in, int backward, int math) {
+    CudaConvPlan *p = (CudaConvPlan *)xcalloc(1, sizeof *p);
+    p->cs = *cs;
+    p->in = in;
+    p->out = conv_out_dims(cs, in);
+    p->backward = backward;
+    tensor5(&p->x, in.n, in.c, in.d, in.h, in.w);
+    tensor5(&p->y, p->out.n, p->out.c, p->out.d, p->out.h, p->out.w);
+    tensor5(&p->b, 1, cs->cout, 1, 1, 1);
+    int fd[5] = {cs->cout, cs->cin, cs->k[0], cs->k[1], cs->k[2]};
+    DNN(cudnnCreateFilterDescriptor(&p->w));
+    DNN(cudnnSetFilterNdDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, 5, fd));
+    int pad[3] = {cs->p[0], cs->p[1], cs->p[2]}, str[3] = {cs->s[0], cs->s[1], cs->s[2]}, dil[3] = {1, 1, 1};
+    DNN(cudnnCreateConvolutionDescriptor(&p->conv));
+    DNN(cudnnSetConvolutionNdDescriptor(p->conv, 3, pad, str, dil, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    /* FMA math keeps fp32 exact to the CPU's tolerance; tensor-op math lets cuDNN use TF32. */
+    DNN(cudnnSetConvolutionMathType(p->conv, math ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    int n;
+    cudnnConvolutionFwdAlgoPerf_t fp[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    DNN(cudnnFindConvolutionForwardAlgorithm(dnn, p->x, p->w, p->conv, p->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fp));
+    PICK(fp, n, p->fwd, p->ws_fwd);
+    if (backward >= 2) {
+        cudnnConvolutionBwdDataAlgoPerf_t dp[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        DNN(cudnnFindConvolutionBackwardDataAlgorithm(dnn, p->w, p->y, p->conv, p->x,
+                                                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, dp));
+        PICK(dp, n, p->bwd_d, p->ws_bwd_d);
+    }
+    if (backward >= 1) {
+        cudnnConvolutionBwdFilterAlgoPerf_t wp[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+        DNN(cudnnFindConvolutionBackwardFilterAlgorithm(dnn, p->x, p->y, p->conv, p->w,
+                                                        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, wp));
+        PICK(wp, n, p->bwd_w, p->ws_bwd_w);
+    }
+    size_t ws = p->ws_fwd > p->ws_bwd_d ? p->ws_fwd : p->ws_bwd_d;
+    if (p->ws_bwd_w > ws) ws = p->ws_bwd_w;
+    grow(&workspace, &workspace_cap, ws); /* planned once, shared by every plan */
+    return p;
+}
+
+extern "C" void cuda_conv_plan_free(CudaConvPlan *p) {
+    if (!p) return;
+    cudnnDestroyTensorDescriptor(p->x);
+    cudnnDestroyTensorDescriptor(p->y);
+    cudnnDestroyTensorDescriptor(p->b);
+    cudnnDestroyFilterDescriptor(p->w);
+    cudnnDestroyConvolutionDescriptor(p->conv);
+    free(p);
+}
+
+static const float ONE = 1.f, ZERO = 0.f;
+
+extern "C" void cuda_conv_forward(CudaConvPlan *p, const float *x, const float *w, const float *b, float *y) {
+    DNN(cudnnConvolutionForward(dnn, &ONE, p->x, x, p->w, w, p->conv, p->fwd, workspace, p->ws_fwd, &ZERO, p->y, y));
+    if (p->cs.bias) DNN(cudnnAddTensor(dnn, &ONE, p->b, b, &ONE, p->y, y));
+}
+extern "C" void cuda_conv_backward_data(CudaConvPlan *p, const float *dy, const float *w, float *dx) {
+    if (p->backward < 2) die("internal: CUDA conv plan built without backward-data");
+    DNN(cudnnConvolutionBackwardData(dnn, &ONE, p->w, w, p->y, dy, p->conv, p->bwd_d, workspace, p->ws_bwd_d, &ZERO,
+                                     p->x, dx));
+}
+extern "C" void cuda_conv_backward_weights(CudaConvPlan *p, const float *x, const float *dy, float *dw, float *db) {
+    if (p->backward < 1) die("internal: CUDA conv plan built for inference only");
+    /* beta = 1: gradients accumulate, as every backward of ops.h */
+    DNN(cudnnConvolutionBackwardFilter(dnn, &ONE, p->x, x, p->y, dy, p->conv, p->bwd_w, workspace, p->ws_bwd_w, &ONE,
+                                       p->w, dw));
+    if (p->cs.bias) DNN(cudnnConvolutionBackwardBias(dnn, &ONE, p->y, dy, &ONE, p->b, db));
+}
+
+/* ---------------- batch norm ---------------- */
+
+__global__ void relu_kernel(size_t n, float *y) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n && y[i] < 0) y[i] = 0;
+}
+__global__ void relu_mask_kernel(size_t n, const float *dy, const float *y, float *out) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n) out[i] = y[i] > 0 ? dy[i] : 0.f;
+}
+static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); }
+
+static void bn_descs(Dims d, cudnnTensorDescriptor_t *x, cudnnTensorDescriptor_t *p) {
+    tensor5(x, d.n, d.c, d.d, d.h, d.w);
+    DNN(cudnnCreateTensorDescriptor(p));
+    DNN(cudnnDeriveBNTensorDescriptor(*p, *x, CUDNN_BATCHNORM_SPATIAL));
+}
+
+extern "C" void cuda_bn_forward_train(Dims d, const float *x, float *y, const float *gamma, const float *beta,
+                                      float *save_mean, float *save_invstd, float *run_mean, float *run_var,
+                                      BNSpec bs, int relu) {
+    cudnnTensorDescriptor_t xd, pd;
+    bn_descs(d, &xd, &pd);
+    DNN(cudnnBatchNormalizationForwardTraining(dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, xd, x, xd, y, pd, gamma, beta,
+                                               bs.momentum, run_mean, run_var, bs.eps, save_mean, save_invstd));
+    if (relu) relu_kernel<<<blocks(dims_numel(d)), 256, 0, stream>>>(dims_numel(d), y);
+    cudnnDestroyTensorDescriptor(xd);
+    cudnnDestroyTensorDescriptor(pd);
+}
+
+extern "C" void cuda_bn_forward_eval(Dims d, const float *x, float *y, const float *gamma, const float *beta,
+                                     const float *run_mean, const float *run_var, BNSpec bs, int relu) {
+    cudnnTensorDescriptor_t xd, pd;
+    bn_descs(d, &xd, &pd);
+    DNN(cudnnBatchNormalizationForwardInference(dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, xd, x, xd, y, pd, gamma, beta,
+                                                run_mean, run_var, bs.eps));
+    if (relu) relu_kernel<<<blocks(dims_numel(d)), 256, 0, stream>>>(dims_numel(d), y);
+    cudnnDestroyTensorDescriptor(xd);
+    cudnnDestroyTensorDescriptor(pd);
+}
+
+extern "C" void cuda_bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
+                                 const float *save_mean, const float *save_invstd, float *dx, float *dgamma,
+                                 float *dbeta, BNSpec bs) {
+    size_t n = dims_numel(d);
+    const float *g = dy;
+    if (relu_out) {
+        float *m = (float *)grow((void **)&scratch, &scratch_cap, n * sizeof(float));
+        relu_mask_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, relu_out, m);
+        g = m;
+    }
+    cudnnTensorDescriptor_t xd, pd;
+    bn_descs(d, &xd, &pd);
+    /* parameter gradients accumulate (beta 1), the input gradient is overwritten (beta 0) */
+    DNN(cudnnBatchNormalizationBackward(dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, &ONE, &ONE, xd, x, xd, g, xd, dx, pd,
+                                        gamma, dgamma, dbeta, bs.eps, save_mean, save_invstd));
+    cudnnDestroyTensorDescriptor(xd);
+    cudnnDestroyTensorDescriptor(pd);
+}
+
+/* ---------------- RoIAlign (mmcv 1.7, aligned = True) ---------------- */
+
+__device__ static void bilinear_taps(float y, float x, int H, int W, int *o, float *w) {
+    for (int k = 0; k < 4; k++) o[k] = 0, w[k] = 0.f;
+    if (y < -1.0f || y > H || x < -1.0f || x > W) return;
+    if (y <= 0) y = 0;
+    if (x <= 0) x = 0;
+    int yl = (int)y, xl = (int)x, yh, xh;
+    if (yl >= H - 1) yh = yl = H - 1, y = (float)yl;
+    else yh = yl + 1;
+    if (xl >= W - 1) xh = xl = W - 1, x = (float)xl;
+    else xh = xl + 1;
+    float ly = y - yl, lx = x - xl, hy = 1.f - ly, hx = 1.f - lx;
+    o[0] = yl * W + xl, w[0] = hy * hx;
+    o[1] = yl * W + xh, w[1] = hy * lx;
+    o[2] = yh * W + xl, w[2] = ly * hx;
+    o[3] = yh * W + xh, w[3] = ly * lx;
+}
+
+/* One thread per output (r, c, ph, pw); backward scatters the same taps with atomics. */
+__global__ void roi_align_kernel(const float *feat, float *dfeat, const float *g, int B, int C, int H, int W,
+                                 const float *rois, int R, int PH, int PW, int sr, float scale, float *out) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= (size_t)R * C * PH * PW) return;
+    int pw = i % PW, ph = (i / PW) % PH, c = (i / PW / PH) % C, r = i / PW / PH / C;
+    const float *roi = rois + r * 5;
+    int b = (int)roi[0];
+    if (b < 0 || b >= B) b = 0;
+    float x1 = roi[1] * scale - 0.5f, y1 = roi[2] * scale - 0.5f, x2 = roi[3] * scale - 0.5f, y2 = roi[4] * scale - 0.5f;
+    float bh = (y2 - y1) / PH, bw = (x2 - x1) / PW;
+    int gh = sr > 0 ? sr : (int)ceilf((y2 - y1) / PH), gw = sr > 0 ? sr : (int)ceilf((x2 - x1) / PW);
+    if (gh < 1) gh = 1;
+    if (gw < 1) gw = 1;
+    float inv = 1.f / (gh * gw), acc = 0.f, go = g ? g[i] * inv : 0.f;
+    size_t base = ((size_t)b * C + c) * H * W;
+    for (int iy = 0; iy < gh; iy++) {
+        float y = y1 + ph * bh + (iy + 0.5f) * bh / gh;
+        for (int ix = 0; ix < gw; ix++) {
+            float x = x1 + pw * bw + (ix + 0.5f) * bw / gw;
+            int o[4];
+            float w[4];
+            bilinear_taps(y, x, H, W, o, w);
+            for (int k = 0; k < 4; k++) {
+                if (dfeat) {
+                    if (w[k] != 0.f) atomicAdd(dfeat + base + o[k], w[k] * go);
+                } else
+                    acc += w[k] * feat[base + o[k]];
+            }
+        }
+    }
+    if (out) out[i] = acc * inv;
+}
+
+extern "C" void cuda_roi_align_forward(const float *feat, int B, int C, int H, int W, const float *rois, int R,
+                                       RoISpec rs, float *out) {
+    size_t n = (size_t)R * C * rs.out_h * rs.out_w;
+    roi_align_kernel<<<blocks(n), 256, 0, stream>>>(feat, NULL, NULL, B, C, H, W, rois, R, rs.out_h, rs.out_w,
+                                                    rs.sampling_ratio, rs.spatial_scale, out);
+}
+extern "C" void cuda_roi_align_backward(const float *dout, int B, int C, int H, int W, const float *rois, int R,
+                                        RoISpec rs, float *dfeat) {
+    size_t n = (size_t)R * C * rs.out_h * rs.out_w;
+    roi_align_kernel<<<blocks(n), 256, 0, stream>>>(NULL, dfeat, dout, B, C, H, W, rois, R, rs.out_h, rs.out_w,
+                                                    rs.sampling_ratio, rs.spatial_scale, NULL);
+}
+
+/* ---------------- optimiser ---------------- */
+
+__global__ void sgd_kernel(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale,
+                           int first) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float d = g[i] * scale + wd * w[i];
+    if (mu != 0.f) {
+        d = first ? d : mu * v[i] + d;
+        v[i] = d;
+    }
+    w[i] -= lr * d;
+}
+extern "C" void cuda_sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale,
+                              int first) {
+    sgd_kernel<<<blocks(n), 256, 0, stream>>>(n, w, g, v, lr, mu, wd, scale, first);
+}
+
+__global__ void sumsq_kernel(size_t n, const float *g, double *acc) {
+    __shared__ double part[256];
+    double s = 0;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        s += (double)g[i] * g[i];
+    part[threadIdx.x] = s;
+    __syncthreads();
+    for (int k = blockDim.x / 2; k > 0; k /= 2) {
+        if (threadIdx.x < k) part[threadIdx.x] += part[threadIdx.x + k];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) atomicAdd(acc, part[0]);
+}
+extern "C" void cuda_sum_squares(size_t n, const float *g, double *acc_dev) {
+    unsigned nb = blocks(n);
+    if (nb > 1024) nb = 1024;
+    sumsq_kernel<<<nb, 256, 0, stream>>>(n, g, acc_dev);
+}

@@ -1,0 +1,57 @@
+/* CUDA backend ops (built only where nvcc is found; FEDVSSL_CUDA is then defined). Device pointers,
+ * plain NCDHW activations (cuDNN's native layout), PyTorch-layout weights. Same semantics as the CPU
+ * ops of ops.h: backward functions accumulate into parameter gradients and overwrite input
+ * gradients. Every call is asynchronous on the backend's stream; cuda_sync() waits. */
+#ifndef FEDVSSL_CUDA_OPS_H
+#define FEDVSSL_CUDA_OPS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#include "../ops.h"
+
+/* Number of usable CUDA devices (0 without a driver or a GPU; never fails). */
+int cuda_device_count(void);
+/* Selects the device and creates the handles; dies with a clear message on failure. */
+void cuda_init(int device);
+void *cuda_alloc(size_t bytes); /* zeroed */
+void cuda_free(void *p);
+void cuda_upload(void *dst, const void *src, size_t bytes);
+void cuda_download(void *dst, const void *src, size_t bytes);
+void cuda_sync(void);
+const char *cuda_device_name(void);
+
+/* math: 0 = fp32 (no tensor cores, matches the CPU), 1 = tf32 tensor cores. */
+typedef struct CudaConvPlan CudaConvPlan;
+CudaConvPlan *cuda_conv_plan(const ConvSpec *cs, Dims in, int backward, int math);
+void cuda_conv_plan_free(CudaConvPlan *p);
+void cuda_conv_forward(CudaConvPlan *p, const float *x, const float *w, const float *b, float *y);
+void cuda_conv_backward_data(CudaConvPlan *p, const float *dy, const float *w, float *dx);
+void cuda_conv_backward_weights(CudaConvPlan *p, const float *x, const float *dy, float *dw, float *db);
+
+/* Batch norm (cuDNN spatial mode: batch statistics, unbiased running variance, as PyTorch). */
+void cuda_bn_forward_train(Dims d, const float *x, float *y, const float *gamma, const float *beta, float *save_mean,
+                           float *save_invstd, float *run_mean, float *run_var, BNSpec bs, int relu);
+void cuda_bn_forward_eval(Dims d, const float *x, float *y, const float *gamma, const float *beta,
+                          const float *run_mean, const float *run_var, BNSpec bs, int relu);
+void cuda_bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
+                      const float *save_mean, const float *save_invstd, float *dx, float *dgamma, float *dbeta,
+                      BNSpec bs);
+
+/* RoIAlign (mmcv, aligned) on a plain [B,C,H,W] map; rois [R,5] on the device. */
+void cuda_roi_align_forward(const float *feat, int B, int C, int H, int W, const float *rois, int R, RoISpec rs,
+                            float *out);
+void cuda_roi_align_backward(const float *dout, int B, int C, int H, int W, const float *rois, int R, RoISpec rs,
+                             float *dfeat);
+
+/* w -= lr * v with v = mu v + g + wd w (first: v = g + wd w), after scaling g by `scale`. */
+void cuda_sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first);
+/* Sum of squares of g, added into *acc_dev (one float64 on the device). */
+void cuda_sum_squares(size_t n, const float *g, double *acc_dev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
