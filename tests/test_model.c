@@ -138,6 +138,7 @@ static void check_eval(const char *kind) {
     Model m;
     model_init(&m, mk, 101);
     detgen_state(&m.st);
+    model_upload_state(&m);
     size_t ni = (size_t)B * 3 * 16 * 112 * 112, no = mk == MODEL_CTP ? (size_t)B * 3 * 64 : (size_t)B * 101;
     float *imgs = xalloc_aligned(ni * 4), *trajs = xmalloc((size_t)B * 3 * 16 * 4 * 4), *a = xmalloc(no * 4);
     detgen_imgs(imgs, ni);
@@ -145,10 +146,10 @@ static void check_eval(const char *kind) {
     Dims in = {B, 3, 16, 112, 112};
     model_plan(&m, in, 1);
     model_forward(&m, imgs, trajs, NULL, NULL, 0);
-    memcpy(a, mk == MODEL_CTP ? m.pred : m.logits, no * 4);
+    memcpy(a, mk == MODEL_CTP ? m.pred_h : m.logits_h, no * 4);
     model_plan(&m, in, 0);
     model_forward(&m, imgs, trajs, NULL, NULL, 0);
-    const float *b = mk == MODEL_CTP ? m.pred : m.logits;
+    const float *b = mk == MODEL_CTP ? m.pred_h : m.logits_h;
     CHECK(!memcmp(a, b, no * 4), "%s: inference plan and training plan give the same eval output", kind);
     char gname[64], key[64];
     snprintf(gname, sizeof gname, "model_%s.npz", kind);

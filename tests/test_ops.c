@@ -164,14 +164,17 @@ static void test_optim(void) {
     CHECK(fabs(a[0] - 3 / (5 + 1e-6)) < 1e-7, "no clip below the limit");
     /* SGD (PyTorch): v = g + wd w first, then v = mu v + g + wd w; w -= lr v */
     float w[1] = {2}, gr[1] = {0.5f}, v[1] = {123};
-    sgd_step(1, w, gr, v, 0.1f, 0.9f, 0.01f, 1);
+    sgd_step(1, w, gr, v, 0.1f, 0.9f, 0.01f, 1.f, 1);
     CHECK(fabs(v[0] - 0.52f) < 1e-7 && fabs(w[0] - (2 - 0.052f)) < 1e-6, "sgd first step v %g w %g", v[0], w[0]);
-    sgd_step(1, w, gr, v, 0.1f, 0.9f, 0.01f, 0);
+    sgd_step(1, w, gr, v, 0.1f, 0.9f, 0.01f, 1.f, 0);
     float v2 = 0.9f * 0.52f + 0.5f + 0.01f * (2 - 0.052f);
     CHECK(fabs(v[0] - v2) < 1e-6 && fabs(w[0] - (2 - 0.052f - 0.1f * v2)) < 1e-6, "sgd second step v %g w %g", v[0], w[0]);
     float w0[1] = {1}, v0[1] = {7};
-    sgd_step(1, w0, gr, v0, 0.1f, 0.0f, 0.0f, 0);
+    sgd_step(1, w0, gr, v0, 0.1f, 0.0f, 0.0f, 1.f, 0);
     CHECK(fabs(w0[0] - 0.95f) < 1e-7 && v0[0] == 7, "sgd without momentum leaves the buffer alone");
+    float w3[1] = {1}, v3[1] = {0};
+    sgd_step(1, w3, gr, v3, 0.1f, 0.9f, 0.f, 0.25f, 1);
+    CHECK(fabs(w3[0] - (1 - 0.1f * 0.125f)) < 1e-7, "sgd scales the gradient (clip coefficient)");
     /* dropout: kept values scaled by 1/(1-p), mask reproducible from the seed */
     float x[1000], y[1000], y2[1000], dx[1000];
     uint8_t m1[1000], m2[1000];

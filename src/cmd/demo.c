@@ -81,6 +81,7 @@ int cmd_demo(int argc, char **argv) {
     }
     loader_free(L);
     char *ckpt = path_join(out, "ctp_weights.npz");
+    model_download_state(&m);
     state_save_npz(&m.st, ckpt);
     printf("saved %s (%d arrays, NumPy: np.load(path)[key]); total %.1f s\n", ckpt, m.st.n, now_sec() - t0);
     model_free(&m);

@@ -63,6 +63,7 @@ int cmd_grad(int argc, char **argv) {
     m.dropout = (float)dropout;
     m.dropout_seed = (uint64_t)seed;
     state_load_npz(&m.st, state_p, 0, NULL);
+    model_upload_state(&m);
 
     Npz bz;
     char err[1024];
@@ -101,16 +102,16 @@ int cmd_grad(int argc, char **argv) {
     Hyper h = {(float)lr, (float)momentum, (float)wd, (float)clip};
     /* One forward + backward (train-mode BN updates the running stats once), keep the raw gradients,
      * then clip + SGD on them. */
-    state_alloc_train(s);
-    memset(s->g, 0, s->nf * sizeof(float));
+    model_zero_grads(&m);
     model_forward(&m, imgs, trajs, weights, labels, 1);
-    model_backward(&m, imgs);
+    model_backward(&m);
     float *raw = xalloc_aligned(s->nf * sizeof(float));
-    memcpy(raw, s->g, s->nf * sizeof(float));
+    model_download_grads(&m, raw);
     float loss = m.loss, lctr = m.loss_ctr, lsize = m.loss_size;
     int R = m.nroi;
-    const float *outputs = kind == MODEL_CTP ? m.pred : m.logits;
+    const float *outputs = kind == MODEL_CTP ? m.pred_h : m.logits_h;
     model_update(&m, h, 1);
+    model_download_state(&m);
 
     NpzWriter w;
     if (npz_writer_open(&w, out_p)) die("%s: cannot create: %m", out_p);

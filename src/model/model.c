@@ -1,5 +1,6 @@
 /* R3D-18 backbone with the CtP head or the TSN head: state table, initialisation, forward and
- * backward written once against the op interface (ops.h). */
+ * backward written once against the backend table (backend.h). The losses run on the host: their
+ * inputs are a few hundred numbers. */
 #include "model.h"
 
 #include <math.h>
@@ -12,6 +13,8 @@
 #include "../core/util.h"
 
 static const BNSpec BN_SPEC = {1e-3f, 0.1f}; /* BatchNorm3d(C, eps=1e-3), momentum 0.1 */
+
+static void free_buffers(Model *m);
 
 /* ---------- state table ---------- */
 
@@ -47,8 +50,6 @@ static void add_bn(State *s, BN *bn, const char *name, int c) {
     bn->rv = add_f(s, key, 1, c, 0, 0, 0, 0, 0);
     snprintf(key, sizeof key, "%s.num_batches_tracked", name);
     bn->nbt = state_add(s, key, 0, NULL, ST_I64, 0);
-    bn->mean = xalloc_aligned(c * sizeof(float));
-    bn->invstd = xalloc_aligned(c * sizeof(float));
 }
 
 void model_init(Model *m, ModelKind kind, int num_classes) {
@@ -99,7 +100,58 @@ void model_init(Model *m, ModelKind kind, int num_classes) {
         m->dropout = 0.5f;
     }
     state_alloc(s);
+    m->be = backend_cpu();
+    m->pw = s->w;
 }
+
+/* ---------- backend, parameters ---------- */
+
+static float *W(const Model *m, int i) { return m->pw + m->st.e[i].off; }
+static float *G(const Model *m, int i) { return m->pg + m->st.e[i].off; }
+
+static int bn_list(Model *m, BN **bns) {
+    int n = 0;
+    bns[n++] = &m->stem_bn;
+    for (int i = 0; i < 8; i++) {
+        bns[n++] = &m->blk[i].b1, bns[n++] = &m->blk[i].b2;
+        if (m->blk[i].has_down) bns[n++] = &m->blk[i].db;
+    }
+    return n;
+}
+
+static void free_params(Model *m) {
+    const Backend *be = m->be;
+    State *s = &m->st;
+    if (m->pw != s->w) be->free(m->pw);
+    if (m->pg != s->g) be->free(m->pg);
+    if (m->pm != s->m) be->free(m->pm);
+    m->pw = m->pg = m->pm = NULL;
+    BN *bns[25];
+    int n = bn_list(m, bns);
+    for (int i = 0; i < n; i++) be->free(bns[i]->mean), be->free(bns[i]->invstd), bns[i]->mean = bns[i]->invstd = NULL;
+}
+
+void model_use_backend(Model *m, const Backend *be) {
+    if (m->be == be && m->pw) return;
+    model_download_state(m);
+    if (m->planned) free_buffers(m);
+    free_params(m);
+    m->be = be;
+    State *s = &m->st;
+    /* On the CPU the backend's parameters are the host state itself. */
+    m->pw = be->block_layout ? s->w : be->alloc(s->nf * sizeof(float));
+    be->upload(m->pw, s->w, s->nf * sizeof(float));
+}
+
+void model_upload_state(Model *m) { m->be->upload(m->pw, m->st.w, m->st.nf * sizeof(float)); }
+void model_download_state(Model *m) {
+    if (m->pw) m->be->download(m->st.w, m->pw, m->st.nf * sizeof(float));
+}
+void model_download_grads(const Model *m, float *host) {
+    if (!m->pg) die("internal: no gradients (the model was not planned for training)");
+    m->be->download(host, m->pg, m->st.nf * sizeof(float));
+}
+void model_zero_grads(Model *m) { m->be->zero(m->pg, m->st.nf * sizeof(float)); }
 
 /* ---------- initialisation ---------- */
 
@@ -130,35 +182,47 @@ void model_reset_parameters(Model *m, uint64_t seed) {
             for (int64_t k = 0; k < e->numel; k++) p[k] = one ? 1.f : 0.f;
         }
     }
+    model_upload_state(m);
 }
 
 /* ---------- planning ---------- */
 
-static float *act(Dims d) { return xalloc_aligned(dims_numel(d) * sizeof(float)); }
+static float *balloc(const Model *m, size_t floats) { return m->be->alloc(floats * sizeof(float)); }
+static float *act(const Model *m, Dims d) { return balloc(m, dims_numel(d)); }
+/* The layout the backend keeps activations in (channel blocks on the CPU, plain on CUDA). */
+static void plan_conv(Model *m, Conv *c, Dims in, int backward) { c->plan = m->be->conv_plan(&c->cs, in, backward); }
+static void unplan_conv(Model *m, Conv *c) {
+    if (c->plan) m->be->conv_plan_free(c->plan);
+    c->plan = NULL;
+}
 
 static void free_buffers(Model *m) {
+    const Backend *be = m->be;
     int own = m->train_plan; /* an inference plan's activations alias the pool */
-    conv_plan_free(m->stem.plan);
-    if (own) free(m->stem_x), free(m->stem_y);
+    unplan_conv(m, &m->stem);
+    unplan_conv(m, &m->tconv);
+    if (own) be->free(m->stem_x), be->free(m->stem_y);
     m->stem_x = m->stem_y = NULL;
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
-        conv_plan_free(b->c1.plan), conv_plan_free(b->c2.plan), conv_plan_free(b->dn.plan);
-        b->c1.plan = b->c2.plan = b->dn.plan = NULL;
-        if (own) free(b->x1), free(b->y1), free(b->x2), free(b->xd), free(b->out);
+        unplan_conv(m, &b->c1), unplan_conv(m, &b->c2), unplan_conv(m, &b->dn);
+        if (own) be->free(b->x1), be->free(b->y1), be->free(b->x2), be->free(b->xd), be->free(b->out);
         b->x1 = b->y1 = b->x2 = b->xd = b->out = NULL;
     }
-    for (int i = 0; i < 3; i++) free(m->pool[i]), m->pool[i] = NULL;
-    conv_plan_free(m->tconv.plan);
-    m->stem.plan = m->tconv.plan = NULL;
-    float **bufs[] = {&m->t_out, &m->rois, &m->roi_out, &m->h1, &m->pred, &m->target, &m->dpred, &m->dh1, &m->droi,
-                      &m->pooled, &m->dropped, &m->logits, &m->dlogits, &m->dpool, &m->gA, &m->gB, &m->gT1, &m->gT2};
+    for (int i = 0; i < 3; i++) be->free(m->pool[i]), m->pool[i] = NULL;
+    float **bufs[] = {&m->t_out, &m->rois, &m->roi_out, &m->h1, &m->pred, &m->dpred, &m->dh1, &m->droi, &m->pooled,
+                      &m->dropped, &m->logits, &m->dlogits, &m->dpool, &m->gA, &m->gB, &m->gT1, &m->gT2, &m->input};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
-        free(*bufs[i]);
+        be->free(*bufs[i]);
         *bufs[i] = NULL;
     }
-    free(m->mask);
+    be->free(m->mask);
     m->mask = NULL;
+    float **host[] = {&m->rois_h, &m->target, &m->pred_h, &m->dpred_h, &m->logits_h, &m->dlogits_h};
+    for (size_t i = 0; i < sizeof host / sizeof *host; i++) {
+        free(*host[i]);
+        *host[i] = NULL;
+    }
     m->planned = 0;
 }
 
@@ -170,15 +234,26 @@ void model_plan(Model *m, Dims in, int train) {
     m->batch = in.n;
     m->train_plan = !!train;
     int bw = train ? 2 : 0; /* backward passes the convolutions need */
-    m->stem.plan = conv_plan(&m->stem.cs, in, train ? 1 : 0);
+    const Backend *be = m->be;
+    if (train && !m->pg) {
+        State *s = &m->st;
+        if (be->block_layout) state_alloc_train(s), m->pg = s->g, m->pm = s->m;
+        else m->pg = balloc(m, s->nf), m->pm = balloc(m, s->nf);
+    }
+    BN *bns[25];
+    int nbn = bn_list(m, bns);
+    for (int i = 0; i < nbn; i++)
+        if (!bns[i]->mean) bns[i]->mean = balloc(m, bns[i]->c), bns[i]->invstd = balloc(m, bns[i]->c);
+    if (!be->block_layout) m->input = act(m, in); /* host batches are uploaded here */
+    plan_conv(m, &m->stem, in, train ? 1 : 0);
     m->dstem = conv_out_dims(&m->stem.cs, in);
     if (train) {
-        m->stem_x = act(m->dstem);
-        m->stem_y = act(m->dstem);
+        m->stem_x = act(m, m->dstem);
+        m->stem_y = act(m, m->dstem);
     } else {
         /* Inference keeps nothing: a block reads its input from one pool buffer and writes through
          * the other two (BN runs in place), the shortcut branch uses gT1. */
-        for (int i = 0; i < 3; i++) m->pool[i] = act(m->dstem);
+        for (int i = 0; i < 3; i++) m->pool[i] = act(m, m->dstem);
         m->stem_x = m->stem_y = m->pool[0];
     }
     Dims d = m->dstem;
@@ -186,13 +261,13 @@ void model_plan(Model *m, Dims in, int train) {
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
         b->din = d;
-        b->c1.plan = conv_plan(&b->c1.cs, d, bw);
+        plan_conv(m, &b->c1, d, bw);
         b->dout = conv_out_dims(&b->c1.cs, d);
-        b->c2.plan = conv_plan(&b->c2.cs, b->dout, bw);
-        if (b->has_down) b->dn.plan = conv_plan(&b->dn.cs, d, bw);
+        plan_conv(m, &b->c2, b->dout, bw);
+        if (b->has_down) plan_conv(m, &b->dn, d, bw);
         if (train) {
-            b->x1 = act(b->dout), b->y1 = act(b->dout), b->x2 = act(b->dout), b->out = act(b->dout);
-            if (b->has_down) b->xd = act(b->dout);
+            b->x1 = act(m, b->dout), b->y1 = act(m, b->dout), b->x2 = act(m, b->dout), b->out = act(m, b->dout);
+            if (b->has_down) b->xd = act(m, b->dout);
         } else {
             int a = (cur + 1) % 3, o = (cur + 2) % 3;
             b->x1 = b->y1 = m->pool[a];
@@ -205,32 +280,37 @@ void model_plan(Model *m, Dims in, int train) {
     int B = in.n;
     if (m->kind == MODEL_CTP) {
         if (d.d != 2) die("CtP head needs 2 feature frames (16-frame clips), got %d from %d frames", d.d, in.d);
-        m->tconv.plan = conv_plan(&m->tconv.cs, d, bw);
+        plan_conv(m, &m->tconv, d, bw);
         Dims t = conv_out_dims(&m->tconv.cs, d);
-        m->t_out = act(t);
-        m->nroi = B * 3;
-        m->rois = xalloc_aligned(m->nroi * 5 * sizeof(float));
-        m->roi_out = xalloc_aligned((size_t)m->nroi * 12800 * sizeof(float));
-        m->droi = xalloc_aligned((size_t)m->nroi * 12800 * sizeof(float));
-        m->h1 = xalloc_aligned(m->nroi * 512 * sizeof(float));
-        m->dh1 = xalloc_aligned(m->nroi * 512 * sizeof(float));
-        m->pred = xalloc_aligned(m->nroi * 64 * sizeof(float));
-        m->dpred = xalloc_aligned(m->nroi * 64 * sizeof(float));
-        m->target = xalloc_aligned(m->nroi * 64 * sizeof(float));
+        m->t_out = act(m, t);
+        int R = m->nroi = B * 3;
+        m->rois = balloc(m, (size_t)R * 5);
+        m->roi_out = balloc(m, (size_t)R * 12800);
+        m->droi = balloc(m, (size_t)R * 12800);
+        m->h1 = balloc(m, (size_t)R * 512);
+        m->dh1 = balloc(m, (size_t)R * 512);
+        m->pred = balloc(m, (size_t)R * 64);
+        m->dpred = balloc(m, (size_t)R * 64);
+        m->rois_h = xcalloc((size_t)R * 5, sizeof(float));
+        m->target = xcalloc((size_t)R * 64, sizeof(float));
+        m->pred_h = xcalloc((size_t)R * 64, sizeof(float));
+        m->dpred_h = xcalloc((size_t)R * 64, sizeof(float));
     } else {
         /* AvgPool3d((2,7,7)) then a head that requires a 1x1x1 result (§5). */
         if (d.d != 2 || d.h != 7 || d.w != 7)
             die("TSN head needs 512x2x7x7 features (16x112x112 clips), got %dx%dx%d from %dx%dx%d input", d.d, d.h, d.w,
                 in.d, in.h, in.w);
-        m->pooled = xalloc_aligned(B * 512 * sizeof(float));
-        m->dropped = xalloc_aligned(B * 512 * sizeof(float));
-        m->dpool = xalloc_aligned(B * 512 * sizeof(float));
-        m->mask = xcalloc(B * 512, 1);
-        m->logits = xalloc_aligned(B * m->num_classes * sizeof(float));
-        m->dlogits = xalloc_aligned(B * m->num_classes * sizeof(float));
+        m->pooled = balloc(m, (size_t)B * 512);
+        m->dropped = balloc(m, (size_t)B * 512);
+        m->dpool = balloc(m, (size_t)B * 512);
+        m->mask = be->alloc((size_t)B * 512);
+        m->logits = balloc(m, (size_t)B * m->num_classes);
+        m->dlogits = balloc(m, (size_t)B * m->num_classes);
+        m->logits_h = xcalloc((size_t)B * m->num_classes, sizeof(float));
+        m->dlogits_h = xcalloc((size_t)B * m->num_classes, sizeof(float));
     }
-    m->gT1 = act(m->dstem);
-    if (train) m->gA = act(m->dstem), m->gB = act(m->dstem), m->gT2 = act(m->dstem);
+    m->gT1 = act(m, m->dstem);
+    if (train) m->gA = act(m, m->dstem), m->gB = act(m, m->dstem), m->gT2 = act(m, m->dstem);
     else
         for (int i = 0; i < 8; i++)
             if (m->blk[i].has_down) m->blk[i].xd = m->gT1; /* shortcut BN runs in place */
@@ -239,50 +319,44 @@ void model_plan(Model *m, Dims in, int train) {
 
 void model_free(Model *m) {
     free_buffers(m);
-    BN *bns[1 + 8 * 3];
-    int n = 0;
-    bns[n++] = &m->stem_bn;
-    for (int i = 0; i < 8; i++) {
-        bns[n++] = &m->blk[i].b1, bns[n++] = &m->blk[i].b2;
-        if (m->blk[i].has_down) bns[n++] = &m->blk[i].db;
-    }
-    for (int i = 0; i < n; i++) free(bns[i]->mean), free(bns[i]->invstd);
+    free_params(m);
     state_free(&m->st);
 }
 
 /* ---------- forward ---------- */
 
 static void bn_fwd(Model *m, BN *bn, Dims d, const float *x, float *y, int relu, int train) {
-    State *s = &m->st;
     double t0 = now_sec();
-    if (train)
-        bn_forward_train(d, x, y, state_w(s, bn->w), state_w(s, bn->b), bn->mean, bn->invstd, state_w(s, bn->rm),
-                         state_w(s, bn->rv), s->cnt + s->e[bn->nbt].off, BN_SPEC, relu);
-    else
-        bn_forward_eval(d, x, y, state_w(s, bn->w), state_w(s, bn->b), state_w(s, bn->rm), state_w(s, bn->rv), BN_SPEC,
-                        relu);
+    if (train) {
+        m->be->bn_forward_train(d, x, y, W(m, bn->w), W(m, bn->b), bn->mean, bn->invstd, W(m, bn->rm), W(m, bn->rv),
+                                BN_SPEC, relu);
+        m->st.cnt[m->st.e[bn->nbt].off]++; /* num_batches_tracked lives on the host */
+    } else
+        m->be->bn_forward_eval(d, x, y, W(m, bn->w), W(m, bn->b), W(m, bn->rm), W(m, bn->rv), BN_SPEC, relu);
     prof_sec[PROF_BN] += now_sec() - t0;
 }
 
-static const float *cw(Model *m, const Conv *c) { return state_w(&m->st, c->w); }
+static void conv_fwd(Model *m, Conv *c, const float *x, float *y) {
+    m->be->conv_forward(c->plan, x, W(m, c->w), c->b >= 0 ? W(m, c->b) : NULL, y);
+}
 
 static void backbone_forward(Model *m, const float *imgs, int train) {
-    conv_forward(m->stem.plan, imgs, cw(m, &m->stem), NULL, m->stem_x);
+    conv_fwd(m, &m->stem, imgs, m->stem_x);
     bn_fwd(m, &m->stem_bn, m->dstem, m->stem_x, m->stem_y, 1, train);
     const float *x = m->stem_y;
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
-        conv_forward(b->c1.plan, x, cw(m, &b->c1), NULL, b->x1);
+        conv_fwd(m, &b->c1, x, b->x1);
         bn_fwd(m, &b->b1, b->dout, b->x1, b->y1, 1, train);
-        conv_forward(b->c2.plan, b->y1, cw(m, &b->c2), NULL, b->x2);
+        conv_fwd(m, &b->c2, b->y1, b->x2);
         bn_fwd(m, &b->b2, b->dout, b->x2, b->out, 0, train);
         const float *sc = x;
         if (b->has_down) {
-            conv_forward(b->dn.plan, x, cw(m, &b->dn), NULL, b->xd);
+            conv_fwd(m, &b->dn, x, b->xd);
             bn_fwd(m, &b->db, b->dout, b->xd, m->gT1, 0, train);
             sc = m->gT1;
         }
-        PROF(PROF_ELTWISE, add_relu(dims_numel(b->dout), b->out, sc));
+        PROF(PROF_ELTWISE, m->be->add_relu(dims_numel(b->dout), b->out, sc));
         x = b->out;
     }
 }
@@ -316,7 +390,12 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
                     int train) {
     if (!m->planned) die("internal: model_forward before model_plan");
     if (train && !m->train_plan) die("internal: training forward on a model planned for inference");
-    State *s = &m->st;
+    const Backend *be = m->be;
+    if (m->input) { /* one host-to-backend copy of the batch per step */
+        be->upload(m->input, imgs, dims_numel(m->din) * sizeof(float));
+        imgs = m->input;
+    }
+    m->imgs = imgs;
     backbone_forward(m, imgs, train);
     const float *feat = m->blk[7].out;
     Dims d = m->dfeat;
@@ -324,37 +403,42 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
     m->loss = m->loss_ctr = m->loss_size = 0;
     if (m->kind == MODEL_CTP) {
         if (!gt_trajs) die("internal: CtP forward needs gt_trajs");
-        conv_forward(m->tconv.plan, feat, cw(m, &m->tconv), state_w(s, m->tconv.b), m->t_out);
-        relu_inplace((size_t)B * 512 * d.h * d.w, m->t_out);
+        conv_fwd(m, &m->tconv, feat, m->t_out);
+        be->relu_inplace((size_t)B * 512 * d.h * d.w, m->t_out);
         if (m->din.d != 16) die("CtP needs 16-frame clips (16 predicted frames), got %d", m->din.d);
-        ctp_targets(gt_trajs, m->nroi, m->rois, m->target);
         int R = m->nroi;
+        ctp_targets(gt_trajs, R, m->rois_h, m->target);
+        be->upload(m->rois, m->rois_h, (size_t)R * 5 * sizeof(float));
         double t0 = now_sec();
-        roi_align_forward(m->t_out, B, 512, d.h, d.w, m->rois, R, ROI, m->roi_out);
-        linear_forward(m->roi_out, state_w(s, m->fc1_w), state_w(s, m->fc1_b), m->h1, R, 12800, 512);
-        relu_inplace((size_t)R * 512, m->h1);
-        linear_forward(m->h1, state_w(s, m->pred_w), state_w(s, m->pred_b), m->pred, R, 512, 64);
-        prof_sec[PROF_HEAD] += now_sec() - t0;
+        be->roi_align_forward(m->t_out, B, 512, d.h, d.w, m->rois, R, ROI, m->roi_out);
+        be->linear_forward(m->roi_out, W(m, m->fc1_w), W(m, m->fc1_b), m->h1, R, 12800, 512);
+        be->relu_inplace((size_t)R * 512, m->h1);
+        be->linear_forward(m->h1, W(m, m->pred_w), W(m, m->pred_b), m->pred, R, 512, 64);
+        be->download(m->pred_h, m->pred, (size_t)R * 64 * sizeof(float));
         float count = 0;
         for (int i = 0; i < R * 16; i++) count += gt_weights ? gt_weights[i] : 1.f;
         if (count < 1) count = 1;
         /* gt_weights are per (b, t, frame): one weight for each row of 4 numbers. */
-        smooth_l1_ctp(m->pred, m->target, gt_weights, R * 16, 1.f, count, &m->loss_ctr, &m->loss_size, m->dpred);
+        smooth_l1_ctp(m->pred_h, m->target, gt_weights, R * 16, 1.f, count, &m->loss_ctr, &m->loss_size, m->dpred_h);
+        be->upload(m->dpred, m->dpred_h, (size_t)R * 64 * sizeof(float));
+        prof_sec[PROF_HEAD] += now_sec() - t0;
         m->loss = m->loss_ctr + m->loss_size;
     } else {
-        global_avgpool_forward(d, feat, m->pooled);
-        size_t n = (size_t)B * 512;
+        be->avgpool_forward(d, feat, m->pooled);
+        size_t n = (size_t)B * 512, nl = (size_t)B * m->num_classes;
         const float *h = m->pooled;
         if (train && m->dropout > 0) {
-            dropout_forward(n, m->pooled, m->dropped, m->mask, m->dropout, m->dropout_seed);
+            be->dropout_forward(n, m->pooled, m->dropped, m->mask, m->dropout, m->dropout_seed);
             h = m->dropped;
         }
-        linear_forward(h, state_w(s, m->fc_w), state_w(s, m->fc_b), m->logits, B, 512, m->num_classes);
+        be->linear_forward(h, W(m, m->fc_w), W(m, m->fc_b), m->logits, B, 512, m->num_classes);
+        be->download(m->logits_h, m->logits, nl * sizeof(float));
         if (labels) {
             for (int i = 0; i < B; i++)
                 if (labels[i] < 0 || labels[i] >= m->num_classes)
                     die("label %lld out of range [0, %d)", (long long)labels[i], m->num_classes);
-            m->loss = cross_entropy(m->logits, labels, B, m->num_classes, m->dlogits);
+            m->loss = cross_entropy(m->logits_h, labels, B, m->num_classes, m->dlogits_h);
+            be->upload(m->dlogits, m->dlogits_h, nl * sizeof(float));
         }
     }
     return m->loss;
@@ -363,44 +447,40 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
 /* ---------- backward ---------- */
 
 static void bn_bwd(Model *m, BN *bn, Dims d, const float *dy, const float *relu_out, const float *x, float *dx) {
-    State *s = &m->st;
-    PROF(PROF_BN, bn_backward(d, dy, relu_out, x, state_w(s, bn->w), bn->mean, bn->invstd, dx, state_g(s, bn->w),
-                              state_g(s, bn->b)));
+    PROF(PROF_BN, m->be->bn_backward(d, dy, relu_out, x, W(m, bn->w), bn->mean, bn->invstd, dx, G(m, bn->w),
+                                     G(m, bn->b), BN_SPEC));
 }
 
 static void conv_bwd(Model *m, Conv *c, const float *x, const float *dy, float *dx) {
-    State *s = &m->st;
-    conv_backward_weights(c->plan, x, dy, state_g(s, c->w), c->b >= 0 ? state_g(s, c->b) : NULL);
-    if (dx) conv_backward_data(c->plan, dy, state_w(s, c->w), dx);
+    m->be->conv_backward_weights(c->plan, x, dy, G(m, c->w), c->b >= 0 ? G(m, c->b) : NULL);
+    if (dx) m->be->conv_backward_data(c->plan, dy, W(m, c->w), dx);
 }
 
-void model_backward(Model *m, const float *imgs) {
+void model_backward(Model *m) {
     if (!m->train_plan) die("internal: model_backward on a model planned for inference");
-    State *s = &m->st;
+    const Backend *be = m->be;
     int B = m->batch;
     Dims d = m->dfeat;
     float *dfeat = m->gA;
     if (m->kind == MODEL_CTP) {
         int R = m->nroi;
         double t0 = now_sec();
-        linear_backward(m->dpred, m->h1, state_w(s, m->pred_w), m->dh1, state_g(s, m->pred_w), state_g(s, m->pred_b), R,
-                        512, 64);
-        relu_backward((size_t)R * 512, m->dh1, m->h1, m->dh1);
-        linear_backward(m->dh1, m->roi_out, state_w(s, m->fc1_w), m->droi, state_g(s, m->fc1_w), state_g(s, m->fc1_b),
-                        R, 12800, 512);
+        be->linear_backward(m->dpred, m->h1, W(m, m->pred_w), m->dh1, G(m, m->pred_w), G(m, m->pred_b), R, 512, 64);
+        be->relu_backward((size_t)R * 512, m->dh1, m->h1, m->dh1);
+        be->linear_backward(m->dh1, m->roi_out, W(m, m->fc1_w), m->droi, G(m, m->fc1_w), G(m, m->fc1_b), R, 12800, 512);
         size_t nt = (size_t)B * 512 * d.h * d.w;
         float *dt = m->gT2;
-        memset(dt, 0, nt * sizeof(float));
-        roi_align_backward(m->droi, B, 512, d.h, d.w, m->rois, R, ROI, dt);
-        relu_backward(nt, dt, m->t_out, dt);
+        be->zero(dt, nt * sizeof(float));
+        be->roi_align_backward(m->droi, B, 512, d.h, d.w, m->rois, R, ROI, dt);
+        be->relu_backward(nt, dt, m->t_out, dt);
         prof_sec[PROF_HEAD] += now_sec() - t0;
         conv_bwd(m, &m->tconv, m->blk[7].out, dt, dfeat);
     } else {
         float *dh = m->dpool;
-        linear_backward(m->dlogits, m->dropout > 0 ? m->dropped : m->pooled, state_w(s, m->fc_w), dh,
-                        state_g(s, m->fc_w), state_g(s, m->fc_b), B, 512, m->num_classes);
-        if (m->dropout > 0) dropout_backward((size_t)B * 512, dh, m->mask, m->dropout, dh);
-        global_avgpool_backward(d, dh, dfeat);
+        be->linear_backward(m->dlogits, m->dropout > 0 ? m->dropped : m->pooled, W(m, m->fc_w), dh, G(m, m->fc_w),
+                            G(m, m->fc_b), B, 512, m->num_classes);
+        if (m->dropout > 0) be->dropout_backward((size_t)B * 512, dh, m->mask, m->dropout, dh);
+        be->avgpool_backward(d, dh, dfeat);
     }
     /* Residual blocks, last to first; dy holds d(block output). */
     float *dy = m->gA, *dx = m->gB;
@@ -415,51 +495,41 @@ void model_backward(Model *m, const float *imgs) {
         if (b->has_down) {
             bn_bwd(m, &b->db, b->dout, dy, b->out, b->xd, m->gT1);
             conv_bwd(m, &b->dn, xin, m->gT1, m->gT2);
-            double t0 = now_sec();
-#pragma omp parallel for simd
-            for (size_t k = 0; k < nin; k++) dx[k] += m->gT2[k];
-            prof_sec[PROF_ELTWISE] += now_sec() - t0;
+            PROF(PROF_ELTWISE, be->accumulate(nin, dx, m->gT2, NULL));
         } else {
-            const float *y = b->out;
-            double t0 = now_sec();
-#pragma omp parallel for simd
-            for (size_t k = 0; k < nin; k++) dx[k] += y[k] > 0 ? dy[k] : 0;
-            prof_sec[PROF_ELTWISE] += now_sec() - t0;
+            PROF(PROF_ELTWISE, be->accumulate(nin, dx, dy, b->out)); /* identity shortcut through the ReLU */
         }
         float *t = dy;
         dy = dx;
         dx = t;
     }
     bn_bwd(m, &m->stem_bn, m->dstem, dy, m->stem_y, m->stem_x, m->gT1);
-    conv_bwd(m, &m->stem, imgs, m->gT1, NULL);
+    conv_bwd(m, &m->stem, m->imgs, m->gT1, NULL);
 }
 
 double model_train_step(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights,
                         const int64_t *labels, Hyper h, int first) {
-    State *s = &m->st;
-    state_alloc_train(s);
-    memset(s->g, 0, s->nf * sizeof(float));
+    model_zero_grads(m);
     model_forward(m, imgs, gt_trajs, gt_weights, labels, 1);
     if (!isfinite(m->loss)) die("loss is %f (diverged); lower the learning rate", m->loss);
-    model_backward(m, imgs);
+    model_backward(m);
     return model_update(m, h, first);
 }
 
 double model_update(Model *m, Hyper h, int first) {
-    /* PyTorch's clip_grad_norm_ and SGD over every trainable tensor (BN affine and biases included). */
+    /* PyTorch's clip_grad_norm_ (scale = clip / (norm + 1e-6) when below 1) and SGD over every
+     * trainable tensor (BN affine and biases included); the clip scale is folded into the SGD pass. */
+    if (!m->pg) die("internal: model_update on a model planned for inference");
+    const Backend *be = m->be;
     State *s = &m->st;
-    state_alloc_train(s);
-    double t0 = now_sec();
-    float *grads[256];
-    size_t lens[256];
-    int n = 0;
+    double t0 = now_sec(), sq = 0;
     for (int i = 0; i < s->n; i++)
-        if (s->e[i].trainable) grads[n] = state_g(s, i), lens[n++] = s->e[i].numel;
-    double norm = h.clip > 0 ? clip_grad_norm(grads, lens, n, h.clip) : clip_grad_norm(grads, lens, n, INFINITY);
+        if (s->e[i].trainable) sq += be->sum_squares(s->e[i].numel, G(m, i));
+    double norm = sqrt(sq), coef = h.clip > 0 ? h.clip / (norm + 1e-6) : 1;
+    float scale = coef < 1 ? (float)coef : 1.f;
     for (int i = 0; i < s->n; i++)
         if (s->e[i].trainable)
-            sgd_step(s->e[i].numel, state_w(s, i), state_g(s, i), s->m + s->e[i].off, h.lr, h.momentum,
-                     h.weight_decay, first);
+            be->sgd(s->e[i].numel, W(m, i), G(m, i), m->pm + s->e[i].off, h.lr, h.momentum, h.weight_decay, scale, first);
     prof_sec[PROF_OPTIM] += now_sec() - t0;
     return norm;
 }

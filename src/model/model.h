@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../core/state.h"
+#include "../nn/backend.h"
 #include "../nn/ops.h"
 
 typedef enum { MODEL_CTP, MODEL_TSN } ModelKind;
@@ -13,13 +14,13 @@ typedef enum { MODEL_CTP, MODEL_TSN } ModelKind;
 typedef struct {
     ConvSpec cs;
     int w, b; /* state indices (b = -1 without bias) */
-    ConvPlan *plan;
+    void *plan; /* the backend's */
 } Conv;
 
 typedef struct {
     int w, b, rm, rv, nbt; /* state indices */
     int c;
-    float *mean, *invstd; /* batch statistics saved for backward */
+    float *mean, *invstd; /* batch statistics saved for backward (backend memory) */
 } BN;
 
 typedef struct {
@@ -36,7 +37,10 @@ typedef struct {
 
 typedef struct {
     ModelKind kind;
-    State st;
+    State st;              /* host copy: names, shapes, checkpoints (see model_download_state) */
+    const Backend *be;     /* where the model runs (default: CPU) */
+    float *pw, *pg, *pm;   /* parameters, gradients, momentum on the backend (the host state's own
+                              buffers on the CPU), laid out like st */
     int batch;           /* B */
     Dims din;            /* input [B,3,T,H,W] */
     int num_classes;     /* TSN */
@@ -52,14 +56,18 @@ typedef struct {
     float *stem_x, *stem_y;
     Dims dstem, dfeat;
 
-    /* CtP head */
+    const float *imgs; /* the input of the last forward (backend memory) */
+    float *input;      /* backend copy of the batch (non-CPU backends) */
+
+    /* CtP head (backend buffers; *_h and target on the host, where the loss runs) */
     Conv tconv;
     int fc1_w, fc1_b, pred_w, pred_b;
-    float *t_out, *rois, *roi_out, *h1, *pred, *target, *dpred, *dh1, *droi;
+    float *t_out, *rois, *roi_out, *h1, *pred, *dpred, *dh1, *droi;
+    float *rois_h, *target, *pred_h, *dpred_h;
     int nroi;
     /* TSN head */
     int fc_w, fc_b;
-    float *pooled, *dropped, *logits, *dlogits, *dpool;
+    float *pooled, *dropped, *logits, *dlogits, *dpool, *logits_h, *dlogits_h;
     uint8_t *mask;
 
     /* activation-gradient scratch */
@@ -69,8 +77,16 @@ typedef struct {
     float loss, loss_ctr, loss_size;
 } Model;
 
-/* Builds the state table (and allocates it). TSN: num_classes outputs. */
+/* Builds the state table (and allocates it) on the CPU backend. TSN: num_classes outputs. */
 void model_init(Model *m, ModelKind kind, int num_classes);
+/* Moves the model to a backend (parameters go along; plans and buffers are rebuilt). */
+void model_use_backend(Model *m, const Backend *be);
+/* Host state <-> backend parameters (no-ops on the CPU, where they are the same memory). Call
+ * model_upload_state after changing m->st.w, model_download_state before reading it. */
+void model_upload_state(Model *m);
+void model_download_state(Model *m);
+void model_download_grads(const Model *m, float *host);
+void model_zero_grads(Model *m);
 /* Reference initialisation (§1.4, §2.3.6, §5) from a seed. */
 void model_reset_parameters(Model *m, uint64_t seed);
 /* Plans convolutions and activation buffers for input [B,3,T,H,W]; re-plans if the shape or the
@@ -79,13 +95,15 @@ void model_reset_parameters(Model *m, uint64_t seed);
 void model_plan(Model *m, Dims in, int train);
 void model_free(Model *m);
 
-/* Forward. train: batch-norm batch statistics (updates running stats), dropout on. For CtP
+/* Forward of host images [B,3,T,H,W] (uploaded to the backend if it is not the CPU). train:
+ * batch-norm batch statistics (updates running stats), dropout on. Outputs land in pred_h /
+ * logits_h on the host. For CtP
  * gt_trajs [B,3,T,4] (x1,y1,x2,y2) and gt_weights [B,3,T] (may be NULL = ones) give the loss; for
  * TSN labels [B] (0-based, may be NULL in eval). Returns the loss (0 if no targets). */
 float model_forward(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights, const int64_t *labels,
                     int train);
-/* Backward of the last training forward; ACCUMULATES into m->st.g. */
-void model_backward(Model *m, const float *imgs);
+/* Backward of the last training forward; ACCUMULATES into the gradients (m->pg). */
+void model_backward(Model *m);
 /* Zero grads, forward, backward, then model_update. Returns the gradient norm before clipping. */
 double model_train_step(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights,
                         const int64_t *labels, Hyper h, int first);

@@ -92,8 +92,13 @@ void smooth_l1_ctp(const float *pred, const float *target, const float *weight, 
 /* ---- optimiser ---- */
 /* L2 norm of all given gradients; if > max_norm scales them by max_norm/(norm+1e-6). Returns norm. */
 double clip_grad_norm(float **grads, const size_t *lens, int n, double max_norm);
-/* v = mu v + (g + wd w); w -= lr v. first: v = g + wd w (PyTorch's first step). */
-void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, int first);
+/* v = mu v + (scale g + wd w); w -= lr v. first: v = scale g + wd w (PyTorch's first step). scale
+ * carries the clip coefficient, so clipping costs no extra pass over the gradients. */
+void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first);
+/* sum of g^2 in double */
+double sum_squares(size_t n, const float *g);
+/* dx += a, or dx += a (relu_out > 0) when relu_out is given */
+void accumulate(size_t n, float *dx, const float *a, const float *relu_out);
 
 /* ---- plain-C references (tests) and layout conversion, src/nn/ref.c ---- */
 void layout_to_blocked(Dims d, const float *plain, float *blocked);

@@ -409,10 +409,27 @@ double clip_grad_norm(float **grads, const size_t *lens, int n, double max_norm)
     return norm;
 }
 
-void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, int first) {
+double sum_squares(size_t n, const float *g) {
+    double s = 0;
+#pragma omp parallel for reduction(+ : s)
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    return s;
+}
+
+void accumulate(size_t n, float *dx, const float *a, const float *relu_out) {
+    if (relu_out) {
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < n; i++) dx[i] += relu_out[i] > 0 ? a[i] : 0;
+    } else {
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < n; i++) dx[i] += a[i];
+    }
+}
+
+void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float d = g[i] + wd * w[i];
+        float d = scale * g[i] + wd * w[i];
         if (mu != 0) {
             d = first ? d : mu * v[i] + d;
             v[i] = d;
