@@ -25,7 +25,7 @@ CUDA_HOME := $(abspath $(dir $(NVCC))..)
 CU_SRC    := $(shell find src -name '*.cu' | sort)
 OBJ       += $(CU_SRC:%.cu=$(BUILD)/%.o)
 CFLAGS    += -DFEDVSSL_CUDA
-CUDA_LIBS  = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcudart -lstdc++
+CUDA_LIBS  = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
 endif
 endif
 TEST_SRC := $(wildcard tests/test_*.c)

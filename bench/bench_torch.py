@@ -20,17 +20,25 @@ MACS_PRETRAIN = 48.02e9 + 0.12e9  # per clip: backbone (pretrain layout) + CtP h
 MACS_FINETUNE = 40.70e9
 
 
+DEVICE = "cpu"
+
+
+def sync():
+    if DEVICE.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def batch(kind, B):
     imgs = torch.rand(B, 3, 16, 112, 112) * 2 - 1
     if kind == "ctp":
         x = 10 + 60 * torch.rand(B, 3, 16, 1)
         y = 10 + 60 * torch.rand(B, 3, 16, 1)
-        return imgs, torch.cat([x, y, x + 32, y + 24], -1)
-    return imgs, torch.arange(B) % 101
+        return imgs.to(DEVICE), torch.cat([x, y, x + 32, y + 24], -1).to(DEVICE)
+    return imgs.to(DEVICE), (torch.arange(B) % 101).to(DEVICE)
 
 
 def train(kind, B, steps, warmup):
-    model = (tm.CtP() if kind == "ctp" else tm.TSN()).train()
+    model = (tm.CtP() if kind == "ctp" else tm.TSN()).to(DEVICE).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4 if kind == "ctp" else 5e-4)
     imgs, tgt = batch(kind, B)
     times = []
@@ -45,6 +53,7 @@ def train(kind, B, steps, warmup):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 40)
         opt.step()
+        sync()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     s = sum(times) / len(times)
@@ -54,13 +63,15 @@ def train(kind, B, steps, warmup):
 
 
 def infer(clips, reps):
-    model = tm.TSN().eval()
+    model = tm.TSN().to(DEVICE).eval()
     imgs, _ = batch("tsn", clips)
     with torch.no_grad():
         model(imgs)
+        sync()
         t0 = time.perf_counter()
         for _ in range(reps):
             model(imgs)
+        sync()
     s = (time.perf_counter() - t0) / reps
     print(f"PyTorch TSN inference, {clips} clips: {s:.3f} s, {clips / s:.2f} clips/s, "
           f"{2 * MACS_FINETUNE * clips / s / 1e9:.1f} GFLOP/s")
@@ -74,10 +85,16 @@ if __name__ == "__main__":
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--clips", type=int, default=10)
     ap.add_argument("--model", default="all", choices=["ctp", "tsn", "infer", "all"])
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (cuDNN, benchmark mode)")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32"])
     a = ap.parse_args()
+    DEVICE = a.device
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = a.precision == "tf32"
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, mkldnn {torch.backends.mkldnn.is_available()}")
+    where = torch.cuda.get_device_name() if DEVICE.startswith("cuda") else f"{torch.get_num_threads()} threads"
+    print(f"PyTorch {torch.__version__}, {DEVICE} ({where}), {a.precision}")
     if a.model in ("ctp", "all"):
         train("ctp", a.batch, a.steps, a.warmup)
     if a.model in ("tsn", "all"):
@@ -85,3 +102,5 @@ if __name__ == "__main__":
     if a.model in ("infer", "all"):
         infer(a.clips, a.steps)
     print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    if DEVICE.startswith("cuda"):
+        print(f"peak GPU memory: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")

@@ -6,6 +6,9 @@
 
 #include "../src/model/model.h"
 #include "golden.h"
+#ifdef FEDVSSL_CUDA
+#include "../src/nn/cuda/cuda_ops.h"
+#endif
 
 static void write_inputs(Model *m, const char *kind, int B, const char *sp, const char *bp) {
     detgen_state(&m->st);
@@ -49,7 +52,7 @@ static int tight(const char *name) {
     return 0;
 }
 
-static void check_model(const char *kind, const char *dir) {
+static void check_model(const char *kind, const char *dir, const char *device) {
     int B = 2;
     ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
     Model m;
@@ -59,8 +62,9 @@ static void check_model(const char *kind, const char *dir) {
     snprintf(bp, sizeof bp, "%s/%s_batch.npz", dir, kind);
     snprintf(op, sizeof op, "%s/%s_out.npz", dir, kind);
     write_inputs(&m, kind, B, sp, bp);
-    snprintf(cmd, sizeof cmd, "build/fedvssl grad --model %s --state %s --batch %s --out %s --dropout 0 > /dev/null", kind,
-             sp, bp, op);
+    snprintf(cmd, sizeof cmd,
+             "build/fedvssl grad --model %s --state %s --batch %s --out %s --dropout 0 --device %s > /dev/null", kind, sp,
+             bp, op, device);
     int rc = system(cmd);
     CHECK(rc == 0, "%s: fedvssl grad failed (%d)", kind, rc);
     if (rc) return;
@@ -122,9 +126,9 @@ static void check_model(const char *kind, const char *dir) {
         if (r > 1e-4) n_loose++;
         free(v);
     }
-    printf("%s: loss %.6f (golden %.6f), worst gradient error %.2e (%s), worst update error %.2e (%s); "
+    printf("%s on %s: loss %.6f (golden %.6f), worst gradient error %.2e (%s), worst update error %.2e (%s); "
            "%d tensors above 1e-4 (bound: 3x PyTorch fp32 noise)\n",
-           kind, loss, gl, worst_g, wg, worst_d, wd, n_loose);
+           kind, device, loss, gl, worst_g, wg, worst_d, wd, n_loose);
     npz_close(&o);
     npz_close(&g);
     model_free(&m);
@@ -132,11 +136,12 @@ static void check_model(const char *kind, const char *dir) {
 
 /* Inference (BN running statistics), planned both ways: the training plan and the inference plan
  * (shared activation buffers) must give the same output, and it must match PyTorch's eval mode. */
-static void check_eval(const char *kind) {
+static void check_eval(const char *kind, const Backend *be) {
     int B = 2;
     ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
     Model m;
     model_init(&m, mk, 101);
+    model_use_backend(&m, be);
     detgen_state(&m.st);
     model_upload_state(&m);
     size_t ni = (size_t)B * 3 * 16 * 112 * 112, no = mk == MODEL_CTP ? (size_t)B * 3 * 64 : (size_t)B * 101;
@@ -156,7 +161,7 @@ static void check_eval(const char *kind) {
     snprintf(key, sizeof key, "eval_%s", mk == MODEL_CTP ? "pred" : "logits");
     Npz g = golden_open(gname);
     double e = cmp_golden(&g, key, b, no, 1e-4);
-    printf("%s eval: output error %.2e\n", kind, e);
+    printf("%s eval on %s: output error %.2e\n", kind, be->name, e);
     npz_close(&g);
     free(imgs), free(trajs), free(a);
     model_free(&m);
@@ -166,10 +171,20 @@ int main(void) {
     char dir[] = "/tmp/fedvssl_test_model_XXXXXX";
     if (!mkdtemp(dir)) die("mkdtemp failed");
     ops_set_threads(0);
-    check_model("ctp", dir);
-    check_model("tsn", dir);
-    check_eval("ctp");
-    check_eval("tsn");
+    check_model("ctp", dir, "cpu");
+    check_model("tsn", dir, "cpu");
+    check_eval("ctp", backend_cpu());
+    check_eval("tsn", backend_cpu());
+#ifdef FEDVSSL_CUDA
+    /* the same checks on the GPU, where there is one (fp32: the same tolerances) */
+    if (cuda_device_count() > 0) {
+        check_model("ctp", dir, "cuda");
+        check_model("tsn", dir, "cuda");
+        check_eval("ctp", backend_cuda(0));
+        check_eval("tsn", backend_cuda(0));
+    } else
+        printf("CUDA checks skipped: no CUDA device\n");
+#endif
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);

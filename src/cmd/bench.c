@@ -10,6 +10,7 @@
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../model/model.h"
+#include "../nn/backend.h"
 #include "commands.h"
 
 /* FP32 FMA throughput of all threads: twenty independent accumulator chains in registers, no
@@ -77,9 +78,12 @@ static void print_profile(double total) {
     printf("    %-28s %7.3f s  %5.1f %%\n", "other", total - sum, 100 * (total - sum) / total);
 }
 
+static const Backend *bench_backend;
+
 static Timing bench_train(ModelKind kind, int B, int steps, int warmup, int profile, double peak) {
     Model m;
     model_init(&m, kind, 101);
+    model_use_backend(&m, bench_backend);
     model_reset_parameters(&m, 7);
     Dims in = {B, 3, 16, 112, 112};
     model_plan(&m, in, 1);
@@ -93,6 +97,7 @@ static Timing bench_train(ModelKind kind, int B, int steps, int warmup, int prof
         if (i == warmup) memset(prof_sec, 0, sizeof prof_sec), conv_profile_reset();
         double t0 = now_sec();
         model_train_step(&m, imgs, trajs, NULL, labels, h, i == 0);
+        m.be->sync();
         double dt = now_sec() - t0;
         if (i >= warmup) {
             total += dt;
@@ -116,6 +121,7 @@ static Timing bench_train(ModelKind kind, int B, int steps, int warmup, int prof
 static Timing bench_infer(int clips, int reps, double peak) {
     Model m;
     model_init(&m, MODEL_TSN, 101);
+    model_use_backend(&m, bench_backend);
     model_reset_parameters(&m, 7);
     Dims in = {clips, 3, 16, 112, 112};
     model_plan(&m, in, 0);
@@ -125,6 +131,7 @@ static Timing bench_infer(int clips, int reps, double peak) {
     model_forward(&m, imgs, NULL, NULL, NULL, 0); /* warm-up */
     double t0 = now_sec();
     for (int i = 0; i < reps; i++) model_forward(&m, imgs, NULL, NULL, NULL, 0);
+    m.be->sync();
     Timing t = {(now_sec() - t0) / reps, 2 * model_macs_per_clip(&m, 0) * clips, 2 * model_macs_per_clip(&m, 1) * clips};
     printf("TSN inference, %d clips: %.3f s, %.2f clips/s, %.1f GFLOP/s nominal, %.1f without padding taps (%.0f %% of "
            "peak)\n",
@@ -136,7 +143,7 @@ static Timing bench_infer(int clips, int reps, double peak) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *what = "all";
+    const char *what = "all", *device = "cpu", *precision = "fp32";
     int batch = 4, steps = 3, warmup = 1, threads = 0, clips = 10, profile = 0;
     Opt opts[] = {
         {"model", OPT_STR, &what, "ctp, tsn, infer or all"},
@@ -146,6 +153,8 @@ int cmd_bench(int argc, char **argv) {
         {"clips", OPT_INT, &clips, "clips for the inference benchmark"},
         {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
         {"profile", OPT_FLAG, &profile, "time by op kind"},
+        {"device", OPT_STR, &device, "cpu, cuda or cuda:N"},
+        {"precision", OPT_STR, &precision, "fp32 or tf32 (CUDA)"},
     };
     args_parse(argc, argv, "bench", "[--model ctp|tsn|infer|all] [options]", opts, sizeof opts / sizeof *opts);
     if (batch < 1 || steps < 1 || warmup < 0 || clips < 1) die("bench: --batch, --steps, --clips must be >= 1");
@@ -154,8 +163,12 @@ int cmd_bench(int argc, char **argv) {
         die("bench: --model must be ctp, tsn, infer or all");
     ops_set_threads(threads);
     ops_init(0);
+    bench_backend = backend_for(device, precision);
     double peak = measure_peak_gflops();
-    printf("fedvssl bench: %d threads, measured FMA peak %.1f GFLOP/s (fp32)\n", ops_threads(), peak);
+    if (bench_backend->block_layout)
+        printf("fedvssl bench: cpu, %d threads, measured FMA peak %.1f GFLOP/s (fp32)\n", ops_threads(), peak);
+    else
+        printf("fedvssl bench: %s, %s (GPU figures: the CPU peak below does not apply)\n", device, precision);
     if (all || !strcmp(what, "ctp")) bench_train(MODEL_CTP, batch, steps, warmup, profile, peak);
     if (all || !strcmp(what, "tsn")) bench_train(MODEL_TSN, batch, steps, warmup, profile, peak);
     if (all || !strcmp(what, "infer")) bench_infer(clips, steps, peak);

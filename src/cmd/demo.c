@@ -15,10 +15,11 @@
 #include "../data/prepare.h"
 #include "../data/synth.h"
 #include "../model/model.h"
+#include "../nn/backend.h"
 #include "commands.h"
 
 int cmd_demo(int argc, char **argv) {
-    const char *out = "outputs/demo";
+    const char *out = "outputs/demo", *device = "cpu";
     int classes = 5, per_class = 4, frames = 50, clients = 2, steps = 4, batch = 4, threads = 0, seed = 7;
     Opt opts[] = {
         {"out", OPT_STR, &out, "output folder"},
@@ -30,11 +31,13 @@ int cmd_demo(int argc, char **argv) {
         {"batch", OPT_INT, &batch, "clips per step"},
         {"seed", OPT_INT, &seed, "seed (data, partition, initialisation)"},
         {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
+        {"device", OPT_STR, &device, "cpu, cuda or cuda:N"},
     };
     args_parse(argc, argv, "demo", "[options]", opts, sizeof opts / sizeof *opts);
     if (classes < 1 || per_class < 2 || frames < 16 || clients < 1 || steps < 0 || batch < 1)
         die("demo: need classes >= 1, videos-per-class >= 2, frames >= 16, clients >= 1, batch >= 1");
     ops_set_threads(threads);
+    const Backend *be = backend_by_name(device); /* a bad --device fails before any work */
     char *raw = path_join(out, "raw"), *data = path_join(out, "data/ucf101");
     char *ann_dir = path_join(data, "annotations"), *part_dir = path_join(ann_dir, "client_distribution");
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
@@ -64,6 +67,7 @@ int cmd_demo(int argc, char **argv) {
     Loader *L = loader_new(data, c1, LOADER_CTP, batch, (uint64_t)seed, ops_threads());
     Model m;
     model_init(&m, MODEL_CTP, 0);
+    model_use_backend(&m, be);
     model_reset_parameters(&m, (uint64_t)seed);
     model_plan(&m, (Dims){batch, 3, 16, 112, 112}, 1);
     Hyper h = {0.01f, 0.9f, 1e-4f, 40.f}; /* spec §2.5 */

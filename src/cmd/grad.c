@@ -8,6 +8,7 @@
 #include "../core/util.h"
 #include "../io/npy.h"
 #include "../model/model.h"
+#include "../nn/backend.h"
 #include "commands.h"
 
 /* Fetch a batch array with an exact expected shape (dims < 0 are free and reported back). */
@@ -32,7 +33,7 @@ static const NpyArray *batch_array(const Npz *z, const char *path, const char *n
 }
 
 int cmd_grad(int argc, char **argv) {
-    const char *model_s = "ctp", *state_p = NULL, *batch_p = NULL, *out_p = NULL;
+    const char *model_s = "ctp", *state_p = NULL, *batch_p = NULL, *out_p = NULL, *device = "cpu", *precision = "fp32";
     double dropout = 0.5, lr = 0.01, momentum = 0.9, wd = 1e-4, clip = 40;
     int threads = 0, num_classes = 101, seed = 0;
     Opt opts[] = {
@@ -48,6 +49,8 @@ int cmd_grad(int argc, char **argv) {
         {"num-classes", OPT_INT, &num_classes, "TSN classes"},
         {"seed", OPT_INT, &seed, "dropout mask seed"},
         {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
+        {"device", OPT_STR, &device, "cpu, cuda or cuda:N"},
+        {"precision", OPT_STR, &precision, "fp32 or tf32 (CUDA tensor cores)"},
     };
     args_parse(argc, argv, "grad", "--model ctp|tsn --state S.npz --batch B.npz --out O.npz [options]", opts,
                sizeof opts / sizeof *opts);
@@ -63,7 +66,7 @@ int cmd_grad(int argc, char **argv) {
     m.dropout = (float)dropout;
     m.dropout_seed = (uint64_t)seed;
     state_load_npz(&m.st, state_p, 0, NULL);
-    model_upload_state(&m);
+    model_use_backend(&m, backend_for(device, precision));
 
     Npz bz;
     char err[1024];

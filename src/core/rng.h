@@ -6,16 +6,23 @@
 #include <math.h>
 #include <stdint.h>
 
-static inline uint64_t rng_mix(uint64_t z) {
+/* Also compiled into CUDA kernels (dropout masks identical on every backend). */
+#ifdef __CUDACC__
+#define RNG_FN static inline __host__ __device__
+#else
+#define RNG_FN static inline
+#endif
+
+RNG_FN uint64_t rng_mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
-static inline uint64_t rng_at(uint64_t seed, uint64_t i) {
+RNG_FN uint64_t rng_at(uint64_t seed, uint64_t i) {
     return rng_mix(rng_mix(seed + 0x9e3779b97f4a7c15ULL) + i * 0x9e3779b97f4a7c15ULL);
 }
 /* Uniform in [0, 1) with 24 random bits (exact in float). */
-static inline float rng_uniform_at(uint64_t seed, uint64_t i) { return (rng_at(seed, i) >> 40) * (1.0f / 16777216.0f); }
+RNG_FN float rng_uniform_at(uint64_t seed, uint64_t i) { return (rng_at(seed, i) >> 40) * (1.0f / 16777216.0f); }
 /* Standard normal (Box-Muller on two counters). */
 static inline double rng_normal_at(uint64_t seed, uint64_t i) {
     double u1 = ((rng_at(seed, 2 * i) >> 11) + 1) * (1.0 / 9007199254740993.0);

@@ -62,5 +62,7 @@ const Backend *backend_cpu(void);
 const Backend *backend_cuda(int device);
 /* "cpu", "cuda", "cuda:N"; dies naming the problem. */
 const Backend *backend_by_name(const char *name);
+/* backend_by_name plus the precision ("fp32", or "tf32": tensor cores, CUDA only). */
+const Backend *backend_for(const char *device, const char *precision);
 
 #endif

@@ -1,6 +1,7 @@
 // CUDA backend: cuDNN for conv3d and batch norm (algorithms chosen once per plan by measuring them,
 // one workspace shared by every plan), own kernels for RoIAlign, ReLU masks, SGD and the gradient
 // norm. See cuda_ops.h for the contract.
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #include <stdio.h>
@@ -9,13 +10,20 @@
 
 extern "C" {
 #include "../../core/util.h"
+#include "../backend.h"
 }
+#include "../../core/rng.h"
 #include "cuda_ops.h"
 
 #define CU(call)                                                                                  \
     do {                                                                                          \
         cudaError_t e_ = (call);                                                                  \
         if (e_ != cudaSuccess) die("CUDA: %s: %s", #call, cudaGetErrorString(e_));                \
+    } while (0)
+#define BLAS(call)                                                                                \
+    do {                                                                                          \
+        cublasStatus_t b_ = (call);                                                               \
+        if (b_ != CUBLAS_STATUS_SUCCESS) die("cuBLAS: %s failed (%d)", #call, (int)b_);          \
     } while (0)
 #define DNN(call)                                                                                 \
     do {                                                                                          \
@@ -24,6 +32,8 @@ extern "C" {
     } while (0)
 
 static cudnnHandle_t dnn;
+static cublasHandle_t blas;
+static int conv_math; /* 0 fp32, 1 tf32 (cuda_set_precision) */
 static cudaStream_t stream;
 static cudaDeviceProp prop;
 static void *workspace;
@@ -56,6 +66,14 @@ extern "C" void cuda_init(int device) {
     CU(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     DNN(cudnnCreate(&dnn));
     DNN(cudnnSetStream(dnn, stream));
+    BLAS(cublasCreate(&blas));
+    BLAS(cublasSetStream(blas, stream));
+    BLAS(cublasSetMathMode(blas, CUBLAS_PEDANTIC_MATH)); /* fp32: no TF32 behind our back */
+}
+
+extern "C" void cuda_set_precision(int tf32) {
+    conv_math = tf32;
+    if (blas) BLAS(cublasSetMathMode(blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
 }
 
 extern "C" const char *cuda_device_name(void) { return prop.name; }
@@ -338,4 +356,155 @@ extern "C" void cuda_sum_squares(size_t n, const float *g, double *acc_dev) {
     unsigned nb = blocks(n);
     if (nb > 1024) nb = 1024;
     sumsq_kernel<<<nb, 256, 0, stream>>>(n, g, acc_dev);
+}
+
+/* ---------------- the rest of the backend table ---------------- */
+
+__global__ void add_relu_kernel(size_t n, float *y, const float *a) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n) {
+        float v = y[i] + a[i];
+        y[i] = v > 0 ? v : 0.f;
+    }
+}
+__global__ void accumulate_kernel(size_t n, float *dx, const float *a, const float *relu_out) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n && (!relu_out || relu_out[i] > 0)) dx[i] += a[i];
+}
+__global__ void bias_rows_kernel(float *y, const float *b, int M, int N) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < (size_t)M * N) y[i] += b[i % N];
+}
+__global__ void bias_grad_kernel(const float *dy, float *db, int M, int N) {
+    int n = blockIdx.x * blockDim.x + threadIdx.x;
+    if (n >= N) return;
+    float s = 0;
+    for (int m = 0; m < M; m++) s += dy[(size_t)m * N + n];
+    db[n] += s;
+}
+/* plain [N, C, S] -> [N, C] mean; one thread per (n, c) */
+__global__ void avgpool_kernel(const float *x, float *y, size_t NC, size_t S) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= NC) return;
+    float s = 0;
+    for (size_t k = 0; k < S; k++) s += x[i * S + k];
+    y[i] = s / S;
+}
+__global__ void avgpool_grad_kernel(const float *dy, float *dx, size_t NC, size_t S) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < NC * S) dx[i] = dy[i / S] / S;
+}
+/* same counter-based mask as the CPU (rng.h), so a seed gives the same dropout everywhere */
+__global__ void dropout_kernel(size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    uint8_t keep = p <= 0 || rng_uniform_at(seed, i) >= p;
+    mask[i] = keep;
+    y[i] = keep ? x[i] / (1.f - p) : 0.f;
+}
+__global__ void dropout_grad_kernel(size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n) dx[i] = mask[i] ? dy[i] / (1.f - p) : 0.f;
+}
+
+static void *b_alloc(size_t bytes) { return cuda_alloc(bytes); }
+static void b_zero(void *p, size_t bytes) { CU(cudaMemsetAsync(p, 0, bytes, stream)); }
+static void b_copy(void *dst, const void *src, size_t bytes) {
+    if (dst != src) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
+}
+static void *b_conv_plan(const ConvSpec *cs, Dims in, int backward) { return cuda_conv_plan(cs, in, backward, conv_math); }
+static void b_conv_plan_free(void *p) { cuda_conv_plan_free((CudaConvPlan *)p); }
+static void b_conv_forward(void *p, const float *x, const float *w, const float *b, float *y) {
+    cuda_conv_forward((CudaConvPlan *)p, x, w, b, y);
+}
+static void b_conv_backward_data(void *p, const float *dy, const float *w, float *dx) {
+    cuda_conv_backward_data((CudaConvPlan *)p, dy, w, dx);
+}
+static void b_conv_backward_weights(void *p, const float *x, const float *dy, float *dw, float *db) {
+    cuda_conv_backward_weights((CudaConvPlan *)p, x, dy, dw, db);
+}
+static void b_add_relu(size_t n, float *y, const float *a) { add_relu_kernel<<<blocks(n), 256, 0, stream>>>(n, y, a); }
+static void b_relu_backward(size_t n, const float *dy, const float *y, float *dx) {
+    relu_mask_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, y, dx);
+}
+static void b_relu_inplace(size_t n, float *x) { relu_kernel<<<blocks(n), 256, 0, stream>>>(n, x); }
+static void b_accumulate(size_t n, float *dx, const float *a, const float *relu_out) {
+    accumulate_kernel<<<blocks(n), 256, 0, stream>>>(n, dx, a, relu_out);
+}
+/* Row-major y[M,N] = x[M,K] w[N,K]^T + b, as cuBLAS's column-major y^T = w x^T. */
+static void b_linear_forward(const float *x, const float *w, const float *b, float *y, int M, int K, int N) {
+    BLAS(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &ONE, w, K, x, K, &ZERO, y, N));
+    if (b) bias_rows_kernel<<<blocks((size_t)M * N), 256, 0, stream>>>(y, b, M, N);
+}
+static void b_linear_backward(const float *dy, const float *x, const float *w, float *dx, float *dw, float *db, int M,
+                              int K, int N) {
+    BLAS(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_T, K, N, M, &ONE, x, K, dy, N, &ONE, dw, K)); /* dw += dy^T x */
+    if (db) bias_grad_kernel<<<(N + 255) / 256, 256, 0, stream>>>(dy, db, M, N);
+    if (dx) BLAS(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, K, M, N, &ONE, w, K, dy, N, &ZERO, dx, K)); /* dx = dy w */
+}
+static void b_avgpool_forward(Dims d, const float *x, float *y) {
+    size_t nc = (size_t)d.n * d.c, S = (size_t)d.d * d.h * d.w;
+    avgpool_kernel<<<blocks(nc), 256, 0, stream>>>(x, y, nc, S);
+}
+static void b_avgpool_backward(Dims d, const float *dy, float *dx) {
+    size_t nc = (size_t)d.n * d.c, S = (size_t)d.d * d.h * d.w;
+    avgpool_grad_kernel<<<blocks(nc * S), 256, 0, stream>>>(dy, dx, nc, S);
+}
+static void b_dropout_forward(size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed) {
+    dropout_kernel<<<blocks(n), 256, 0, stream>>>(n, x, y, mask, p, seed);
+}
+static void b_dropout_backward(size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
+    dropout_grad_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, mask, p, dx);
+}
+static double b_sum_squares(size_t n, const float *g) {
+    static double *acc;
+    if (!acc) CU(cudaMalloc(&acc, sizeof(double)));
+    CU(cudaMemsetAsync(acc, 0, sizeof(double), stream));
+    cuda_sum_squares(n, g, acc);
+    double h;
+    cuda_download(&h, acc, sizeof h);
+    return h;
+}
+static void b_bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
+                          const float *mean, const float *invstd, float *dx, float *dgamma, float *dbeta, BNSpec bs) {
+    cuda_bn_backward(d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs);
+}
+
+extern "C" const Backend *backend_cuda(int device) {
+    static Backend be;
+    cuda_init(device);
+    be.name = "cuda";
+    be.block_layout = 0;
+    be.alloc = b_alloc;
+    be.free = cuda_free;
+    be.upload = cuda_upload;
+    be.download = cuda_download;
+    be.zero = b_zero;
+    be.copy = b_copy;
+    be.conv_plan = b_conv_plan;
+    be.conv_plan_free = b_conv_plan_free;
+    be.conv_forward = b_conv_forward;
+    be.conv_backward_data = b_conv_backward_data;
+    be.conv_backward_weights = b_conv_backward_weights;
+    be.bn_forward_train = cuda_bn_forward_train;
+    be.bn_forward_eval = cuda_bn_forward_eval;
+    be.bn_backward = b_bn_backward;
+    be.add_relu = b_add_relu;
+    be.relu_backward = b_relu_backward;
+    be.relu_inplace = b_relu_inplace;
+    be.accumulate = b_accumulate;
+    be.roi_align_forward = cuda_roi_align_forward;
+    be.roi_align_backward = cuda_roi_align_backward;
+    be.linear_forward = b_linear_forward;
+    be.linear_backward = b_linear_backward;
+    be.avgpool_forward = b_avgpool_forward;
+    be.avgpool_backward = b_avgpool_backward;
+    be.dropout_forward = b_dropout_forward;
+    be.dropout_backward = b_dropout_backward;
+    be.sum_squares = b_sum_squares;
+    be.sgd = [](size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first) {
+        cuda_sgd_step(n, w, g, v, lr, mu, wd, scale, first);
+    };
+    be.sync = cuda_sync;
+    return &be;
 }

@@ -22,6 +22,8 @@ void cuda_upload(void *dst, const void *src, size_t bytes);
 void cuda_download(void *dst, const void *src, size_t bytes);
 void cuda_sync(void);
 const char *cuda_device_name(void);
+/* 0: fp32 everywhere (matches the CPU); 1: TF32 tensor cores in convolutions and matrix products. */
+void cuda_set_precision(int tf32);
 
 /* math: 0 = fp32 (no tensor cores, matches the CPU), 1 = tf32 tensor cores. */
 typedef struct CudaConvPlan CudaConvPlan;
