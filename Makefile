@@ -3,12 +3,19 @@
 CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
-# Video data: FFmpeg libraries (decode/encode) and libjpeg-turbo.
+# Video data: FFmpeg libraries (decode/encode) and libjpeg-turbo. VIDEO=0 builds without FFmpeg
+# (synth and prepare then say so), e.g. for a GPU machine that lacks it.
 # Recursive (=) so that `make deps demo` looks them up after deps installed them.
+VIDEO     ?= 1
+ifeq ($(VIDEO),1)
 DATA_PKGS  = libavformat libavcodec libswscale libavutil libjpeg
 DATA_LIBS  = $(shell pkg-config --libs $(DATA_PKGS) 2>/dev/null || echo -lavformat -lavcodec -lswscale -lavutil -ljpeg)
 DATA_FLAGS = $(shell pkg-config --cflags $(DATA_PKGS) 2>/dev/null)
-LDLIBS   = -ldnnl -lopenblas $(DATA_LIBS) $(CUDA_LIBS) -lz -lm -lpthread
+else
+DATA_LIBS  = -ljpeg
+DATA_FLAGS = -DFEDVSSL_NO_VIDEO
+endif
+LDLIBS   = -ldnnl $(DATA_LIBS) $(CUDA_LIBS) -lz -lm -lpthread
 CFLAGS  += $(DATA_FLAGS)
 LDFLAGS += -fopenmp
 BUILD   := build
@@ -61,7 +68,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian packages the build and the tests need (installs only what is missing).
-DEPS := build-essential pkg-config libdnnl-dev libopenblas-dev zlib1g-dev \
+DEPS := build-essential pkg-config libdnnl-dev zlib1g-dev \
         libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

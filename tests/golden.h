@@ -9,6 +9,14 @@
 #include "check.h"
 #include "detgen.h"
 
+/* The fedvssl binary of the build a test belongs to: tests are <build>/tests/test_x, the program
+ * <build>/fedvssl. Set from argv[0] by fedvssl_bin_init(). */
+static char fedvssl_bin[1024] = "build/fedvssl";
+static inline void fedvssl_bin_init(const char *argv0) {
+    const char *slash = strrchr(argv0, '/');
+    if (slash) snprintf(fedvssl_bin, sizeof fedvssl_bin, "%.*s/../fedvssl", (int)(slash - argv0), argv0);
+}
+
 static inline Npz golden_open(const char *name) {
     Npz z;
     char path[512], err[1024];

@@ -57,14 +57,14 @@ static void check_model(const char *kind, const char *dir, const char *device) {
     ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
     Model m;
     model_init(&m, mk, 101);
-    char sp[512], bp[512], op[512], cmd[2048], gname[64];
+    char sp[512], bp[512], op[512], cmd[4096], gname[64];
     snprintf(sp, sizeof sp, "%s/%s_state.npz", dir, kind);
     snprintf(bp, sizeof bp, "%s/%s_batch.npz", dir, kind);
     snprintf(op, sizeof op, "%s/%s_out.npz", dir, kind);
     write_inputs(&m, kind, B, sp, bp);
     snprintf(cmd, sizeof cmd,
-             "build/fedvssl grad --model %s --state %s --batch %s --out %s --dropout 0 --device %s > /dev/null", kind, sp,
-             bp, op, device);
+             "%s grad --model %s --state %s --batch %s --out %s --dropout 0 --device %s > /dev/null",
+             fedvssl_bin, kind, sp, bp, op, device);
     int rc = system(cmd);
     CHECK(rc == 0, "%s: fedvssl grad failed (%d)", kind, rc);
     if (rc) return;
@@ -167,7 +167,9 @@ static void check_eval(const char *kind, const Backend *be) {
     model_free(&m);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    fedvssl_bin_init(argv[0]);
     char dir[] = "/tmp/fedvssl_test_model_XXXXXX";
     if (!mkdtemp(dir)) die("mkdtemp failed");
     ops_set_threads(0);

@@ -78,7 +78,7 @@ static void test_tables(void) {
 
 /* `fedvssl grad` on bad state files: one clear message naming the file and the key. */
 static void test_errors(void) {
-    char dir[] = "/tmp/fedvssl_test_state_XXXXXX", sp[256], cmd[1024], out[256];
+    char dir[] = "/tmp/fedvssl_test_state_XXXXXX", sp[256], cmd[2048], out[256];
     if (!mkdtemp(dir)) die("mkdtemp");
     snprintf(sp, sizeof sp, "%s/bad.npz", dir);
     snprintf(out, sizeof out, "%s/err.txt", dir);
@@ -88,7 +88,8 @@ static void test_errors(void) {
     npz_writer_open(&nw, sp);
     npz_writer_add(&nw, "backbone.stem.conv.weight", NPY_F32, 1, sh, w);
     npz_writer_close(&nw);
-    snprintf(cmd, sizeof cmd, "build/fedvssl grad --model ctp --state %s --batch %s --out %s/o.npz 2> %s", sp, sp, dir, out);
+    snprintf(cmd, sizeof cmd, "%s grad --model ctp --state %s --batch %s --out %s/o.npz 2> %s", fedvssl_bin, sp, sp, dir,
+             out);
     int rc = system(cmd);
     size_t len = 0;
     const char *e;
@@ -121,7 +122,9 @@ static void test_errors(void) {
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    fedvssl_bin_init(argv[0]);
     test_tables();
     test_errors();
     TEST_END();

@@ -1,3 +1,4 @@
+#ifndef FEDVSSL_NO_VIDEO
 #include "video.h"
 
 #include <libavcodec/avcodec.h>
@@ -255,3 +256,34 @@ int video_writer_close(VideoWriter *vw, char *err, size_t errlen) {
     writer_free(vw);
     return rc;
 }
+
+#else
+/* Built without FFmpeg's libraries (e.g. a GPU machine without them): the video commands say so. */
+#include <stdio.h>
+
+#include "video.h"
+
+static const char NO_VIDEO[] =
+    "this fedvssl was built without FFmpeg; install libavformat-dev libavcodec-dev libswscale-dev libavutil-dev "
+    "(make deps) and rebuild";
+int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t errlen) {
+    (void)fn, (void)ctx;
+    snprintf(err, errlen, "%s: %s", path, NO_VIDEO);
+    return -1;
+}
+VideoWriter *video_writer_open(const char *path, int w, int h, int fps, int q, char *err, size_t errlen) {
+    (void)w, (void)h, (void)fps, (void)q;
+    snprintf(err, errlen, "%s: %s", path, NO_VIDEO);
+    return NULL;
+}
+int video_writer_add(VideoWriter *vw, const uint8_t *bgr, char *err, size_t errlen) {
+    (void)vw, (void)bgr;
+    snprintf(err, errlen, "%s", NO_VIDEO);
+    return -1;
+}
+int video_writer_close(VideoWriter *vw, char *err, size_t errlen) {
+    (void)vw;
+    snprintf(err, errlen, "%s", NO_VIDEO);
+    return -1;
+}
+#endif

@@ -1,7 +1,7 @@
 /* CPU kernels for everything but convolution: BN, ReLU, residual add, RoIAlign, linear, pooling,
  * dropout, losses and the optimiser. OpenMP over channels/rows; inner loops over the 8 or 16 lanes of
  * the blocked layout vectorise. */
-#include <cblas.h>
+#include <dnnl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,20 +294,26 @@ void roi_align_backward(const float *dout, int B, int C, int H, int W, const flo
     free(per_bin);
 }
 
-/* ---- linear ---- */
+/* ---- linear (oneDNN's row-major sgemm: one library for all the heavy CPU math) ---- */
+static void gemm(char ta, char tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc) {
+    if (dnnl_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) != dnnl_success)
+        die("oneDNN sgemm failed (%d x %d x %d)", M, N, K);
+}
+
 void linear_forward(const float *x, const float *w, const float *b, float *y, int M, int K, int N) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.f, x, K, w, K, 0.f, y, N);
+    gemm('N', 'T', M, N, K, 1.f, x, K, w, K, 0.f, y, N);
     if (b)
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) y[(size_t)m * N + n] += b[n];
 }
 void linear_backward(const float *dy, const float *x, const float *w, float *dx, float *dw, float *db, int M, int K,
                      int N) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1.f, dy, N, x, K, 1.f, dw, K);
+    gemm('T', 'N', N, K, M, 1.f, dy, N, x, K, 1.f, dw, K);
     if (db)
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) db[n] += dy[(size_t)m * N + n];
-    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1.f, dy, N, w, K, 0.f, dx, K);
+    if (dx) gemm('N', 'N', M, K, N, 1.f, dy, N, w, K, 0.f, dx, K);
 }
 
 /* ---- pooling ---- */
