@@ -83,9 +83,18 @@ test: all
 demo: $(BUILD)/fedvssl
 	$(BUILD)/fedvssl demo
 
+# Fuzzers (clang's libFuzzer + ASan/UBSan) for the parsers of outside files; not part of `make test`.
+FUZZ_SRC := $(filter-out src/nn/% src/model/% src/cmd/%,$(SRC))
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	for f in tests/fuzz/fuzz_*.c; do \
+	  clang -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
+	    $$f $(FUZZ_SRC) -ljpeg -lz -lm -lpthread -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
+	done
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bench deps test demo clean
+.PHONY: all bench deps test demo clean fuzz
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -128,6 +128,11 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int x
     }
     jpeg_start_decompress(&d);
     int ow = (int)d.output_width, oh = (int)d.output_height;
+    if ((size_t)ow * oh > ((size_t)1 << 26)) { /* a video frame; a larger header is corrupt or hostile */
+        snprintf(err, errlen, "bad JPEG: %dx%d is too large for a video frame", ow, oh);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
     size_t need = (size_t)ow * oh * 3;
     if (*cap < need) {
         *out = xrealloc(*out, need);

@@ -36,7 +36,7 @@ static int parse(ZipReader *z, char *err, size_t errlen) {
     uint64_t count = rd16(d + eocd + 10), cd_size = rd32(d + eocd + 12), cd_off = rd32(d + eocd + 16);
     if (eocd >= 20 && rd32(d + eocd - 20) == 0x07064b50) { /* Zip64 locator */
         uint64_t z64 = rd64(d + eocd - 20 + 8);
-        if (z64 > len - 56 || rd32(d + z64) != 0x06064b50) FAIL("%s: corrupt Zip64 end record", z->path);
+        if (len < 56 || z64 > len - 56 || rd32(d + z64) != 0x06064b50) FAIL("%s: corrupt Zip64 end record", z->path);
         count = rd64(d + z64 + 32);
         cd_size = rd64(d + z64 + 40);
         cd_off = rd64(d + z64 + 48);
@@ -154,7 +154,9 @@ const uint8_t *zip_read(const ZipReader *z, int i, size_t *len, int *owned, char
         return src;
     }
     if (e->method != 8) FAIL("%s: member '%s': unsupported compression method %u", z->path, e->name, e->method);
-    if (e->size > ((uint64_t)1 << 40)) FAIL("%s: member '%s': implausible size", z->path, e->name);
+    /* Deflate expands at most ~1032:1; a larger claim is a corrupt (or hostile) header, refused
+     * before anything is allocated for it. */
+    if (e->size > e->comp_size * 1032 + 1024) FAIL("%s: member '%s': implausible size", z->path, e->name);
     out = xmalloc(e->size ? e->size : 1);
     z_stream s;
     memset(&s, 0, sizeof s);

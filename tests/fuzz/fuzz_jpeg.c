@@ -1,0 +1,20 @@
+/* libFuzzer target: frames of frame packs (JPEG), decoded with DCT scaling and a crop window as the
+ * loader does. The first 8 bytes choose the target size and window. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../../src/data/jpeg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
+    if (len < 8) return 0;
+    int tw = 16 + data[0] % 200, th = 16 + data[1] % 200, x0 = data[2] % tw, y0 = data[3] % th;
+    int cols = data[4] % (tw - x0 + 1), rows = data[5] % (th - y0 + 1), fast = data[6] & 1, scale = data[7] & 1;
+    uint8_t *out = NULL;
+    size_t cap = 0;
+    int w, h;
+    char err[256];
+    jpeg_decode_bgr(data + 8, len - 8, scale ? tw : 0, scale ? th : 0, x0, cols, y0, rows, fast, &out, &cap, &w, &h, err,
+                    sizeof err);
+    free(out);
+    return 0;
+}
