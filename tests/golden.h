@@ -103,6 +103,21 @@ static inline double golden_tol(const Npz *z, const char *prefix, double base) {
     return fmax(base, 3 * t);
 }
 
+/* The convolution cases of ops.npz (tools/make_goldens.py ops_golden), odd sizes on purpose. */
+typedef struct {
+    const char *name;
+    int n, ci, co, d, h, w, k[3], s[3], p[3], bias;
+} ConvCase;
+static const ConvCase CONV_CASES[] = {
+    {"stem", 2, 3, 8, 5, 13, 11, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, 0},
+    {"k3s1", 2, 8, 16, 5, 9, 7, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, 0},
+    {"k3s2", 1, 16, 24, 7, 9, 11, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, 0},
+    {"k3s211", 2, 16, 8, 5, 6, 7, {3, 3, 3}, {2, 1, 1}, {1, 1, 1}, 0},
+    {"k1s2", 2, 8, 16, 5, 9, 7, {1, 1, 1}, {2, 2, 2}, {0, 0, 0}, 0},
+    {"temporal", 2, 16, 16, 2, 5, 5, {2, 1, 1}, {1, 1, 1}, {0, 0, 0}, 1},
+};
+#define N_CONV_CASES ((int)(sizeof CONV_CASES / sizeof *CONV_CASES))
+
 static inline float *det_array(uint64_t seed, size_t n, double scale, double offset) {
     float *p = xalloc_aligned(n * sizeof(float));
     for (size_t i = 0; i < n; i++) p[i] = (float)(detgen_uniform(seed, i) * scale) + (float)offset;

@@ -8,11 +8,6 @@
 
 static const double TOL = 1e-4;
 
-typedef struct {
-    const char *name;
-    int n, ci, co, d, h, w, k[3], s[3], p[3], bias;
-} ConvCase;
-
 static void test_conv(const Npz *z, int idx, const ConvCase *c) {
     ConvSpec cs = {c->ci, c->co, {c->k[0], c->k[1], c->k[2]}, {c->s[0], c->s[1], c->s[2]}, {c->p[0], c->p[1], c->p[2]}, c->bias};
     Dims in = {c->n, c->ci, c->d, c->h, c->w}, out = conv_out_dims(&cs, in);
@@ -191,15 +186,7 @@ static void test_optim(void) {
 int main(void) {
     ops_init(0);
     Npz z = golden_open("ops.npz");
-    static const ConvCase cases[] = {
-        {"stem", 2, 3, 8, 5, 13, 11, {3, 7, 7}, {1, 2, 2}, {1, 3, 3}, 0},
-        {"k3s1", 2, 8, 16, 5, 9, 7, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, 0},
-        {"k3s2", 1, 16, 24, 7, 9, 11, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, 0},
-        {"k3s211", 2, 16, 8, 5, 6, 7, {3, 3, 3}, {2, 1, 1}, {1, 1, 1}, 0},
-        {"k1s2", 2, 8, 16, 5, 9, 7, {1, 1, 1}, {2, 2, 2}, {0, 0, 0}, 0},
-        {"temporal", 2, 16, 16, 2, 5, 5, {2, 1, 1}, {1, 1, 1}, {0, 0, 0}, 1},
-    };
-    for (int i = 0; i < 6; i++) test_conv(&z, i, &cases[i]);
+    for (int i = 0; i < N_CONV_CASES; i++) test_conv(&z, i, &CONV_CASES[i]);
     test_bn(&z);
     test_roi(&z);
     test_losses(&z);

@@ -9,6 +9,7 @@
 #include "../../core/rng.h"
 #include "../../core/util.h"
 #include "../ops.h"
+#include "../roi_bilinear.h"
 
 /* Per channel block: lane sums over all N and spatial positions. Float partial sums over short
  * runs, double across runs, keeps the error far below fp32 resolution of the result. */
@@ -187,34 +188,17 @@ typedef struct {
     float w[4]; /* their weights, already divided by the sample count */
 } Tap;
 
-/* Bilinear taps of one sample point, exactly as mmcv's bilinear_interpolate. */
+/* Taps of one sample point (roi_bilinear.h) with the average's 1/count folded into the weights. */
 static void roi_tap(float y, float x, int H, int W, float inv_count, Tap *t) {
-    memset(t, 0, sizeof *t);
-    if (y < -1.0f || y > H || x < -1.0f || x > W) return;
-    if (y <= 0) y = 0;
-    if (x <= 0) x = 0;
-    int yl = (int)y, xl = (int)x, yh, xh;
-    if (yl >= H - 1) yh = yl = H - 1, y = (float)yl;
-    else yh = yl + 1;
-    if (xl >= W - 1) xh = xl = W - 1, x = (float)xl;
-    else xh = xl + 1;
-    float ly = y - yl, lx = x - xl, hy = 1.f - ly, hx = 1.f - lx;
-    t->o[0] = yl * W + xl, t->w[0] = hy * hx * inv_count;
-    t->o[1] = yl * W + xh, t->w[1] = hy * lx * inv_count;
-    t->o[2] = yh * W + xl, t->w[2] = ly * hx * inv_count;
-    t->o[3] = yh * W + xh, t->w[3] = ly * lx * inv_count;
+    roi_bilinear(y, x, H, W, t->o, t->w);
+    for (int k = 0; k < 4; k++) t->w[k] *= inv_count;
 }
 
 /* All taps of one RoI: [ph][pw][sample] -> Tap. Returns samples per bin. */
 static int roi_taps(const float *roi, int H, int W, RoISpec rs, Tap *taps) {
-    float x1 = roi[1] * rs.spatial_scale - 0.5f, y1 = roi[2] * rs.spatial_scale - 0.5f;
-    float x2 = roi[3] * rs.spatial_scale - 0.5f, y2 = roi[4] * rs.spatial_scale - 0.5f;
-    float rw = x2 - x1, rh = y2 - y1;
-    float bh = rh / rs.out_h, bw = rw / rs.out_w;
-    int gh = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf(rh / rs.out_h);
-    int gw = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf(rw / rs.out_w);
-    if (gh < 1) gh = 1; /* degenerate RoI: one sample, mmcv's count = max(gh*gw, 1) */
-    if (gw < 1) gw = 1;
+    float x1, y1, bw, bh;
+    int gw, gh;
+    roi_geometry(roi + 1, rs.spatial_scale, rs.out_h, rs.out_w, rs.sampling_ratio, &x1, &y1, &bw, &bh, &gw, &gh);
     float inv = 1.f / (gh * gw);
     int k = 0;
     for (int ph = 0; ph < rs.out_h; ph++)
@@ -230,17 +214,18 @@ static int roi_taps(const float *roi, int H, int W, RoISpec rs, Tap *taps) {
 }
 
 static Tap *roi_alloc_taps(const float *rois, int R, RoISpec rs, int H, int W, int *per_bin) {
-    /* sampling_ratio 0 would make the count RoI-dependent; size for the largest. */
+    /* With sampling_ratio 0 the sample count depends on the RoI: size for the largest. */
     int maxg = 1;
     for (int r = 0; r < R; r++) {
-        int g = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf((rois[r * 5 + 4] - rois[r * 5 + 2]) * rs.spatial_scale / rs.out_h) + 1;
-        int g2 = rs.sampling_ratio > 0 ? rs.sampling_ratio : (int)ceilf((rois[r * 5 + 3] - rois[r * 5 + 1]) * rs.spatial_scale / rs.out_w) + 1;
-        if (g * g2 > maxg) maxg = g * g2;
+        float x1, y1, bw, bh;
+        int gw, gh;
+        roi_geometry(rois + r * 5 + 1, rs.spatial_scale, rs.out_h, rs.out_w, rs.sampling_ratio, &x1, &y1, &bw, &bh, &gw,
+                     &gh);
+        if (gw * gh > maxg) maxg = gw * gh;
     }
     size_t per = (size_t)rs.out_h * rs.out_w * maxg;
     Tap *t = xcalloc((size_t)R * per, sizeof(Tap));
     for (int r = 0; r < R; r++) per_bin[r] = roi_taps(rois + r * 5, H, W, rs, t + r * per);
-    (void)maxg;
     per_bin[R] = (int)per;
     return t;
 }

@@ -13,6 +13,7 @@ extern "C" {
 #include "../backend.h"
 }
 #include "../../core/rng.h"
+#include "../roi_bilinear.h"
 #include "cuda_ops.h"
 
 #define CU(call)                                                                                  \
@@ -257,23 +258,6 @@ extern "C" void cuda_bn_backward(Dims d, const float *dy, const float *relu_out,
 
 /* ---------------- RoIAlign (mmcv 1.7, aligned = True) ---------------- */
 
-__device__ static void bilinear_taps(float y, float x, int H, int W, int *o, float *w) {
-    for (int k = 0; k < 4; k++) o[k] = 0, w[k] = 0.f;
-    if (y < -1.0f || y > H || x < -1.0f || x > W) return;
-    if (y <= 0) y = 0;
-    if (x <= 0) x = 0;
-    int yl = (int)y, xl = (int)x, yh, xh;
-    if (yl >= H - 1) yh = yl = H - 1, y = (float)yl;
-    else yh = yl + 1;
-    if (xl >= W - 1) xh = xl = W - 1, x = (float)xl;
-    else xh = xl + 1;
-    float ly = y - yl, lx = x - xl, hy = 1.f - ly, hx = 1.f - lx;
-    o[0] = yl * W + xl, w[0] = hy * hx;
-    o[1] = yl * W + xh, w[1] = hy * lx;
-    o[2] = yh * W + xl, w[2] = ly * hx;
-    o[3] = yh * W + xh, w[3] = ly * lx;
-}
-
 /* One thread per output (r, c, ph, pw); backward scatters the same taps with atomics. */
 __global__ void roi_align_kernel(const float *feat, float *dfeat, const float *g, int B, int C, int H, int W,
                                  const float *rois, int R, int PH, int PW, int sr, float scale, float *out) {
@@ -283,11 +267,9 @@ __global__ void roi_align_kernel(const float *feat, float *dfeat, const float *g
     const float *roi = rois + r * 5;
     int b = (int)roi[0];
     if (b < 0 || b >= B) b = 0;
-    float x1 = roi[1] * scale - 0.5f, y1 = roi[2] * scale - 0.5f, x2 = roi[3] * scale - 0.5f, y2 = roi[4] * scale - 0.5f;
-    float bh = (y2 - y1) / PH, bw = (x2 - x1) / PW;
-    int gh = sr > 0 ? sr : (int)ceilf((y2 - y1) / PH), gw = sr > 0 ? sr : (int)ceilf((x2 - x1) / PW);
-    if (gh < 1) gh = 1;
-    if (gw < 1) gw = 1;
+    float x1, y1, bw, bh;
+    int gw, gh;
+    roi_geometry(roi + 1, scale, PH, PW, sr, &x1, &y1, &bw, &bh, &gw, &gh);
     float inv = 1.f / (gh * gw), acc = 0.f, go = g ? g[i] * inv : 0.f;
     size_t base = ((size_t)b * C + c) * H * W;
     for (int iy = 0; iy < gh; iy++) {
@@ -296,7 +278,7 @@ __global__ void roi_align_kernel(const float *feat, float *dfeat, const float *g
             float x = x1 + pw * bw + (ix + 0.5f) * bw / gw;
             int o[4];
             float w[4];
-            bilinear_taps(y, x, H, W, o, w);
+            roi_bilinear(y, x, H, W, o, w);
             for (int k = 0; k < 4; k++) {
                 if (dfeat) {
                     if (w[k] != 0.f) atomicAdd(dfeat + base + o[k], w[k] * go);
