@@ -1,5 +1,5 @@
 # fedvssl build. `make` builds the program and the tests; `make test` runs the tests.
-# CUDA parts (later) are built only where nvcc is found.
+# The CUDA backend is a plugin (libfedvssl_cuda.so, loaded on --device cuda), built where nvcc is found.
 CC      ?= gcc
 OPT     ?= -O3 -march=native
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(OPT) -fopenmp -MMD -MP
@@ -15,24 +15,26 @@ else
 DATA_LIBS  = -ljpeg
 DATA_FLAGS = -DFEDVSSL_NO_VIDEO
 endif
-LDLIBS   = -ldnnl $(DATA_LIBS) $(CUDA_LIBS) -lz -lm -lpthread
+LDLIBS   = -ldnnl $(DATA_LIBS) -lz -lm -lpthread -ldl
 CFLAGS  += $(DATA_FLAGS)
-LDFLAGS += -fopenmp
+LDFLAGS += -fopenmp -rdynamic
 BUILD   := build
+comma   := ,
 
 SRC      := $(shell find src -name '*.c' ! -name main.c | sort)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 
-# CUDA backend: built when nvcc is found (CUDA=0 turns it off). Hopper (sm_90) machine code.
+# CUDA backend: built when nvcc is found (CUDA=0 turns it off), Hopper (sm_90) machine code, as a
+# plugin that the program loads only for --device cuda: CPU runs never map the CUDA libraries.
 CUDA ?= 1
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 ifeq ($(CUDA),1)
 ifneq ($(NVCC),)
-CUDA_HOME := $(abspath $(dir $(NVCC))..)
-CU_SRC    := $(shell find src -name '*.cu' | sort)
-OBJ       += $(CU_SRC:%.cu=$(BUILD)/%.o)
-CFLAGS    += -DFEDVSSL_CUDA
-CUDA_LIBS  = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+CUDA_HOME   := $(abspath $(dir $(NVCC))..)
+CU_SRC      := $(shell find src -name '*.cu' | sort)
+CU_OBJ      := $(CU_SRC:%.cu=$(BUILD)/%.o)
+CUDA_PLUGIN := $(BUILD)/libfedvssl_cuda.so
+CFLAGS      += -DFEDVSSL_CUDA
 endif
 endif
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -41,7 +43,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-all: $(BUILD)/fedvssl $(TESTS)
+all: $(BUILD)/fedvssl $(TESTS) $(CUDA_PLUGIN)
 
 bench: $(BENCHES)
 
@@ -55,10 +57,18 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) -arch=sm_90 -O3 -std=c++17 -Xcompiler -Wall,-Wextra -MMD -MP -c $< -o $@
+	$(NVCC) -arch=sm_90 -O3 -std=c++17 -Xcompiler -Wall,-Wextra,-fPIC -MMD -MP -c $< -o $@
+
+$(CUDA_PLUGIN): $(CU_OBJ)
+	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
+
+# test_cuda calls the plugin's functions directly
+$(BUILD)/tests/test_cuda: $(BUILD)/tests/test_cuda.o $(BUILD)/libfedvssl.a $(CUDA_PLUGIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(BUILD)/tests/test_cuda.o $(BUILD)/libfedvssl.a $(if $(CUDA_PLUGIN),-L$(BUILD) -lfedvssl_cuda -Wl$(comma)-rpath$(comma)'$$ORIGIN/..' -lstdc++) $(LDLIBS) -o $@
 
 $(BUILD)/libfedvssl.a: $(OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/fedvssl: $(BUILD)/src/main.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

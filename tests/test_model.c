@@ -6,9 +6,7 @@
 
 #include "../src/model/model.h"
 #include "golden.h"
-#ifdef FEDVSSL_CUDA
-#include "../src/nn/cuda/cuda_ops.h"
-#endif
+
 
 static void write_inputs(Model *m, const char *kind, int B, const char *sp, const char *bp) {
     detgen_state(&m->st);
@@ -179,7 +177,7 @@ int main(int argc, char **argv) {
     check_eval("tsn", backend_cpu());
 #ifdef FEDVSSL_CUDA
     /* the same checks on the GPU, where there is one (fp32: the same tolerances) */
-    if (cuda_device_count() > 0) {
+    if (backend_cuda_devices() > 0) {
         check_model("ctp", dir, "cuda");
         check_model("tsn", dir, "cuda");
         check_eval("ctp", backend_cuda(0));

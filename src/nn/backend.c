@@ -1,4 +1,6 @@
-/* Choosing a backend by name: cpu, cuda, cuda:N. */
+/* Choosing a backend by name: cpu, cuda, cuda:N. The CUDA backend is a plugin
+ * (libfedvssl_cuda.so next to the program, or $FEDVSSL_CUDA_PLUGIN) loaded on first use, so that CPU
+ * runs never map the CUDA libraries and run where they are missing. */
 #include "backend.h"
 
 #include <stdlib.h>
@@ -7,12 +9,58 @@
 #include "../core/util.h"
 
 #ifdef FEDVSSL_CUDA
-#include "cuda/cuda_ops.h"
+#include <dlfcn.h>
+#include <libgen.h>
+#include <unistd.h>
+
+static void *plugin(int required) {
+    static void *h;
+    static int tried;
+    static char why[1024] = "not found";
+    if (!tried) {
+        tried = 1;
+        char exe[4096], dir[4096], path[8192];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = 0;
+        snprintf(dir, sizeof dir, "%s", n > 0 ? dirname(exe) : ".");
+        const char *env = getenv("FEDVSSL_CUDA_PLUGIN");
+        const char *cands[3] = {env, "%s/libfedvssl_cuda.so", "%s/../libfedvssl_cuda.so"};
+        for (int i = 0; i < 3 && !h; i++) {
+            if (!cands[i]) continue;
+            if (i == 0) snprintf(path, sizeof path, "%s", env);
+            else snprintf(path, sizeof path, cands[i], dir);
+            if (access(path, R_OK)) continue;
+            h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+            if (!h) snprintf(why, sizeof why, "%s", dlerror());
+        }
+    }
+    if (!h && required) die("the CUDA backend (libfedvssl_cuda.so) could not be loaded: %s", why);
+    return h;
+}
+
+const Backend *backend_cuda(int device) {
+    const Backend *(*entry)(int) = (const Backend *(*)(int))dlsym(plugin(1), "fedvssl_cuda_backend");
+    if (!entry) die("libfedvssl_cuda.so: no entry point (a plugin from another build?)");
+    return entry(device);
+}
+
+int backend_cuda_devices(void) {
+    void *h = plugin(0);
+    int (*count)(void) = h ? (int (*)(void))dlsym(h, "cuda_device_count") : NULL;
+    return count ? count() : 0;
+}
+
+static void cuda_precision(int tf32) {
+    void (*set)(int) = (void (*)(int))dlsym(plugin(1), "cuda_set_precision");
+    if (set) set(tf32);
+}
 #else
 const Backend *backend_cuda(int device) {
     (void)device;
     return NULL;
 }
+int backend_cuda_devices(void) { return 0; }
+static void cuda_precision(int tf32) { (void)tf32; }
 #endif
 
 const Backend *backend_by_name(const char *name) {
@@ -33,8 +81,6 @@ const Backend *backend_for(const char *device, const char *precision) {
     if (!tf32 && strcmp(precision, "fp32")) die("unknown precision '%s' (fp32 or tf32)", precision);
     const Backend *be = backend_by_name(device);
     if (tf32 && be->block_layout) die("precision tf32 needs a CUDA device (the CPU computes in fp32)");
-#ifdef FEDVSSL_CUDA
-    if (!be->block_layout) cuda_set_precision(tf32);
-#endif
+    if (!be->block_layout) cuda_precision(tf32);
     return be;
 }

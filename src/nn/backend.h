@@ -58,8 +58,11 @@ typedef struct Backend {
 } Backend;
 
 const Backend *backend_cpu(void);
-/* NULL when the build has no CUDA; dies with a clear message when there is no such device. */
+/* NULL when the build has no CUDA; dies with a clear message when the plugin cannot be loaded or
+ * there is no such device. */
 const Backend *backend_cuda(int device);
+/* CUDA devices usable through the plugin (0 without the plugin, a driver or a GPU; never dies). */
+int backend_cuda_devices(void);
 /* "cpu", "cuda", "cuda:N"; dies naming the problem. */
 const Backend *backend_by_name(const char *name);
 /* backend_by_name plus the precision ("fp32", or "tf32": tensor cores, CUDA only). */

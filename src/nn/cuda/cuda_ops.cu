@@ -452,7 +452,8 @@ static void b_bn_backward(Dims d, const float *dy, const float *relu_out, const 
     cuda_bn_backward(d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs);
 }
 
-extern "C" const Backend *backend_cuda(int device) {
+/* The plugin's entry point (src/nn/backend.c loads it with dlopen). */
+extern "C" const Backend *fedvssl_cuda_backend(int device) {
     static Backend be;
     cuda_init(device);
     be.name = "cuda";
