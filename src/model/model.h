@@ -107,7 +107,7 @@ void model_backward(Model *m);
 /* Zero grads, forward, backward, then model_update. Returns the gradient norm before clipping. */
 double model_train_step(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights,
                         const int64_t *labels, Hyper h, int first);
-/* Clip the gradients in m->st.g to h.clip (L2 over all; <= 0: no clipping) and take an SGD step
+/* Clip the gradients (m->pg) to h.clip (L2 over all; <= 0: no clipping) and take an SGD step
  * (first = the momentum buffer starts from the gradient, as PyTorch's first step). Returns the norm. */
 double model_update(Model *m, Hyper h, int first);
 /* CtP regression targets (§2.4): for R = B*3 trajectories of 16 frames gt [R,16,4] (x1,y1,x2,y2),
