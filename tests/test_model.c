@@ -84,7 +84,7 @@ static void check_model(const char *kind, const char *dir, const char *device) {
         CHECK(fabs(scalar_of(&o, "loss_size") - golden_scalar(&g, "loss_size")) <= 1e-4 * golden_scalar(&g, "loss_size"), "loss_size");
     }
     State *s = &m.st;
-    double worst_g = 0, worst_d = 0;
+    double worst_g = 0, worst_d = 0, margin = 0; /* margin: largest error / tolerance */
     int n_loose = 0;
     const char *wg = "", *wd = "";
     char key[300];
@@ -99,6 +99,7 @@ static void check_model(const char *kind, const char *dir, const char *device) {
             npy_to_f32(a, v);
             double tol = tight(e->name) ? 1e-4 : golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
             if (r > worst_g) worst_g = r, wg = e->name;
+            if (r / tol > margin) margin = r / tol;
             if (r > 1e-4) n_loose++;
             free(v);
         }
@@ -121,12 +122,13 @@ static void check_model(const char *kind, const char *dir, const char *device) {
         /* Updates are never tight: the clip coefficient depends on the norm of all gradients. */
         double tol = golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
         if (r > worst_d) worst_d = r, wd = e->name;
+        if (r / tol > margin) margin = r / tol;
         if (r > 1e-4) n_loose++;
         free(v);
     }
     printf("%s on %s: loss %.6f (golden %.6f), worst gradient error %.2e (%s), worst update error %.2e (%s); "
-           "%d tensors above 1e-4 (bound: 3x PyTorch fp32 noise)\n",
-           kind, device, loss, gl, worst_g, wg, worst_d, wd, n_loose);
+           "%d tensors above 1e-4 (bound: 3x PyTorch fp32 noise); largest error/tolerance %.2f\n",
+           kind, device, loss, gl, worst_g, wg, worst_d, wd, n_loose, margin);
     npz_close(&o);
     npz_close(&g);
     model_free(&m);
