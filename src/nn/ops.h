@@ -33,6 +33,9 @@ void conv_plan_free(ConvPlan *p);
 void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, float *y);
 void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx);
 void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *dw, float *db);
+/* Backward-weights one kernel-depth tap at a time (conv_bwdw_depth.c), for outputs of few frames;
+ * x, dy in the blocked layout; dw (PyTorch layout) accumulated; no bias. */
+void conv_backward_weights_by_depth(const ConvSpec *cs, Dims in, const float *x, const float *dy, float *dw);
 /* Per-layer GFLOP/s of the live plans (bench --profile); per = runs each plan's time covers. */
 void conv_profile_print(double per);
 void conv_profile_reset(void);

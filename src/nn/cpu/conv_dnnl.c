@@ -135,6 +135,7 @@ struct ConvPlan {
     float *db_tmp;
     size_t wn;
     double sec[3]; /* forward, backward-data, backward-weights */
+    int by_depth;  /* backward-weights tap by tap in depth (conv_bwdw_depth.c) */
     const char *impl[3];
 };
 
@@ -240,6 +241,16 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward) {
         dnnl_primitive_desc_destroy(wpd);
     }
     dnnl_primitive_desc_destroy(fpd);
+    /* Where oneDNN falls back to its im2col GEMM for backward-weights on a short output (layer4:
+     * 2 frames, a third of the taps in the padding), computing tap by tap in depth is faster.
+     * FEDVSSL_BWDW_BY_DEPTH=0 keeps oneDNN's. */
+    const char *env = getenv("FEDVSSL_BWDW_BY_DEPTH");
+    if (backward >= 1 && p->impl[2] && strstr(p->impl[2], "gemm") && p->out.d <= 2 && !cs->bias &&
+        !(env && !strcmp(env, "0"))) {
+        p->by_depth = 1;
+        p->impl[2] = "own: by depth tap + sgemm";
+    }
+    if (env && !strcmp(env, "force") && backward >= 1 && !cs->bias) p->by_depth = 1; /* for tests */
     if (nlive < 256) live[nlive++] = p;
     return p;
 }
@@ -301,6 +312,12 @@ void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx)
 void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *dw, float *db) {
     if (!p->bwd_w) die("internal: conv plan built for inference only");
     double t0 = now_sec();
+    if (p->by_depth) {
+        conv_backward_weights_by_depth(&p->cs, p->in, x, dy, dw);
+        p->sec[2] += now_sec() - t0;
+        prof_sec[PROF_CONV_BWD_WEIGHTS] += now_sec() - t0;
+        return;
+    }
     dnnl_exec_arg_t a[4];
     int n = 0;
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, slot_in(&p->w_src, x)};
@@ -335,7 +352,7 @@ void conv_profile_print(double per) {
                p->cs.s[0], p->cs.s[1], p->cs.s[2], p->out.d, p->out.h, p->out.w);
         for (int k = 0; k < 3; k++)
             if (p->sec[k] > 0) printf(" | %6.1f (%s%s)", flop / p->sec[k] / 1e9, p->impl[k] ? p->impl[k] : "?",
-                                      k == 2 && !(p->w_src.same && p->w_ddst.same) ? "+reorder" : "");
+                                      k == 2 && !p->by_depth && !(p->w_src.same && p->w_ddst.same) ? "+reorder" : "");
             else printf(" | %6s", "-");
         printf("\n");
     }
