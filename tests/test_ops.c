@@ -157,14 +157,12 @@ static void test_losses(const Npz *z) {
 
 static void test_optim(void) {
     /* clip_grad_norm_: norm 5 -> scaled to 1 (coef 1/(5+1e-6)); below the limit untouched */
-    float a[2] = {3, 0}, b[1] = {4};
-    float *g[2] = {a, b};
-    size_t len[2] = {2, 1};
-    double norm = clip_grad_norm(g, len, 2, 1.0);
-    CHECK(fabs(norm - 5) < 1e-9 && fabs(a[0] - 3 / (5 + 1e-6)) < 1e-7 && fabs(b[0] - 4 / (5 + 1e-6)) < 1e-7,
-          "clip: norm %g, a %g b %g", norm, a[0], b[0]);
-    norm = clip_grad_norm(g, len, 2, 10.0);
-    CHECK(fabs(a[0] - 3 / (5 + 1e-6)) < 1e-7, "no clip below the limit");
+    float g3[3] = {3, 0, 4};
+    double norm = sqrt(sum_squares(3, g3));
+    float c = clip_scale(norm, 1.0);
+    CHECK(fabs(norm - 5) < 1e-9 && fabs(c * 3 - 3 / (5 + 1e-6)) < 1e-7 && fabs(c * 4 - 4 / (5 + 1e-6)) < 1e-7,
+          "clip: norm %g, scale %g", norm, c);
+    CHECK(clip_scale(norm, 10.0) == 1.f && clip_scale(norm, 0) == 1.f, "no clip below the limit or when off");
     /* SGD (PyTorch): v = g + wd w first, then v = mu v + g + wd w; w -= lr v */
     float w[1] = {2}, gr[1] = {0.5f}, v[1] = {123};
     sgd_step(1, w, gr, v, 0.1f, 0.9f, 0.01f, 1.f, 1);

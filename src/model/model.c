@@ -525,8 +525,8 @@ double model_update(Model *m, Hyper h, int first) {
     double t0 = now_sec(), sq = 0;
     for (int i = 0; i < s->n; i++)
         if (s->e[i].trainable) sq += be->sum_squares(s->e[i].numel, G(m, i));
-    double norm = sqrt(sq), coef = h.clip > 0 ? h.clip / (norm + 1e-6) : 1;
-    float scale = coef < 1 ? (float)coef : 1.f;
+    double norm = sqrt(sq);
+    float scale = clip_scale(norm, h.clip);
     for (int i = 0; i < s->n; i++)
         if (s->e[i].trainable)
             be->sgd(s->e[i].numel, W(m, i), G(m, i), m->pm + s->e[i].off, h.lr, h.momentum, h.weight_decay, scale, first);

@@ -93,8 +93,9 @@ void smooth_l1_ctp(const float *pred, const float *target, const float *weight, 
                    float *loss_ctr, float *loss_size, float *dpred);
 
 /* ---- optimiser ---- */
-/* L2 norm of all given gradients; if > max_norm scales them by max_norm/(norm+1e-6). Returns norm. */
-double clip_grad_norm(float **grads, const size_t *lens, int n, double max_norm);
+/* PyTorch's clip_grad_norm_ rule: the factor max_norm / (norm + 1e-6) when it is below 1, else 1
+ * (max_norm <= 0: no clipping). The factor goes into sgd_step's scale. */
+float clip_scale(double norm, double max_norm);
 /* v = mu v + (scale g + wd w); w -= lr v. first: v = scale g + wd w (PyTorch's first step). scale
  * carries the clip coefficient, so clipping costs no extra pass over the gradients. */
 void sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first);

@@ -22,6 +22,26 @@ static inline void lane_index(Dims d, int *CB, int *B, size_t *S) {
     *S = (size_t)d.d * d.h * d.w;
 }
 
+/* Per lane of channel block cb: sum over clips and positions of (x - c), or of (x - c)^2 when square. */
+/* always_inline: square and B become constants at each call, so the inner loop vectorises. */
+static inline __attribute__((always_inline)) void lane_sums(const float *x, int N, int CB, int cb, size_t S, int B,
+                                                           const float *c, int square, double *out) {
+    for (int j = 0; j < B; j++) out[j] = 0;
+    for (int n = 0; n < N; n++) {
+        const float *p = x + ((size_t)n * CB + cb) * S * B;
+        for (size_t s0 = 0; s0 < S; s0 += RUN) {
+            size_t s1 = s0 + RUN < S ? s0 + RUN : S;
+            float part[MAXB] = {0};
+            for (size_t s = s0; s < s1; s++)
+                for (int j = 0; j < B; j++) {
+                    float t = p[s * B + j] - c[j];
+                    part[j] += square ? t * t : t;
+                }
+            for (int j = 0; j < B; j++) out[j] += part[j];
+        }
+    }
+}
+
 void bn_forward_train(Dims d, const float *x, float *y, const float *gamma, const float *beta, float *save_mean,
                       float *save_invstd, float *run_mean, float *run_var, int64_t *counter, BNSpec bs, int relu) {
     int CB, B;
@@ -30,32 +50,12 @@ void bn_forward_train(Dims d, const float *x, float *y, const float *gamma, cons
     const double M = (double)d.n * S;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int cb = 0; cb < CB; cb++) {
-        double sum[MAXB] = {0}, sq[MAXB] = {0};
+        double sum[MAXB], sq[MAXB];
         float mean[MAXB] = {0}, inv[MAXB] = {0}, scale[MAXB] = {0}, shift[MAXB] = {0};
-        for (int n = 0; n < d.n; n++) {
-            const float *p = x + ((size_t)n * CB + cb) * S * B;
-            for (size_t s0 = 0; s0 < S; s0 += RUN) {
-                size_t s1 = s0 + RUN < S ? s0 + RUN : S;
-                float part[MAXB] = {0};
-                for (size_t s = s0; s < s1; s++)
-                    for (int j = 0; j < B; j++) part[j] += p[s * B + j];
-                for (int j = 0; j < B; j++) sum[j] += part[j];
-            }
-        }
+        static const float zero[MAXB];
+        lane_sums(x, d.n, CB, cb, S, B, zero, 0, sum);
         for (int j = 0; j < B; j++) mean[j] = (float)(sum[j] / M);
-        for (int n = 0; n < d.n; n++) {
-            const float *p = x + ((size_t)n * CB + cb) * S * B;
-            for (size_t s0 = 0; s0 < S; s0 += RUN) {
-                size_t s1 = s0 + RUN < S ? s0 + RUN : S;
-                float part[MAXB] = {0};
-                for (size_t s = s0; s < s1; s++)
-                    for (int j = 0; j < B; j++) {
-                        float t = p[s * B + j] - mean[j];
-                        part[j] += t * t;
-                    }
-                for (int j = 0; j < B; j++) sq[j] += part[j];
-            }
-        }
+        lane_sums(x, d.n, CB, cb, S, B, mean, 1, sq); /* two passes: no cancellation in the variance */
         for (int j = 0; j < B; j++) {
             int c = cb * B + j;
             double var = sq[j] / M;
@@ -381,23 +381,9 @@ void smooth_l1_ctp(const float *pred, const float *target, const float *weight, 
 }
 
 /* ---- optimiser ---- */
-double clip_grad_norm(float **grads, const size_t *lens, int n, double max_norm) {
-    double total = 0;
-    for (int k = 0; k < n; k++) {
-        const float *g = grads[k];
-        double s = 0;
-#pragma omp parallel for reduction(+ : s)
-        for (size_t i = 0; i < lens[k]; i++) s += (double)g[i] * g[i];
-        total += s;
-    }
-    double norm = sqrt(total), coef = max_norm / (norm + 1e-6);
-    if (coef < 1)
-        for (int k = 0; k < n; k++) {
-            float *g = grads[k], c = (float)coef;
-#pragma omp parallel for simd
-            for (size_t i = 0; i < lens[k]; i++) g[i] *= c;
-        }
-    return norm;
+float clip_scale(double norm, double max_norm) {
+    double coef = max_norm > 0 ? max_norm / (norm + 1e-6) : 1;
+    return coef < 1 ? (float)coef : 1.f;
 }
 
 double sum_squares(size_t n, const float *g) {
