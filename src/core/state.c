@@ -105,3 +105,60 @@ void state_save_npz(const State *s, const char *path) {
     }
     if (npz_writer_close(&w)) die("%s: write failed: %m", path);
 }
+
+/* ---- per-entry operations ---- */
+
+int state_same_layout(const State *a, const State *b) {
+    if (a->n != b->n || a->nf != b->nf || a->ni != b->ni) return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->e[i].off != b->e[i].off || a->e[i].numel != b->e[i].numel || a->e[i].type != b->e[i].type ||
+            strcmp(a->e[i].name, b->e[i].name))
+            return 0;
+    return 1;
+}
+
+static int has_prefix(const char *name, const char *prefix) { return !strncmp(name, prefix, strlen(prefix)); }
+
+int state_copy_prefix(State *dst, const State *src, const char *prefix) {
+    if (!state_same_layout(dst, src)) die("internal: state_copy_prefix on states of different models");
+    int n = 0;
+    for (int i = 0; i < src->n; i++) {
+        const StateEntry *e = &src->e[i];
+        if (!has_prefix(e->name, prefix)) continue;
+        if (e->type == ST_F32) memcpy(dst->w + e->off, src->w + e->off, e->numel * sizeof(float));
+        else memcpy(dst->cnt + e->off, src->cnt + e->off, e->numel * sizeof(int64_t));
+        n++;
+    }
+    return n;
+}
+
+void state_scale(State *s, float a) {
+    for (int i = 0; i < s->n; i++) {
+        const StateEntry *e = &s->e[i];
+        if (e->type != ST_F32) continue;
+        float *w = s->w + e->off;
+        for (int64_t k = 0; k < e->numel; k++) w[k] *= a;
+    }
+}
+
+void state_axpy(State *y, float a, const State *x) {
+    if (!state_same_layout(y, x)) die("internal: state_axpy on states of different models");
+    for (int i = 0; i < y->n; i++) {
+        const StateEntry *e = &y->e[i];
+        if (e->type == ST_F32) {
+            float *w = y->w + e->off;
+            const float *v = x->w + e->off;
+            for (int64_t k = 0; k < e->numel; k++) w[k] += a * v[k];
+        } else {
+            for (int64_t k = 0; k < e->numel; k++)
+                y->cnt[e->off + k] = (int64_t)((double)y->cnt[e->off + k] + (double)a * (double)x->cnt[e->off + k]);
+        }
+    }
+}
+
+int64_t state_numel_prefix(const State *s, const char *prefix) {
+    int64_t n = 0;
+    for (int i = 0; i < s->n; i++)
+        if (has_prefix(s->e[i].name, prefix)) n += s->e[i].numel;
+    return n;
+}

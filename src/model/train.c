@@ -1,0 +1,94 @@
+/* train_epoch: the local epoch of a client (pretrain) or of fine-tuning (see train.h). */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+
+double round_decimals(double x, int digits) {
+    /* Python formats the shortest repr and rounds half-even on the decimal value; printing with %.*f
+     * rounds the exact binary value correctly, which is what round() does for these magnitudes. */
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", digits, x);
+    return strtod(buf, NULL);
+}
+
+static int top1(const float *logits, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (logits[i] > logits[best]) best = i;
+    return best;
+}
+
+int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
+    memset(r, 0, sizeof *r);
+    const int interval = o->log_interval > 0 ? o->log_interval : 10;
+    int iters = loader_iters_per_epoch(L);
+    if (o->max_iters > 0 && o->max_iters < iters) iters = o->max_iters;
+    r->num_examples = loader_num_samples(L);
+    loader_epoch_begin(L, o->epoch);
+    double sum_all = 0, t_start = now_sec(), logged_sum = 0;
+    double s_loss = 0, s_ctr = 0, s_size = 0, s_norm = 0, s_time = 0, s_data = 0;
+    int s_correct = 0, s_seen = 0, in_interval = 0;
+    Batch b;
+    for (int it = 1; it <= iters; it++) {
+        double t0 = now_sec();
+        if (!loader_next(L, &b)) break;
+        double t1 = now_sec();
+        model_zero_grads(m);
+        float loss = model_forward(m, b.imgs, b.gt_trajs, b.gt_weights, m->kind == MODEL_TSN ? b.labels : NULL, 1);
+        if (it == o->inject_nan_at) loss = m->loss = NAN;
+        if (!isfinite(loss)) {
+            snprintf(r->err, sizeof r->err, "iteration %d: loss is %g (diverged)", it, loss);
+            return -1;
+        }
+        model_backward(m);
+        double norm = model_update(m, o->h, o->first_step && it == 1);
+        if (!isfinite(norm)) {
+            snprintf(r->err, sizeof r->err, "iteration %d: gradient norm is %g (diverged)", it, norm);
+            return -1;
+        }
+        if (m->kind == MODEL_TSN)
+            for (int i = 0; i < b.n; i++) {
+                int ok = top1(m->logits_h + (size_t)i * m->num_classes, m->num_classes) == b.labels[i];
+                s_correct += ok, r->correct += ok;
+            }
+        s_seen += b.n, r->seen += b.n;
+        double t2 = now_sec();
+        s_loss += loss, s_ctr += m->loss_ctr, s_size += m->loss_size, s_norm += norm;
+        s_time += t2 - t0, s_data += t1 - t0;
+        sum_all += loss;
+        r->iters = it;
+        in_interval++;
+        if (in_interval == interval) { /* mmcv: means over the interval, 5 decimals; the tail is never logged */
+            TrainLog lg = {it, iters, round_decimals(s_loss / interval, 5), round_decimals(s_ctr / interval, 5),
+                           round_decimals(s_size / interval, 5), s_seen ? 100.0 * s_correct / s_seen : 0,
+                           round_decimals(s_norm / interval, 5), o->h.lr, s_time / interval, s_data / interval,
+                           s_time > 0 ? s_seen / s_time : 0};
+            logged_sum += lg.loss;
+            r->logged++;
+            if (o->on_log) o->on_log(o->ctx, &lg, it, iters, loss);
+            s_loss = s_ctr = s_size = s_norm = s_time = s_data = 0;
+            s_correct = s_seen = in_interval = 0;
+        } else if (o->on_log) {
+            o->on_log(o->ctx, NULL, it, iters, loss);
+        }
+    }
+    if (r->iters == 0) {
+        snprintf(r->err, sizeof r->err, "the epoch has no iterations");
+        return -1;
+    }
+    if (r->logged) {
+        r->mean_loss = logged_sum / r->logged;
+    } else { /* fewer iterations than one interval: the reference would divide by zero */
+        r->short_epoch = 1;
+        r->mean_loss = sum_all / r->iters;
+    }
+    r->loss_metric = exp(-r->mean_loss);
+    r->seconds = now_sec() - t_start;
+    r->clips_per_s = r->seconds > 0 ? (double)r->seen / r->seconds : 0;
+    return 0;
+}

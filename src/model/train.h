@@ -1,0 +1,49 @@
+/* One local epoch over a loader (spec §2.5, §3.3): steps with clip + SGD, a log record every
+ * `log_interval` iterations holding the means of that interval (mmcv's TextLoggerHook), and the
+ * client's loss metric exp(-mean of the logged losses). Shared by pretrain, finetune and demo. */
+#ifndef FEDVSSL_TRAIN_H
+#define FEDVSSL_TRAIN_H
+#include "../data/loader.h"
+#include "model.h"
+
+typedef struct {
+    int iter;              /* 1-based iteration that closes the interval */
+    int iters;             /* iterations in the epoch */
+    double loss, loss_ctr, loss_size; /* interval means, rounded to 5 decimals as mmcv logs them */
+    double acc;            /* TSN: top-1 % of the interval's clips */
+    double grad_norm, lr;
+    double time, data_time; /* mean seconds per iteration, of which waiting for data */
+    double clips_per_s;
+} TrainLog;
+
+typedef struct {
+    Hyper h;
+    int epoch;              /* loader epoch index (shuffle and augmentation stream) */
+    int log_interval;       /* 10 as the reference */
+    int first_step;         /* the momentum buffer starts from this epoch's first gradient (fresh optimiser) */
+    int max_iters;          /* 0: the whole epoch */
+    /* called at every log record and (with log = NULL) after every iteration, for progress */
+    void (*on_log)(void *ctx, const TrainLog *log, int iter, int iters, double loss);
+    void *ctx;
+    /* fault injection for tests: make the loss of this 1-based iteration NaN */
+    int inject_nan_at;
+} TrainOptions;
+
+typedef struct {
+    int num_examples;   /* samples in the loader's list (not padded), as the reference reports */
+    int iters;
+    int logged;         /* log records written */
+    double mean_loss;   /* mean of the logged losses; all iterations when fewer than log_interval */
+    double loss_metric; /* exp(-mean_loss) */
+    int short_epoch;    /* fewer iterations than log_interval: mean over all of them (the reference divides by 0) */
+    double seconds, clips_per_s;
+    int correct, seen;  /* TSN: training top-1 over the epoch */
+    char err[256];      /* set when the epoch failed (non-finite loss or gradient) */
+} TrainResult;
+
+/* Returns 0, or -1 with r->err set (the model's state is then unusable for this epoch). */
+int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r);
+/* Round to `digits` decimals the way Python's round() does for the values logged (half-even on the decimal). */
+double round_decimals(double x, int digits);
+
+#endif
