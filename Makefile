@@ -15,8 +15,13 @@ else
 DATA_LIBS  = -ljpeg
 DATA_FLAGS = -DFEDVSSL_NO_VIDEO
 endif
-LDLIBS   = -ldnnl $(DATA_LIBS) -lz -lm -lpthread -ldl
-CFLAGS  += $(DATA_FLAGS)
+# MPI transport (transport=mpi): built where OpenMPI's mpicc is found (MPI=0 turns it off).
+MPI      ?= 1
+MPICC     = $(if $(filter 1,$(MPI)),$(shell command -v mpicc 2>/dev/null))
+MPI_FLAGS = $(if $(MPICC),-DFEDVSSL_MPI $(shell $(MPICC) --showme:compile))
+MPI_LIBS  = $(if $(MPICC),$(shell $(MPICC) --showme:link))
+LDLIBS   = -ldnnl $(DATA_LIBS) $(MPI_LIBS) -lz -lm -lpthread -ldl
+CFLAGS  += $(DATA_FLAGS) $(MPI_FLAGS)
 LDFLAGS += -fopenmp -rdynamic
 BUILD   := build
 comma   := ,

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,11 +101,21 @@ void atomic_abort(AtomicFile *af) {
     free(af->path);
     free(af->tmp);
 }
+void fsync_parent_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrdup(path) : xstrdup(".");
+    if (slash) dir[slash == path ? 1 : slash - path] = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) fsync(fd), close(fd);
+    free(dir);
+}
+
 int atomic_commit(AtomicFile *af) {
     int ok = !af->failed && fflush(af->f) == 0 && fsync(fileno(af->f)) == 0;
     ok = (fclose(af->f) == 0) && ok;
     af->f = NULL;
     if (ok && rename(af->tmp, af->path) != 0) ok = 0;
+    if (ok) fsync_parent_dir(af->path); /* the rename itself must survive a power cut */
     int e = errno;
     if (!ok) unlink(af->tmp);
     free(af->path);

@@ -28,7 +28,8 @@ typedef struct {
 } AtomicFile;
 int atomic_open(AtomicFile *af, const char *path); /* 0 ok, -1 error (errno set) */
 int atomic_write(AtomicFile *af, const void *p, size_t n);
-int atomic_commit(AtomicFile *af); /* 0 ok; on failure the temp file is removed */
+int atomic_commit(AtomicFile *af); /* 0 ok (renamed, directory fsynced); on failure the temp file is removed */
+void fsync_parent_dir(const char *path);
 void atomic_abort(AtomicFile *af);
 
 /* Read a whole file; returns NULL and sets *err (static string) on failure. */

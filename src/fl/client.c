@@ -1,0 +1,266 @@
+/* The client's fit (spec §3.3) and the metrics file of a run. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/rng.h"
+#include "../core/util.h"
+#include "../data/fsutil.h"
+#include "../io/json.h"
+#include "../model/train.h"
+#include "fl.h"
+
+/* ---------- metrics.jsonl ---------- */
+
+int metrics_open(Metrics *mx, const char *path) {
+    mx->f = fopen(path, "a");
+    return mx->f ? 0 : -1;
+}
+void metrics_line(Metrics *mx, const char *json) {
+    if (!mx || !mx->f) return;
+    fprintf(mx->f, "%s\n", json);
+    fflush(mx->f);
+}
+void metrics_close(Metrics *mx) {
+    if (mx->f) fsync(fileno(mx->f)), fclose(mx->f);
+    mx->f = NULL;
+}
+
+/* ---------- paths ---------- */
+
+char *fl_results_dir(const FlConfig *c) { return path_join(c->run_dir, "fedvssl_results"); }
+
+char *fl_client_dir(const FlConfig *c, int cid) {
+    char name[32], *res = fl_results_dir(c);
+    snprintf(name, sizeof name, "client%d", cid + 1);
+    char *p = path_join(res, name);
+    free(res);
+    return p;
+}
+
+/* Client states are state_round<r>.npz; returns the newest r <= upto (0 if none). */
+static int newest_state(const char *dir, int upto) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int best = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int r;
+        char tail[8];
+        if (sscanf(de->d_name, "state_round%d.np%1s", &r, tail) == 2 && !strcmp(tail, "z") && r <= upto && r > best)
+            best = r;
+    }
+    closedir(d);
+    return best;
+}
+
+static char *state_path(const char *dir, int round) {
+    char name[48];
+    snprintf(name, sizeof name, "state_round%d.npz", round);
+    return path_join(dir, name);
+}
+
+void client_prune(const FlConfig *c, int cid, int upto) {
+    char *dir = fl_client_dir(c, cid);
+    int keep = newest_state(dir, upto);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        int r;
+        char tail[8];
+        if (sscanf(de->d_name, "state_round%d.np%1s", &r, tail) == 2 && r < keep) {
+            char *p = path_join(dir, de->d_name);
+            unlink(p);
+            free(p);
+        }
+    }
+    if (d) closedir(d);
+    free(dir);
+}
+
+/* ---------- progress and logs of one fit ---------- */
+
+typedef struct {
+    const FlConfig *c;
+    Metrics *mx;
+    FILE *log;    /* mmcv-style <YYYYMMDD_HHMMSS>.log.json */
+    int cid, round, tty;
+    double t0;
+} FitCtx;
+
+static void on_log(void *ctx, const TrainLog *lg, int iter, int iters, double loss) {
+    FitCtx *fc = ctx;
+    double el = now_sec() - fc->t0, eta = iter ? el / iter * (iters - iter) : 0;
+    if (!fc->c->quiet && (fc->tty || lg)) {
+        printf("%sround %d/%d  client %d  iter %d/%d  loss %.4f  %.1f clips/s  ETA %.0fs%s", fc->tty ? "\r" : "",
+               fc->round, fc->c->rounds, fc->cid + 1, iter, iters, lg ? lg->loss : loss,
+               el > 0 ? iter * fc->c->batch / el : 0, eta, fc->tty ? "\033[K" : "\n");
+        fflush(stdout);
+    }
+    if (!lg) return;
+    JsonBuf b = {0};
+    /* the fields of mmcv's TextLoggerHook json lines (§3.3 step 11) */
+    jb_printf(&b, "{\"mode\": \"train\", \"epoch\": 1, \"iter\": %d, \"lr\": ", lg->iter);
+    jb_num(&b, lg->lr);
+    jb_str(&b, ", \"memory\": 0, \"data_time\": ");
+    jb_num(&b, round_decimals(lg->data_time, 5));
+    jb_str(&b, ", \"time\": ");
+    jb_num(&b, round_decimals(lg->time, 5));
+    jb_str(&b, ", \"loss_ctr\": ");
+    jb_num(&b, lg->loss_ctr);
+    jb_str(&b, ", \"loss_size\": ");
+    jb_num(&b, lg->loss_size);
+    jb_str(&b, ", \"loss\": ");
+    jb_num(&b, lg->loss);
+    jb_str(&b, ", \"grad_norm\": ");
+    jb_num(&b, lg->grad_norm);
+    jb_str(&b, "}");
+    if (fc->log) fprintf(fc->log, "%s\n", b.p), fflush(fc->log);
+    b.n = 0;
+    jb_printf(&b, "{\"event\": \"train\", \"round\": %d, \"client\": %d, \"iter\": %d, \"iters\": %d, \"loss\": ",
+              fc->round, fc->cid + 1, lg->iter, lg->iters);
+    jb_num(&b, lg->loss);
+    jb_str(&b, ", \"loss_ctr\": ");
+    jb_num(&b, lg->loss_ctr);
+    jb_str(&b, ", \"loss_size\": ");
+    jb_num(&b, lg->loss_size);
+    jb_str(&b, ", \"lr\": ");
+    jb_num(&b, lg->lr);
+    jb_str(&b, ", \"grad_norm\": ");
+    jb_num(&b, lg->grad_norm);
+    jb_str(&b, ", \"clips_per_s\": ");
+    jb_num(&b, round_decimals(lg->clips_per_s, 3));
+    jb_str(&b, ", \"sec_per_iter\": ");
+    jb_num(&b, round_decimals(lg->time, 5));
+    jb_str(&b, "}");
+    metrics_line(fc->mx, b.p);
+    free(b.p);
+}
+
+void fl_log_fit(Metrics *mx, int round, const FitResult *res) {
+    JsonBuf b = {0};
+    jb_printf(&b, "{\"event\": \"client_fit\", \"round\": %d, \"client\": %d, \"ok\": %s, \"num_examples\": %d, "
+                  "\"iters\": %d, \"loss_metric\": ",
+              round, res->cid + 1, res->ok ? "true" : "false", res->num_examples, res->iters);
+    jb_num(&b, res->loss_metric);
+    jb_str(&b, ", \"mean_loss\": ");
+    jb_num(&b, res->mean_loss);
+    jb_str(&b, ", \"seconds\": ");
+    jb_num(&b, round_decimals(res->seconds, 3));
+    if (!res->ok) jb_str(&b, ", \"error\": "), jb_json_str(&b, res->err);
+    jb_str(&b, "}");
+    metrics_line(mx, b.p);
+    free(b.p);
+}
+
+static FILE *open_mmcv_log(const char *dir) {
+    time_t t = time(NULL);
+    for (int tries = 0; tries < 100; tries++, t++) { /* rounds shorter than a second: next free name */
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char name[40];
+        strftime(name, sizeof name, "%Y%m%d_%H%M%S.log.json", &tm);
+        char *p = path_join(dir, name);
+        if (!is_file(p)) {
+            FILE *f = fopen(p, "w");
+            free(p);
+            return f;
+        }
+        free(p);
+    }
+    return NULL;
+}
+
+static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
+    return c->fault && !strcmp(c->fault, kind) && (c->fault_client == 0 || c->fault_client == cid + 1) &&
+           (c->fault_round == 0 || c->fault_round == round);
+}
+
+int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, Metrics *mx,
+               FitResult *res) {
+    memset(res, 0, sizeof *res);
+    res->cid = cid;
+    double t0 = now_sec();
+    char *dir = fl_client_dir(c, cid), *part = NULL, *ann = NULL, *prev = NULL;
+    int ok = 0;
+    if (mkdir_p(dir)) {
+        snprintf(res->err, sizeof res->err, "%s: cannot create: %m", dir);
+        goto done;
+    }
+    if (fault_hits(c, cid, round, "error")) {
+        snprintf(res->err, sizeof res->err, "injected failure (fault=error)");
+        goto done;
+    }
+    /* §3.3 steps 7-8: own last state (fresh initialisation on the first round), then the server's backbone */
+    State *s = &m->st;
+    int q = newest_state(dir, round - 1);
+    if (q) {
+        prev = state_path(dir, q);
+        state_load_npz(s, prev, 0, NULL);
+    } else {
+        model_reset_parameters(m, (uint64_t)c->seed);
+    }
+    for (int i = 0; i < s->n; i++) {
+        const StateEntry *e = &s->e[i];
+        if (strncmp(e->name, "backbone.", 9)) continue;
+        if (e->type == ST_F32) memcpy(s->w + e->off, gw + e->off, e->numel * sizeof(float));
+        else
+            for (int64_t k = 0; k < e->numel; k++) s->cnt[e->off + k] = (int64_t)gc[e->off + k]; /* float64 -> Long */
+    }
+    model_upload_state(m);
+
+    part = c->partition_dir[0] == '/' ? xstrdup(c->partition_dir) : path_join(c->data_dir, c->partition_dir);
+    char name[40];
+    snprintf(name, sizeof name, "client_dist%d.json", cid + 1);
+    ann = path_join(part, name);
+    LoaderOptions lo = {.dct_scale = c->fast_decode};
+    /* §3.9: the reference re-seeds every client construction, so each round replays one stream */
+    uint64_t seed = c->reseed_each_round ? (uint64_t)c->seed : rng_at((uint64_t)c->seed, (uint64_t)cid);
+    char err[1024];
+    Loader *L = loader_open(c->data_dir, ann, LOADER_CTP, c->batch, seed, c->threads, &lo, err, sizeof err);
+    if (!L) {
+        snprintf(res->err, sizeof res->err, "%s", err);
+        goto done;
+    }
+    FitCtx fc = {c, mx, open_mmcv_log(dir), cid, round, isatty(fileno(stdout)), now_sec()};
+    TrainOptions to = {c->h, c->reseed_each_round ? 0 : round - 1, c->log_interval, 1, c->max_iters, on_log, &fc,
+                       fault_hits(c, cid, round, "nan") ? 1 : 0};
+    TrainResult tr;
+    int rc = train_epoch(m, L, &to, &tr);
+    if (fc.log) fclose(fc.log);
+    if (fc.tty && !c->quiet) printf("\r\033[K"), fflush(stdout);
+    loader_free(L);
+    if (rc) {
+        snprintf(res->err, sizeof res->err, "%s", tr.err);
+        goto done;
+    }
+    if (tr.short_epoch)
+        warnf("client %d, round %d: %d iterations, fewer than the log interval %d; the loss metric is the mean of "
+              "all of them (the reference would divide by zero)",
+              cid + 1, round, tr.iters, c->log_interval);
+    model_download_state(m);
+    char *sp = state_path(dir, round);
+    state_save_npz(s, sp);
+    free(sp);
+    res->num_examples = tr.num_examples;
+    res->iters = tr.iters;
+    res->loss_metric = tr.loss_metric;
+    res->mean_loss = tr.mean_loss;
+    res->short_epoch = tr.short_epoch;
+    ok = 1;
+done:
+    res->ok = ok;
+    res->seconds = now_sec() - t0;
+    if (ok && c->round_timeout > 0 && res->seconds > c->round_timeout) {
+        snprintf(res->err, sizeof res->err, "took %.1f s, more than round_timeout %.1f s", res->seconds,
+                 c->round_timeout);
+        res->ok = ok = 0;
+    }
+    fl_log_fit(mx, round, res);
+    free(dir), free(part), free(ann), free(prev);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,197 @@
+/* The server's round loop (spec §3.2, §3.5): sample clients, stream their results into the strategy's
+ * sums, write the round's checkpoints atomically, resume from the last complete round. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/rng.h"
+#include "../core/util.h"
+#include "../data/fsutil.h"
+#include "../io/json.h"
+#include "../io/npy.h"
+#include "../model/train.h"
+#include "fl.h"
+
+char *fl_native_path(const FlConfig *c, int round) {
+    char name[48], *res = fl_results_dir(c);
+    snprintf(name, sizeof name, "round-%d.npz", round);
+    char *p = path_join(res, name);
+    free(res);
+    return p;
+}
+
+int fl_last_round(const FlConfig *c) {
+    int last = 0;
+    for (int r = 1; r <= 1000000; r++) { /* rounds are written in order; the first gap ends the run */
+        char *p = fl_native_path(c, r);
+        int ok = is_file(p);
+        free(p);
+        if (!ok) break;
+        last = r;
+    }
+    return last;
+}
+
+/* Native checkpoint: one array per state-dict key (counters float64 0-d, as aggregated), the compat
+ * second half as "second_half.<key>", and meta.round / meta.json. np.load(path)[key] reads it. */
+static void write_native(const FlConfig *c, const State *L, const Global *g, int round) {
+    char *path = fl_native_path(c, round);
+    NpzWriter w;
+    if (npz_writer_open(&w, path)) die("%s: cannot create: %m", path);
+    int bad = 0;
+    for (int half = 0; half < (g->h ? 2 : 1); half++)
+        for (int i = 0; i < L->n && !bad; i++) {
+            const StateEntry *e = &L->e[i];
+            char key[96];
+            snprintf(key, sizeof key, "%s%s", half ? "second_half." : "", e->name);
+            if (e->type == ST_F32) bad = npz_writer_add(&w, key, NPY_F32, e->ndim, e->shape, (half ? g->h : g->w) + e->off);
+            else bad = npz_writer_add(&w, key, NPY_F64, e->ndim, e->shape, (half ? g->hc : g->c) + e->off);
+        }
+    int64_t r64 = round, one = 0;
+    bad = bad || npz_writer_add(&w, "meta.round", NPY_I64, 0, &one, &r64);
+    JsonBuf b = {0};
+    jb_printf(&b, "{\"format\": \"fedvssl-round-1\", \"round\": %d, \"strategy\": \"%s\", \"mix_coeff\": ", round,
+              strategy_name(c->strat.kind));
+    jb_num(&b, c->strat.alpha);
+    jb_printf(&b, ", \"swbeta\": %d, \"seed\": %d}", c->strat.swbeta, c->seed);
+    int64_t len = (int64_t)b.n;
+    bad = bad || npz_writer_add(&w, "meta.json", NPY_U8, 1, &len, b.p);
+    free(b.p);
+    if (bad) {
+        npz_writer_abort(&w);
+        die("%s: write failed: %m", path);
+    }
+    if (npz_writer_close(&w)) die("%s: write failed: %m", path);
+    free(path);
+}
+
+static void read_native(const FlConfig *c, const State *L, Global *g, int round) {
+    char *path = fl_native_path(c, round), err[1024];
+    Npz z;
+    if (npz_open(&z, path, err, sizeof err)) die("%s", err);
+    for (int half = 0; half < (g->h ? 2 : 1); half++)
+        for (int i = 0; i < L->n; i++) {
+            const StateEntry *e = &L->e[i];
+            char key[96];
+            snprintf(key, sizeof key, "%s%s", half ? "second_half." : "", e->name);
+            const NpyArray *a = npz_get(&z, key);
+            if (!a || a->numel != e->numel || a->type == NPY_OBJECT)
+                die("%s: %s '%s' (the run's strategy settings must match the checkpoint)", path,
+                    a ? "bad shape for" : "missing", key);
+            if (e->type == ST_F32) npy_to_f32(a, (half ? g->h : g->w) + e->off);
+            else
+                for (int64_t k = 0; k < e->numel; k++) { /* float64 counters */
+                    double v;
+                    memcpy(&v, a->data + k * 8, 8);
+                    if (a->type != NPY_F64) die("%s: '%s' must be float64", path, key);
+                    (half ? g->hc : g->c)[e->off + k] = v;
+                }
+        }
+    npz_close(&z);
+    g->round = round;
+    free(path);
+}
+
+/* §3.2: max(int(pool * fraction_fit), min_fit_clients) of the pool, drawn from the run seed. */
+static int sample_clients(const FlConfig *c, int round, int *cids) {
+    int k = (int)(c->pool_size * c->fraction_fit);
+    if (k < c->min_fit_clients) k = c->min_fit_clients;
+    if (k > c->pool_size) k = c->pool_size;
+    int *all = xmalloc(sizeof(int) * (size_t)c->pool_size);
+    for (int i = 0; i < c->pool_size; i++) all[i] = i;
+    Rng r = rng_make((uint64_t)c->seed, (uint64_t)round, 0x5a3b1eull, 0);
+    for (int i = 0; i < k; i++) {
+        int j = rng_int(&r, i, c->pool_size - 1), t = all[i];
+        all[i] = all[j], all[j] = t;
+    }
+    /* clients train in id order */
+    for (int i = 0; i < k; i++) {
+        int v = all[i], j = i;
+        while (j > 0 && cids[j - 1] > v) cids[j] = cids[j - 1], j--;
+        cids[j] = v;
+    }
+    free(all);
+    return k;
+}
+
+int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
+    if (c->min_available_clients > c->pool_size)
+        die("strategy.min_available_clients=%d but pool_size=%d: the server would wait forever", c->min_available_clients,
+            c->pool_size);
+    if (c->min_fit_clients > c->pool_size)
+        die("strategy.min_fit_clients=%d but pool_size=%d", c->min_fit_clients, c->pool_size);
+    char *res_dir = fl_results_dir(c);
+    if (mkdir_p(res_dir)) die("%s: cannot create: %m", res_dir);
+
+    /* layout of the global model, and the initial state: one client's fresh initialisation (§3.2) */
+    Model tmp;
+    model_init(&tmp, MODEL_CTP, 0);
+    Global g;
+    global_alloc(&g, tmp.st.nf, tmp.st.ni, c->strat.kind == STRAT_FLOWER);
+    State L = tmp.st;
+    L.e = xmalloc(sizeof(StateEntry) * (size_t)L.n);
+    memcpy(L.e, tmp.st.e, sizeof(StateEntry) * (size_t)L.n);
+    L.w = NULL, L.g = NULL, L.m = NULL, L.cnt = NULL;
+    int start = fl_last_round(c);
+    if (start) {
+        read_native(c, &L, &g, start);
+        printf("resuming after round %d (%s)\n", start, res_dir);
+    } else {
+        model_reset_parameters(&tmp, (uint64_t)c->seed);
+        memcpy(g.w, tmp.st.w, g.nf * sizeof(float));
+        for (size_t i = 0; i < g.ni; i++) g.c[i] = (double)tmp.st.cnt[i];
+    }
+    model_free(&tmp);
+
+    Aggregator agg;
+    agg_init(&agg, c->strat, g.nf, g.ni);
+    int *cids = xmalloc(sizeof(int) * (size_t)c->pool_size);
+    FitResult *res = xcalloc((size_t)c->pool_size, sizeof *res);
+    int status = 0;
+    for (int round = start + 1; round <= c->rounds; round++) {
+        double t0 = now_sec();
+        int k = sample_clients(c, round, cids);
+        agg_round_begin(&agg);
+        int ok = t->fit_round(t, round, cids, k, &g, &L, &agg, res);
+        double t1 = now_sec();
+        double loss_w = 0, n_w = 0;
+        for (int i = 0; i < k; i++) {
+            if (!res[i].ok) {
+                warnf("round %d: client %d failed and is dropped from the round: %s", round, cids[i] + 1, res[i].err);
+                continue;
+            }
+            loss_w += res[i].mean_loss * res[i].num_examples, n_w += res[i].num_examples;
+        }
+        if (ok < c->min_fit_clients || ok == 0) {
+            warnf("round %d: %d of %d clients returned results, fewer than min_fit_clients=%d; stopping (round %d is "
+                  "the last complete one; 'fedvssl pretrain resume=%s' continues)",
+                  round, ok, k, c->min_fit_clients, round - 1, c->run_dir);
+            status = 1;
+            break;
+        }
+        agg_finish(&agg, &g, round);
+        write_native(c, &L, &g, round);
+        for (int i = 0; i < c->pool_size; i++) client_prune(c, i, round);
+        double t2 = now_sec();
+        JsonBuf b = {0};
+        jb_printf(&b, "{\"event\": \"round\", \"round\": %d, \"rounds\": %d, \"strategy\": \"%s\", \"sampled\": %d, "
+                      "\"results\": %d, \"failures\": %d, \"loss\": ",
+                  round, c->rounds, strategy_name(c->strat.kind), k, ok, k - ok);
+        jb_num(&b, n_w > 0 ? loss_w / n_w : NAN);
+        jb_str(&b, ", \"seconds\": ");
+        jb_num(&b, round_decimals(t2 - t0, 3));
+        jb_str(&b, ", \"server_seconds\": ");
+        jb_num(&b, round_decimals(t2 - t1, 3));
+        jb_str(&b, "}");
+        metrics_line(mx, b.p);
+        free(b.p);
+        if (!c->quiet)
+            printf("round %d/%d: %d/%d clients, loss %.4f, %.1f s (server %.2f s)\n", round, c->rounds, ok, k,
+                   n_w > 0 ? loss_w / n_w : NAN, t2 - t0, t2 - t1);
+    }
+    agg_free(&agg);
+    global_free(&g);
+    free(L.e), free(cids), free(res), free(res_dir);
+    return status;
+}
