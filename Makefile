@@ -15,7 +15,7 @@ else
 DATA_LIBS  = -ljpeg
 DATA_FLAGS = -DFEDVSSL_NO_VIDEO
 endif
-LDLIBS   = -ldnnl $(DATA_LIBS) -lz -lm -lpthread -ldl
+LDLIBS   = -ldnnl $(DATA_LIBS) -lyaml -lz -lm -lpthread -ldl
 CFLAGS  += $(DATA_FLAGS)
 LDFLAGS += -fopenmp -rdynamic
 BUILD   := build
@@ -78,7 +78,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian packages the build and the tests need (installs only what is missing).
-DEPS := build-essential pkg-config libdnnl-dev zlib1g-dev \
+DEPS := build-essential pkg-config libdnnl-dev zlib1g-dev libyaml-dev \
         libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -99,7 +99,7 @@ fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	for f in tests/fuzz/fuzz_*.c; do \
 	  clang -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
-	    $$f $(FUZZ_SRC) -ljpeg -lz -lm -lpthread -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
+	    $$f $(FUZZ_SRC) -ljpeg -lyaml -lz -lm -lpthread -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
 	done
 
 clean:
