@@ -15,6 +15,7 @@ int cmd_prepare(int argc, char **argv);
 int cmd_partition(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
 
 /* One line per command: {"name", cmd_name, "help"}, */
 #define FEDVSSL_COMMANDS                                                                          \
@@ -22,6 +23,7 @@ int cmd_bench(int argc, char **argv);
     {"synth", cmd_synth, "write a synthetic UCF-101-style dataset (.avi videos + split lists)"},  \
     {"prepare", cmd_prepare, "decode videos into CtP frame packs (zips of JPEGs) + annotations"}, \
     {"partition", cmd_partition, "split an annotation list into client_dist<N>.json files"},      \
+    {"pretrain", cmd_pretrain, "federated CtP pre-training: FedVSSL / FedAvg rounds, round checkpoints, resume"}, \
     {"grad", cmd_grad, "one training step on given weights and batch: loss, gradients, stepped state"}, \
     {"bench", cmd_bench, "time training steps and inference; compare with bench/bench_torch.py"},
 
