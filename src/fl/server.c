@@ -35,7 +35,7 @@ int fl_last_round(const FlConfig *c) {
 
 /* Native checkpoint: one array per state-dict key (counters float64 0-d, as aggregated), the compat
  * second half as "second_half.<key>", and meta.round / meta.json. np.load(path)[key] reads it. */
-static void write_native(const FlConfig *c, const State *L, const Global *g, int round) {
+void fl_checkpoint_write(const FlConfig *c, const State *L, const Global *g, int round) {
     char *path = fl_native_path(c, round);
     NpzWriter w;
     if (npz_writer_open(&w, path)) die("%s: cannot create: %m", path);
@@ -171,7 +171,7 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
             break;
         }
         agg_finish(&agg, &g, round);
-        write_native(c, &L, &g, round);
+        fl_checkpoint_write(c, &L, &g, round);
         for (int i = 0; i < c->pool_size; i++) client_prune(c, i, round);
         double t2 = now_sec();
         JsonBuf b = {0};
