@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +101,26 @@ void atomic_abort(AtomicFile *af) {
     free(af->path);
     free(af->tmp);
 }
+/* After a rename the new directory entry is durable only once the directory itself is synced.
+ * Best effort: some file systems refuse fsync on directories, and the data is already safe. */
+static void fsync_parent_dir(const char *path) {
+    char *d = xstrdup(path), *s = strrchr(d, '/');
+    const char *dir = !s ? "." : s == d ? "/" : (*s = 0, d);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(d);
+}
+
 int atomic_commit(AtomicFile *af) {
     int ok = !af->failed && fflush(af->f) == 0 && fsync(fileno(af->f)) == 0;
     ok = (fclose(af->f) == 0) && ok;
     af->f = NULL;
     if (ok && rename(af->tmp, af->path) != 0) ok = 0;
     int e = errno;
+    if (ok) fsync_parent_dir(af->path);
     if (!ok) unlink(af->tmp);
     free(af->path);
     free(af->tmp);
