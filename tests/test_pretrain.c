@@ -12,6 +12,7 @@
 
 #include "../src/core/util.h"
 #include "../src/data/fsutil.h"
+#include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
 #include "golden.h"
 
@@ -70,6 +71,7 @@ static void setup(void) {
 static void check_run(const char *run) {
     char p[512];
     const char *files[] = {"config.yaml", "metrics.jsonl", "fedvssl_results/round-1.npz", "fedvssl_results/round-2.npz",
+                           "fedvssl_results/round-1-weights.array.npz", "fedvssl_results/round-2-weights.array.npz",
                            "fedvssl_results/client1/state_round2.npz", "fedvssl_results/client2/state_round2.npz"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(p, sizeof p, "%s/%s", run, files[i]);
@@ -102,7 +104,34 @@ static void check_run(const char *run) {
     if (r) npy_to_i64(r, &rv);
     CHECK(rv == 2, "meta.round = %lld", (long long)rv);
     CHECK(z.n == 126 + 2, "126 entries + meta (%d)", z.n);
+    /* the baseline's file holds the same 126 arrays in state-dict order (§3.8) */
+    snprintf(p, sizeof p, "%s/fedvssl_results/round-2-weights.array.npz", run);
+    CkptList l;
+    CHECK(ckpt_read(p, &l, err, sizeof err) == 0, "read %s: %s", p, err);
+    CHECK(l.n == 126 && strstr(l.format, "Parameters"), "flwr file: %d entries, %s", l.n, l.format);
+    if (l.n == 126 && w) {
+        CHECK(l.t[114].type == NPY_F32 && l.t[114].numel == w->numel && !memcmp(l.t[114].data, w->data, w->nbytes),
+              "entry 114 = backbone.layer4.1.conv2.conv.weight of the native file");
+        CHECK(l.t[5].type == NPY_F64 && l.t[5].ndim == 0 && *(double *)l.t[5].data == cv, "counter entry 5 float64");
+    }
+    ckpt_free(&l);
     npz_close(&z);
+}
+
+/* compat=flower: 252 entries, [alpha FedAvg] ++ [(1 - alpha) loss-based] */
+static void check_flower(const char *run) {
+    char p[512], err[1024];
+    snprintf(p, sizeof p, "%s/fedvssl_results/round-1-weights.array.npz", run);
+    CkptList l;
+    CHECK(ckpt_read(p, &l, err, sizeof err) == 0, "read %s: %s", p, err);
+    CHECK(l.n == 252, "compat file has 252 entries (%d)", l.n);
+    if (l.n == 252) {
+        /* with 1 step per client, counters are 1 everywhere: 0.9 * 1 and 0.1 * 1 */
+        double a = *(double *)l.t[5].data, b = *(double *)l.t[126 + 5].data;
+        CHECK(fabs(a - 0.9) < 1e-12 && fabs(b - 0.1) < 1e-12, "counters %g, %g (expected 0.9, 0.1)", a, b);
+        CHECK(l.t[0].numel == l.t[126].numel && l.t[0].ndim == 5, "halves in state-dict order");
+    }
+    ckpt_free(&l);
 }
 
 int main(int argc, char **argv) {
@@ -183,6 +212,12 @@ int main(int argc, char **argv) {
     m = slurp(a);
     CHECK(rc != 0 && strstr(m, "loss is nan") && strstr(m, "min_fit_clients"), "NaN client dropped, run stops: %s", m);
     free(m);
+
+    /* the Flower baseline's exact semantics */
+    CHECK(sh("%s pretrain %s out=%s/flower strategy.compat=flower rounds=1", fedvssl_bin, common, root) == 0,
+          "compat=flower run");
+    snprintf(a, sizeof a, "%s/flower", root);
+    check_flower(a);
 
     /* bad configuration and data: one clear error */
     struct {
