@@ -10,6 +10,7 @@
 
 #include "../src/core/config.h"
 #include "../src/core/util.h"
+#include "../src/cmd/pretrain_config.h"
 #include "check.h"
 
 /* ---- fedvssl pretrain (conf/base.yaml; spec §3.1, §2.5) ---- */
@@ -496,7 +497,11 @@ int main(void) {
     test_round_trip();
     test_help();
     test_positional();
-    check_conf("conf/base.yaml", pretrain_keys, NP);
+    { /* the command's own table, so conf/base.yaml and fedvssl pretrain never drift apart */
+        static PretrainArgs pa;
+        static CfgKey pk[64];
+        check_conf("conf/base.yaml", pk, pretrain_config_keys(&pa, pk));
+    }
     check_conf("conf/finetune.yaml", finetune_keys, NF);
     config_free();
     TEST_END();

@@ -9,7 +9,6 @@
 #include "../src/core/util.h"
 #include "../src/fl/strategy.h"
 #include "../src/io/npy.h"
-#include "../src/cmd/pretrain_config.h"
 #include "check.h"
 
 static const char *NAMES[] = {"conv.weight", "bn.weight", "bn.running_mean", "bn.num_batches_tracked",
@@ -131,33 +130,7 @@ static void test_state_ops(const Npz *z) {
     state_free(&a), state_free(&b);
 }
 
-/* conf/base.yaml documents exactly the command's keys and defaults */
-static void test_conf_base(void) {
-    PretrainArgs a;
-    CfgKey k[64];
-    int n = pretrain_config_keys(&a, k);
-    char err[1024];
-    CHECK(config_set_defaults(k, n, err, sizeof err) == 0, "defaults: %s", err);
-    char *d = config_to_yaml(k, n);
-    CHECK(config_load_yaml(k, n, "conf/base.yaml", err, sizeof err) == 0, "conf/base.yaml: %s", err);
-    char *f = config_to_yaml(k, n);
-    CHECK(!strcmp(d, f), "conf/base.yaml values equal the built-in defaults:\n%s\nvs\n%s", d, f);
-    size_t len;
-    const char *e;
-    char *text = (char *)read_file("conf/base.yaml", &len, &e);
-    if (text) text = xrealloc(text, len + 1), text[len] = 0;
-    for (int i = 0; text && i < n; i++) {
-        const char *leaf = strrchr(k[i].key, '.') ? strrchr(k[i].key, '.') + 1 : k[i].key;
-        char pat[96];
-        snprintf(pat, sizeof pat, "%s:", leaf);
-        CHECK(strstr(text, pat) != NULL, "conf/base.yaml documents %s", k[i].key);
-    }
-    free(text), free(d), free(f);
-    config_free();
-}
-
 int main(void) {
-    test_conf_base();
     Npz z;
     char err[1024];
     if (npz_open(&z, "tests/golden/strategy.npz", err, sizeof err)) die("%s (run tests from the repository root)", err);
