@@ -425,7 +425,7 @@ static void test_help(void) {
         snprintf(head, sizeof head, "\n  %s ", pretrain_keys[i].key);
         const char *l = strstr(buf, head), *e = l ? strchr(l + 1, '\n') : NULL;
         char def[80];
-        snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "[\"%s\"]" : "[%s]", pretrain_keys[i].def);
+        snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "(default \"%s\")" : "(default %s)", pretrain_keys[i].def);
         const char *d = l ? strstr(l, def) : NULL;
         CHECK(l && d && (!e || d < e) && strstr(l, pretrain_keys[i].help) < e, "help lists %s with %s", pretrain_keys[i].key, def);
     }

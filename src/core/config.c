@@ -869,7 +869,7 @@ void config_print_help(FILE *f, const char *cmd, const char *synopsis, const Cfg
         while (tl && type[tl - 1] == ' ') type[--tl] = 0;
         const char *def = k->def ? k->def : "";
         fprintf(f, "  %-28s %-16s %s", k->key, type, k->help ? k->help : "");
-        if (k->type == CFG_STR) fprintf(f, " [\"%s\"]\n", def);
-        else fprintf(f, " [%s]\n", def);
+        if (k->type == CFG_STR) fprintf(f, " (default \"%s\")\n", def);
+        else fprintf(f, " (default %s)\n", def);
     }
 }
