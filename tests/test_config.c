@@ -270,6 +270,18 @@ static void test_errors(void) {
     EXPECT_ERR(yaml(finetune_keys, NF, "lr_steps: [[1]]\n"), "lr_steps: expected a list of numbers");
     EXPECT_ERR(yaml(finetune_keys, NF, "lr_steps: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n"), "at most 16 values");
     EXPECT_ERR(yaml(finetune_keys, NF, "lr_steps: {a: 1}\n"), "lr_steps: expected a list of numbers, got a mapping");
+    /* deep nesting in the skipped defaults list stops early (libyaml's work grows with the square of the depth) */
+    size_t depth = 200000;
+    char *deep = xmalloc(2 * depth + 16);
+    strcpy(deep, "defaults: ");
+    memset(deep + 10, '[', depth);
+    memset(deep + 10 + depth, ']', depth);
+    deep[10 + 2 * depth] = 0;
+    EXPECT_ERR(yaml(pretrain_keys, NP, deep), "conf/base.yaml:1: lists or mappings nested more than 64 deep");
+    deep[10 + 60] = 0;
+    memset(deep + 10 + 30, ']', 30);
+    CHECK(yaml(pretrain_keys, NP, deep) == 0, "30 deep is fine: %s", err);
+    free(deep);
     /* invalid UTF-8 in a command-line string cannot be written back as YAML */
     EXPECT_ERR(parse_words(pretrain_keys, NP, "out=\xc3("), "not valid UTF-8");
     /* bad tables are the program's fault */
@@ -426,7 +438,7 @@ static void test_help(void) {
         snprintf(head, sizeof head, "\n  %s ", pretrain_keys[i].key);
         const char *l = strstr(buf, head), *e = l ? strchr(l + 1, '\n') : NULL;
         char def[80];
-        snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "[\"%s\"]" : "[%s]", pretrain_keys[i].def);
+        snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "(default \"%s\")" : "(default %s)", pretrain_keys[i].def);
         const char *d = l ? strstr(l, def) : NULL;
         CHECK(l && d && (!e || d < e) && strstr(l, pretrain_keys[i].help) < e, "help lists %s with %s", pretrain_keys[i].key, def);
     }

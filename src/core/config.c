@@ -455,7 +455,10 @@ static int y_next(Yaml *y) {
     return -1;
 }
 
-/* Consumes the rest of the node whose first event is current. */
+static int y_fail(Yaml *y, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Consumes the rest of the node whose first event is current. The depth limit also bounds libyaml's
+ * work, which grows with the square of the nesting. */
 static int y_skip(Yaml *y) {
     int depth = 0;
     for (;;) {
@@ -463,6 +466,7 @@ static int y_skip(Yaml *y) {
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) depth++;
         else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) depth--;
         if (depth <= 0) return 0;
+        if (depth > 64) return y_fail(y, ev_line(y), "lists or mappings nested more than 64 deep");
         if (y_next(y)) return -1;
     }
 }
@@ -480,7 +484,6 @@ static const char *type_text(const CfgKey *k, char *buf, size_t cap) {
     return "?";
 }
 
-static int y_fail(Yaml *y, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int y_fail(Yaml *y, size_t line, const char *fmt, ...) {
     char m[400];
     va_list ap;
@@ -869,7 +872,7 @@ void config_print_help(FILE *f, const char *cmd, const char *synopsis, const Cfg
         while (tl && type[tl - 1] == ' ') type[--tl] = 0;
         const char *def = k->def ? k->def : "";
         fprintf(f, "  %-28s %-16s %s", k->key, type, k->help ? k->help : "");
-        if (k->type == CFG_STR) fprintf(f, " [\"%s\"]\n", def);
-        else fprintf(f, " [%s]\n", def);
+        if (k->type == CFG_STR) fprintf(f, " (default \"%s\")\n", def);
+        else fprintf(f, " (default %s)\n", def);
     }
 }
