@@ -6,6 +6,7 @@
 #include "../src/core/util.h"
 #include "../src/data/jpeg.h"
 #include "../src/io/npy.h"
+#include "../src/io/pickle.h"
 #include "check.h"
 
 static uint8_t *load(const char *name, size_t *len) {
@@ -33,6 +34,11 @@ int main(void) {
     int rc = len > 8 ? jpeg_decode_bgr(d + 8, len - 8, 0, 0, 0, 0, 0, 0, 0, &out, &cap, &w, &h, err, sizeof err) : -1;
     CHECK(rc != 0 && cap < ((size_t)1 << 28), "refused (%s), %zu bytes allocated", err, cap);
     free(out);
+    free(d);
+    /* TUPLE right after a MARK on a never-used stack: NULL + 0 (UBSan) before the stack was preallocated */
+    d = load("pickle_tuple_of_empty_stack", &len);
+    Pickle pk;
+    CHECK(pickle_load(&pk, d, len, "regress", err, sizeof err) != 0 && strstr(err, "no STOP"), "refused: %s", err);
     free(d);
     TEST_END();
 }
