@@ -120,7 +120,7 @@ static int32_t new_node(Vm *vm, int kind) {
     return pk->n++;
 }
 
-/* Adds a kid to container x, keeping x's nesting depth; cap_exact when the final size is known. */
+/* Adds a kid to container x and updates x's nesting depth. */
 static int add_kid(Vm *vm, int32_t x, int32_t kid) {
     PkNode *p = &vm->pk->node[x];
     if (p->n == p->u.c.cap) {
