@@ -7,6 +7,7 @@
 #include "../src/core/util.h"
 #include "../src/data/jpeg.h"
 #include "../src/io/npy.h"
+#include "../src/io/pickle.h"
 #include "check.h"
 
 static uint8_t *load(const char *name, size_t *len) {
@@ -89,5 +90,10 @@ int main(void) {
     free(d);
     /* a C1 control character (U+0086) in a string was written raw: YAML refuses it on reading */
     replay_config("config_c1_control_in_string");
+    /* TUPLE right after a MARK on a never-used stack: NULL + 0 (UBSan) before the stack was preallocated */
+    d = load("pickle_tuple_of_empty_stack", &len);
+    Pickle pk;
+    CHECK(pickle_load(&pk, d, len, "regress", err, sizeof err) != 0 && strstr(err, "no STOP"), "refused: %s", err);
+    free(d);
     TEST_END();
 }

@@ -13,7 +13,10 @@ Python-made fixtures (committed; test_ckpt reads them and compares values):
   authors_objarr.npz  the authors' release layout: arr_0 = object array of ndarrays and NumPy scalars
   named.npz, named_deflated.npz   np.savez / np.savez_compressed of named arrays
   torch_saved.pth     torch.save({'state_dict': OrderedDict}) (only if PyTorch imports)
+  authors_objarr_p4.npz, authors_objarr_np2.npz   the same array pickled with protocol 4, and with
+                      NumPy 2's module name numpy._core.multiarray
   hostile_*.npz       arr_0.npy = object-array NPY header + a hostile pickle; each must be refused
+Also the seed corpus tests/fuzz/seed_pickle/ of tests/fuzz/fuzz_pickle.c (raw pickles of the above).
 C-made files checked (written by flwr_round_write / pth_write in test_ckpt --write-golden):
   c_round.npz  loaded with np.load(allow_pickle=True)['arr_0'].item() -> Parameters, blobs np.load'ed
   c_state.pth  loaded with torch.load(weights_only=True) -> {'state_dict': OrderedDict}
@@ -98,6 +101,12 @@ def write_fixtures():
     obj[0], obj[1], obj[2] = arrays[0], arrays[1], np.float64(3.0)
     obj[3], obj[4], obj[5] = np.int64(7), arrays[5], np.array([1.5, -2.0])
     np.savez(os.path.join(OUT, "authors_objarr"), obj)
+    # the same pickled with protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL) and with NumPy 2's module name
+    object_npz(os.path.join(OUT, "authors_objarr_p4.npz"), pickle.dumps(obj, protocol=4))
+    p3 = pickle.dumps(obj, protocol=3)
+    assert p3.count(b"cnumpy.core.multiarray\n") == 2
+    object_npz(os.path.join(OUT, "authors_objarr_np2.npz"),
+               p3.replace(b"cnumpy.core.multiarray\n", b"cnumpy._core.multiarray\n"))
     # (c) named arrays
     named = {"backbone.conv1.weight": arrays[0], "backbone.bn1.num_batches_tracked": np.int64(7),
              "head.fc.bias": np.array([0.25, -1.0, 2.0]), "idx": np.array([3, -4], dtype=np.int32)}
@@ -124,6 +133,27 @@ def write_fixtures():
         return
     sd = collections.OrderedDict((n, torch.from_numpy(a.copy())) for n, a in ts)
     torch.save({"state_dict": sd}, os.path.join(OUT, "torch_saved.pth"))
+
+
+def write_fuzz_seeds():
+    """Seed corpus of tests/fuzz/fuzz_pickle.c: raw pickles taken from the fixtures, and one npz."""
+    d = os.path.join(ROOT, "tests", "fuzz", "seed_pickle")
+    os.makedirs(d, exist_ok=True)
+    for name in ["flwr_params.npz", "authors_objarr.npz", "authors_objarr_p4.npz", "c_round.npz"]:
+        path = os.path.join(OUT, name)
+        if os.path.exists(path):
+            with zipfile.ZipFile(path) as z:
+                m = z.read("arr_0.npy")
+            hl = int.from_bytes(m[8:10], "little")
+            open(os.path.join(d, name.replace(".npz", ".pkl")), "wb").write(m[10 + hl:])
+    for name in ["torch_saved.pth", "c_state.pth"]:
+        path = os.path.join(OUT, name)
+        if os.path.exists(path):
+            with zipfile.ZipFile(path) as z:
+                pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+                open(os.path.join(d, name.replace(".pth", "_data.pkl")), "wb").write(z.read(pkl))
+    with open(os.path.join(OUT, "named.npz"), "rb") as f:
+        open(os.path.join(d, "named.npz"), "wb").write(f.read())
 
 
 def check_c_files():
@@ -169,5 +199,6 @@ def check_c_files():
 if __name__ == "__main__":
     if "--check" not in sys.argv:
         write_fixtures()
-        print("wrote fixtures into", os.path.normpath(OUT))
+        write_fuzz_seeds()
+        print("wrote fixtures into", os.path.normpath(OUT), "and fuzz seeds into tests/fuzz/seed_pickle")
     sys.exit(0 if check_c_files() else 1)

@@ -83,7 +83,7 @@ static int int_of(const Walk *w, int32_t x, int64_t *v) {
     return 0;
 }
 
-/* dtype node -> type; *object set for object arrays. */
+/* A dtype node (REDUCE numpy.dtype + BUILD state) -> NPY_F32/F64/I64/I32, or NPY_OBJECT for 'O8'. */
 static int dtype_of(Walk *w, int32_t d, NpyType *type, const char *what) {
     const PkNode *p = nd(w, d);
     if (p->kind != PK_DTYPE) return wfail(w, "%s: dtype is a %s", what, pk_kind_name(w->pk, d));
@@ -330,7 +330,7 @@ int ckpt_read_mem(const uint8_t *data, size_t len, const char *label, CkptList *
 
 /* ---- writers ---- */
 
-/* Checks a tensor list; returns its byte counts. */
+/* Checks a tensor list before anything is created: types, dimensions, shapes, data pointers. */
 static int check_refs(const char *path, const TensorRef *t, int n, int allow_i32, char *err, size_t errlen) {
     if (n < 0) FAIL("%s: negative tensor count", path);
     for (int i = 0; i < n; i++) {

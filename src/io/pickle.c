@@ -120,7 +120,7 @@ static int32_t new_node(Vm *vm, int kind) {
     return pk->n++;
 }
 
-/* Adds a kid to container x, keeping x's nesting depth; cap_exact when the final size is known. */
+/* Adds a kid to container x and updates x's nesting depth. */
 static int add_kid(Vm *vm, int32_t x, int32_t kid) {
     PkNode *p = &vm->pk->node[x];
     if (p->n == p->u.c.cap) {
@@ -579,6 +579,9 @@ int pickle_load(Pickle *pk, const uint8_t *buf, size_t len, const char *label, c
     Vm vm = {.pk = pk, .b = buf, .len = len, .label = label, .err = err, .errlen = errlen};
     static const uint8_t fixed[N_FIXED] = {PK_NONE, PK_BOOL, PK_BOOL, PK_TUPLE};
     for (int i = 0; i < N_FIXED; i++) new_node(&vm, fixed[i]);
+    /* Never NULL, so that "stack + frame base" is defined even before the first push (fuzzer find: "(t."). */
+    vm.stack = vm_grow(&vm, NULL, 0, 64 * sizeof *vm.stack);
+    vm.scap = 64;
     pk->node[N_TRUE].u.i = 1;
     int done = 0;
     while (!vm.failed && !done) {
