@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "util.h"
+#include "../io/json.h"
 
 /* ---- strings the module owns (values copied from argv and YAML), freed by config_free ---- */
 
@@ -723,29 +724,14 @@ int config_cli(const char *cmd, const char *synopsis, const CfgKey *keys, int nk
 
 /* ---- output ---- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} Buf;
-
-static void put(Buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void puts_(Buf *b, const char *s) { put(b, s, strlen(s)); }
 
 /* A double-quoted YAML string that reads back to the same bytes: escapes for what YAML does not
  * allow raw (C0 and C1 controls, U+FFFE/U+FFFF) and for what it folds (line breaks, NEL, U+2028/9). */
-static void put_quoted(Buf *b, const char *s) {
+static void put_quoted(JsonBuf *b, const char *s) {
     size_t n = strlen(s);
     const unsigned char *u = (const unsigned char *)s;
     int valid = utf8_valid(u, n);
-    puts_(b, "\"");
+    jb_str(b, "\"");
     for (size_t i = 0; i < n;) {
         unsigned c = u[i], cp = c;
         size_t len = 1;
@@ -762,32 +748,32 @@ static void put_quoted(Buf *b, const char *s) {
         else if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
             snprintf(e, sizeof e, "\\u%04x", cp);
         else {
-            put(b, s + i, len);
+            jb_cat(b, s + i, len);
             i += len;
             continue;
         }
-        puts_(b, e);
+        jb_str(b, e);
         i += len;
     }
-    puts_(b, "\"");
+    jb_str(b, "\"");
 }
 
 /* Enum values are identifiers; quote any that a YAML 1.1 reader would take for a bool or null. */
-static void put_word(Buf *b, const char *s) {
+static void put_word(JsonBuf *b, const char *s) {
     static const char *special[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
     int plain = isalpha((unsigned char)s[0]);
     for (const char *p = s; plain && *p; p++) plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
     for (size_t i = 0; plain && i < sizeof special / sizeof *special; i++) plain = strcasecmp(s, special[i]) != 0;
-    if (plain) puts_(b, s);
+    if (plain) jb_str(b, s);
     else put_quoted(b, s);
 }
 
-static void put_value(Buf *b, const CfgKey *k) {
+static void put_value(JsonBuf *b, const CfgKey *k) {
     char t[40];
     switch (k->type) {
-    case CFG_INT: snprintf(t, sizeof t, "%d", *(int *)k->dst), puts_(b, t); break;
-    case CFG_BOOL: puts_(b, *(int *)k->dst ? "true" : "false"); break;
-    case CFG_FLOAT: puts_(b, fmt_num(*(double *)k->dst, t, sizeof t, 1)); break;
+    case CFG_INT: snprintf(t, sizeof t, "%d", *(int *)k->dst), jb_str(b, t); break;
+    case CFG_BOOL: jb_str(b, *(int *)k->dst ? "true" : "false"); break;
+    case CFG_FLOAT: jb_str(b, fmt_num(*(double *)k->dst, t, sizeof t, 1)); break;
     case CFG_STR: {
         const char *s = *(const char **)k->dst;
         put_quoted(b, s ? s : "");
@@ -800,41 +786,41 @@ static void put_value(Buf *b, const CfgKey *k) {
     }
     case CFG_FLOATS: {
         const CfgFloats *l = k->dst;
-        puts_(b, "[");
+        jb_str(b, "[");
         for (int i = 0; i < l->n && i < CFG_FLOATS_MAX; i++) {
-            if (i) puts_(b, ", ");
-            puts_(b, fmt_num(l->v[i], t, sizeof t, 1));
+            if (i) jb_str(b, ", ");
+            jb_str(b, fmt_num(l->v[i], t, sizeof t, 1));
         }
-        puts_(b, "]");
+        jb_str(b, "]");
         break;
     }
     }
 }
 
 /* Keys under prefix (plen bytes, ending in '.') in table order; a group is written where its first key is. */
-static void put_group(Buf *b, const CfgKey *keys, int nkeys, char *done, const char *prefix, size_t plen, int indent) {
+static void put_group(JsonBuf *b, const CfgKey *keys, int nkeys, char *done, const char *prefix, size_t plen, int indent) {
     for (int i = 0; i < nkeys; i++) {
         if (done[i] || strncmp(keys[i].key, prefix, plen)) continue;
         const char *rest = keys[i].key + plen, *dot = strchr(rest, '.');
-        for (int s = 0; s < indent; s++) puts_(b, " ");
+        for (int s = 0; s < indent; s++) jb_str(b, " ");
         if (!dot) {
-            puts_(b, rest);
-            puts_(b, ": ");
+            jb_str(b, rest);
+            jb_str(b, ": ");
             put_value(b, &keys[i]);
-            puts_(b, "\n");
+            jb_str(b, "\n");
             done[i] = 1;
         } else {
-            put(b, rest, (size_t)(dot - rest));
-            puts_(b, ":\n");
+            jb_cat(b, rest, (size_t)(dot - rest));
+            jb_str(b, ":\n");
             put_group(b, keys, nkeys, done, keys[i].key, (size_t)(dot + 1 - keys[i].key), indent + 2);
         }
     }
 }
 
 char *config_to_yaml(const CfgKey *keys, int nkeys) {
-    Buf b = {0};
+    JsonBuf b = {0};
     char *done = xcalloc((size_t)nkeys + 1, 1);
-    puts_(&b, "");
+    jb_str(&b, "");
     put_group(&b, keys, nkeys, done, "", 0, 0);
     free(done);
     return b.p;

@@ -180,6 +180,12 @@ static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
            (c->fault_round == 0 || c->fault_round == round);
 }
 
+void fl_client_model(Model *m, const FlConfig *c) {
+    model_init(m, MODEL_CTP, 0);
+    model_use_backend(m, backend_for(c->device, c->precision));
+    model_plan(m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+}
+
 int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, Metrics *mx,
                FitResult *res) {
     memset(res, 0, sizeof *res);

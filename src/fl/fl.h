@@ -48,6 +48,9 @@ void metrics_close(Metrics *mx);
 char *fl_results_dir(const FlConfig *c);
 char *fl_client_dir(const FlConfig *c, int cid);
 
+/* The model a process trains its clients on: CtP, on the configured device, planned for its batch. */
+void fl_client_model(Model *m, const FlConfig *c);
+
 /* Client cid (0-based; files say cid+1) fits round `round` on m: its last local state (or the fresh
  * initialisation), backbone.* from the global (gw, gc laid out like m->st), one local epoch with a
  * fresh optimiser, its state saved in its work dir. On success m->st holds the result. */

@@ -42,9 +42,7 @@ static void inproc_close(Transport *t) {
 Transport *transport_inproc(const FlConfig *c, Metrics *mx) {
     Inproc *ip = xcalloc(1, sizeof *ip);
     ip->c = c, ip->mx = mx;
-    model_init(&ip->m, MODEL_CTP, 0);
-    model_use_backend(&ip->m, backend_for(c->device, c->precision));
-    model_plan(&ip->m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+    fl_client_model(&ip->m, c);
     Transport *t = xcalloc(1, sizeof *t);
     t->name = "inproc";
     t->fit_round = inproc_fit_round;

@@ -193,9 +193,7 @@ int fl_mpi_worker(const FlConfig *c) {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     Model m;
-    model_init(&m, MODEL_CTP, 0);
-    model_use_backend(&m, backend_for(c->device, c->precision));
-    model_plan(&m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+    fl_client_model(&m, c);
     float *gw = xalloc_aligned(m.st.nf * sizeof(float));
     double *gc = xcalloc(m.st.ni ? m.st.ni : 1, sizeof(double));
     int *hdr = xmalloc(sizeof(int) * MAX_HDR);
