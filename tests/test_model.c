@@ -1,5 +1,9 @@
 /* Both models end to end through `fedvssl grad` against PyTorch (float64 goldens of the same
- * deterministic state and batch): loss, outputs, every gradient, every stepped state entry. */
+ * deterministic state and batch): loss, outputs, every gradient, every stepped state entry -- for one step
+ * (model_<kind>.npz), one step with gradient clipping active (--clip 10: model_<kind>_clip10.npz) and three
+ * consecutive steps (--steps 3: momentum, BN running statistics, num_batches_tracked and the dropout mask
+ * carried from step to step: model_<kind>_steps3.npz). The TSN cases of the last two run dropout 0.5 with
+ * fedvssl's own masks, which make_goldens.py feeds to PyTorch. Also: dropout draws a new mask every step. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,7 +54,26 @@ static int tight(const char *name) {
     return 0;
 }
 
-static void check_model(const char *kind, const char *dir, const char *device) {
+/* One `fedvssl grad` case: its golden file and options. */
+typedef struct {
+    const char *golden; /* model_<kind><golden>.npz */
+    const char *args;   /* options after --model/--state/--batch/--out */
+    int steps;
+    double clip;        /* > 0: the gradient norm must exceed it (clipping active) */
+    int grads;          /* gradients in the golden: 0 none (clip: those of the one-step case), 1 all, 2 those
+                           whose PyTorch float32 noise leaves a check that means something (steps3) */
+} GradCase;
+
+/* [case][ctp, tsn]. TSN's multi-step and clip cases use dropout 0.5 with --seed 3 (make_goldens.py
+ * TSN_DROPOUT_SEED feeds the same masks to PyTorch); its one-step case runs without dropout. */
+static const GradCase CASES[][2] = {
+    {{"", "--dropout 0", 1, 0, 1}, {"", "--dropout 0", 1, 0, 1}},
+    {{"_clip10", "--clip 10", 1, 10, 0}, {"_clip10", "--clip 10 --dropout 0.5 --seed 3", 1, 10, 0}},
+    {{"_steps3", "--steps 3", 3, 0, 2}, {"_steps3", "--steps 3 --dropout 0.5 --seed 3", 3, 0, 2}},
+};
+#define N_CASES ((int)(sizeof CASES / sizeof *CASES))
+
+static void check_model(const char *kind, const char *dir, const char *device, const GradCase *gc) {
     int B = 2;
     ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
     Model m;
@@ -60,19 +83,40 @@ static void check_model(const char *kind, const char *dir, const char *device) {
     snprintf(bp, sizeof bp, "%s/%s_batch.npz", dir, kind);
     snprintf(op, sizeof op, "%s/%s_out.npz", dir, kind);
     write_inputs(&m, kind, B, sp, bp);
-    snprintf(cmd, sizeof cmd,
-             "%s grad --model %s --state %s --batch %s --out %s --dropout 0 --device %s > /dev/null",
-             fedvssl_bin, kind, sp, bp, op, device);
+    snprintf(cmd, sizeof cmd, "%s grad --model %s --state %s --batch %s --out %s %s --device %s > /dev/null",
+             fedvssl_bin, kind, sp, bp, op, gc->args, device);
     int rc = system(cmd);
-    CHECK(rc == 0, "%s: fedvssl grad failed (%d)", kind, rc);
+    CHECK(rc == 0, "%s: fedvssl grad %s failed (%d)", kind, gc->args, rc);
     if (rc) return;
-    snprintf(gname, sizeof gname, "model_%s.npz", kind);
+    snprintf(gname, sizeof gname, "model_%s%s.npz", kind, gc->golden);
     Npz g = golden_open(gname), o;
     char err[1024];
     if (npz_open(&o, op, err, sizeof err)) die("%s", err);
 
+    /* Losses (every step's where the golden has them) to 1e-4 of the largest, or 3x PyTorch's own float32
+     * error over the steps where that is larger; the gradient norm likewise. */
     double loss = scalar_of(&o, "loss"), gl = golden_scalar(&g, "loss");
-    CHECK(fabs(loss - gl) <= 1e-4 * fabs(gl), "%s loss %.7g vs %.7g", kind, loss, gl);
+    const NpyArray *gls = npz_get(&g, "losses"), *ols = npz_get(&o, "losses");
+    double lmax = fabs(gl), ltol = golden_tol(&g, "losses", 1e-4), lerr = fabs(loss - gl);
+    if (gls) {
+        CHECK(gls->numel == gc->steps && ols && ols->numel == gc->steps, "%s: %d losses", kind, gc->steps);
+        float ol[16];
+        double want[16];
+        if (ols && gls->numel == gc->steps && gc->steps <= 16) {
+            npy_to_f32(ols, ol);
+            memcpy(want, gls->data, sizeof(double) * gc->steps);
+            for (int k = 0; k < gc->steps; k++) lmax = fmax(lmax, fabs(want[k]));
+            for (int k = 0; k < gc->steps; k++) lerr = fmax(lerr, fabs(ol[k] - want[k]));
+        }
+    }
+    CHECK(lerr <= ltol * lmax, "%s loss %.7g vs %.7g (worst step error %.3g, tolerance %.3g of %.4g)", kind, loss, gl,
+          lerr, ltol, lmax);
+    double gnorm = scalar_of(&o, "grad_norm"), ggn = golden_scalar(&g, "grad_norm");
+    CHECK(fabs(gnorm - ggn) <= golden_tol(&g, "grad_norms", 1e-4) * ggn, "%s gradient norm %.7g vs %.7g", kind, gnorm,
+          ggn);
+    if (gc->clip > 0)
+        CHECK(ggn > gc->clip && gnorm > gc->clip, "%s: gradient norm %.4g (golden %.4g) reaches the clip %.4g", kind,
+              gnorm, ggn, gc->clip);
     const char *outk = mk == MODEL_CTP ? "pred" : "logits";
     const NpyArray *pa = npz_get(&o, outk);
     CHECK(pa != NULL, "%s: output has %s", kind, outk);
@@ -86,20 +130,27 @@ static void check_model(const char *kind, const char *dir, const char *device) {
     State *s = &m.st;
     double worst_g = 0, worst_d = 0, margin = 0; /* margin: largest error / tolerance */
     int n_loose = 0;
-    const char *wg = "", *wd = "";
+    const char *wg = "", *wd = "", *wm = "";
     char key[300];
+    int n_grads = 0, n_trainable = 0;
     for (int i = 0; i < s->n; i++) {
         StateEntry *e = &s->e[i];
-        if (e->trainable) {
+        char k2[300], k3[300];
+        snprintf(k2, sizeof k2, "grad.%s.full", e->name);
+        snprintf(k3, sizeof k3, "grad.%s.norm", e->name);
+        int in_golden = npz_get(&g, k2) || npz_get(&g, k3);
+        n_trainable += e->trainable;
+        n_grads += e->trainable && in_golden;
+        if (e->trainable && in_golden) {
             snprintf(key, sizeof key, "grad.%s", e->name);
             const NpyArray *a = npz_get(&o, key);
             CHECK(a && a->numel == e->numel, "%s present", key);
             if (!a) continue;
             float *v = xmalloc(e->numel * 4);
             npy_to_f32(a, v);
-            double tol = tight(e->name) ? 1e-4 : golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
+            double tol = tight(e->name) && gc->steps == 1 ? 1e-4 : golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
             if (r > worst_g) worst_g = r, wg = e->name;
-            if (r / tol > margin) margin = r / tol;
+            if (r / tol > margin) margin = r / tol, wm = e->name;
             if (r > 1e-4) n_loose++;
             free(v);
         }
@@ -110,7 +161,7 @@ static void check_model(const char *kind, const char *dir, const char *device) {
         if (e->type == ST_I64) {
             int64_t c;
             npy_to_i64(a, &c);
-            CHECK(c == 6, "%s = %lld, expected 6", key, (long long)c);
+            CHECK(c == 5 + gc->steps, "%s = %lld, expected %d", key, (long long)c, 5 + gc->steps);
             continue;
         }
         /* Compare the update (stepped - initial), not the weights: a wrong gradient would vanish
@@ -122,13 +173,17 @@ static void check_model(const char *kind, const char *dir, const char *device) {
         /* Updates are never tight: the clip coefficient depends on the norm of all gradients. */
         double tol = golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
         if (r > worst_d) worst_d = r, wd = e->name;
-        if (r / tol > margin) margin = r / tol;
+        if (r / tol > margin) margin = r / tol, wm = e->name;
         if (r > 1e-4) n_loose++;
         free(v);
     }
-    printf("%s on %s: loss %.6f (golden %.6f), worst gradient error %.2e (%s), worst update error %.2e (%s); "
-           "%d tensors above 1e-4 (bound: 3x PyTorch fp32 noise); largest error/tolerance %.2f\n",
-           kind, device, loss, gl, worst_g, wg, worst_d, wd, n_loose, margin);
+    CHECK(gc->grads == 1 ? n_grads == n_trainable : gc->grads == 0 ? n_grads == 0 : n_grads > 0,
+          "%s: %d of %d gradients in the golden", gname, n_grads, n_trainable);
+    printf("%s on %s, %s (%s): loss %.6f (golden %.6f), gradient norm %.4f (golden %.4f), %d of %d gradients checked, "
+           "worst gradient error %.2e (%s), worst update error %.2e (%s); %d tensors above 1e-4 (bound: 3x PyTorch "
+           "fp32 noise); largest error/tolerance %.2f (%s)\n",
+           kind, device, gname, gc->args, loss, gl, gnorm, ggn, n_grads, n_trainable, worst_g, wg, worst_d, wd,
+           n_loose, margin, wm);
     npz_close(&o);
     npz_close(&g);
     model_free(&m);
@@ -167,23 +222,79 @@ static void check_eval(const char *kind, const Backend *be) {
     model_free(&m);
 }
 
+/* Dropout: every training forward draws a new mask (model_dropout_mask_seed(seed, step)); the first is the one
+ * of the seed itself (what `fedvssl grad` always used); the same seed gives the same masks and outputs again. */
+static void check_dropout(const Backend *be) {
+    const int B = 1, n = B * 512, steps = 3;
+    Dims in = {B, 3, 16, 112, 112};
+    size_t ni = (size_t)B * 3 * 16 * 112 * 112;
+    float *imgs = xalloc_aligned(ni * 4);
+    detgen_imgs(imgs, ni);
+    int64_t label = 7;
+    uint8_t masks[2][3][512];
+    float logits[2][3][101];
+    for (int run = 0; run < 2; run++) {
+        Model m;
+        model_init(&m, MODEL_TSN, 101);
+        model_use_backend(&m, be);
+        detgen_state(&m.st);
+        model_upload_state(&m);
+        m.dropout = 0.5f, m.dropout_seed = 12345;
+        model_plan(&m, in, 1);
+        for (int k = 0; k < steps; k++) {
+            CHECK(m.dropout_step == (uint64_t)k, "dropout_step %llu before step %d", (unsigned long long)m.dropout_step, k);
+            model_forward(&m, imgs, NULL, NULL, &label, 1);
+            be->download(masks[run][k], m.mask, (size_t)n);
+            memcpy(logits[run][k], m.logits_h, sizeof logits[run][k]);
+        }
+        model_forward(&m, imgs, NULL, NULL, NULL, 0); /* eval: no mask, no step */
+        CHECK(m.dropout_step == (uint64_t)steps, "an eval forward does not advance the dropout step");
+        model_free(&m);
+    }
+    int kept[3] = {0}, same01 = 0, same12 = 0, formula = 1;
+    for (int k = 0; k < steps; k++) {
+        uint64_t sd = model_dropout_mask_seed(12345, (uint64_t)k);
+        for (int i = 0; i < n; i++) {
+            kept[k] += masks[0][k][i];
+            formula &= masks[0][k][i] == (rng_uniform_at(sd, (uint64_t)i) >= 0.5f);
+        }
+    }
+    for (int i = 0; i < n; i++) same01 += masks[0][0][i] == masks[0][1][i], same12 += masks[0][1][i] == masks[0][2][i];
+    CHECK(model_dropout_mask_seed(12345, 0) == 12345, "step 0's mask is the seed's own (as before)");
+    CHECK(formula, "masks follow rng_uniform_at(model_dropout_mask_seed(seed, step), i) >= p");
+    CHECK(same01 < n * 3 / 4 && same12 < n * 3 / 4, "consecutive steps use different masks (%d, %d of %d agree)", same01,
+          same12, n);
+    for (int k = 0; k < steps; k++) CHECK(kept[k] > n / 2 - 64 && kept[k] < n / 2 + 64, "step %d keeps %d of %d", k, kept[k], n);
+    CHECK(!memcmp(masks[0], masks[1], sizeof masks[0]), "the same seed reproduces every step's mask");
+    CHECK(!memcmp(logits[0], logits[1], sizeof logits[0]), "... and every step's logits");
+    printf("dropout on %s: 3 steps, %d/%d/%d of 512 kept, consecutive masks agree in %d and %d places, reproducible\n",
+           be->name, kept[0], kept[1], kept[2], same01, same12);
+    free(imgs);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     fedvssl_bin_init(argv[0]);
     char dir[] = "/tmp/fedvssl_test_model_XXXXXX";
     if (!mkdtemp(dir)) die("mkdtemp failed");
     ops_set_threads(0);
-    check_model("ctp", dir, "cpu");
-    check_model("tsn", dir, "cpu");
+    for (int k = 0; k < N_CASES; k++) {
+        check_model("ctp", dir, "cpu", &CASES[k][0]);
+        check_model("tsn", dir, "cpu", &CASES[k][1]);
+    }
     check_eval("ctp", backend_cpu());
     check_eval("tsn", backend_cpu());
+    check_dropout(backend_cpu());
 #ifdef FEDVSSL_CUDA
     /* the same checks on the GPU, where there is one (fp32: the same tolerances) */
     if (backend_cuda_devices() > 0) {
-        check_model("ctp", dir, "cuda");
-        check_model("tsn", dir, "cuda");
+        for (int k = 0; k < N_CASES; k++) {
+            check_model("ctp", dir, "cuda", &CASES[k][0]);
+            check_model("tsn", dir, "cuda", &CASES[k][1]);
+        }
         check_eval("ctp", backend_cuda(0));
         check_eval("tsn", backend_cuda(0));
+        check_dropout(backend_cuda(0));
     } else
         printf("CUDA checks skipped: no CUDA device\n");
 #endif

@@ -4,7 +4,8 @@ in float64. Inputs come from tools/detgen.py, which tests/detgen.h reproduces bi
 goldens hold results only. Large tensors are summarised (a random projection and the L2 norm) to
 keep the files small.
 
-Run by hand:  /usr/bin/python3 tools/make_goldens.py [ops] [ctp] [tsn]"""
+Run by hand:  /usr/bin/python3 tools/make_goldens.py [ops] [ctp] [tsn] [ctp_steps] [tsn_steps]
+(FEDVSSL_GOLDEN_OUT=dir writes elsewhere; a float64 step takes ~150 s on 2 cores, *_steps ~8 min each)"""
 import os
 import sys
 
@@ -17,10 +18,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 import detgen  # noqa: E402
 import torch_models as tm  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "golden")
+OUT = os.environ.get("FEDVSSL_GOLDEN_OUT") or os.path.join(os.path.dirname(__file__), "..", "tests", "golden")
 FULL_MAX = 4096
 JITTER = 1e-6  # relative input/weight change of the float32 noise-floor runs
-NOISE_RUNS = 5  # tensors up to this size are stored whole
+NOISE_RUNS = 5  # float32 runs that measure PyTorch's own noise (one-step goldens)
+NOISE_RUNS_MULTI = 12  # the same for the multi-step and clip goldens: after 3 steps the noise is heavy-tailed
+GRAD_NOISE_MAX = 0.1  # multi-step golden: last-step gradients whose float32 noise is above this are not stored
 torch.set_num_threads(2)
 torch.set_default_dtype(torch.float64)
 
@@ -149,6 +152,142 @@ def model_golden(kind, B=2):
     print(kind, "loss", ref["loss"], "entries", len(out), "PyTorch fp32 worst error", worst)
 
 
+GOLD = 0x9E3779B97F4A7C15
+M64 = (1 << 64) - 1
+TSN_DROPOUT_SEED = 3  # fedvssl grad --seed of the TSN multi-step and clip goldens
+
+
+def fedvssl_dropout_keep(seed, step, n, p=0.5):
+    """fedvssl's dropout mask of training forward `step` (src/model/model.c model_dropout_mask_seed, ops
+    dropout_forward): element i kept iff rng_uniform_at(seed + step * GOLD, i) >= p (24-bit uniform, exact in
+    float32). PyTorch's own masks come from another generator, so the goldens feed ours to PyTorch."""
+    s = (seed + step * GOLD) & M64
+    u = (detgen.rng_at(s, np.arange(n, dtype=np.uint64)) >> np.uint64(40)).astype(np.float64) / 16777216.0
+    return u >= p
+
+
+class FixedMaskDropout(torch.nn.Module):
+    """Inverted dropout with a given keep mask (x * keep / (1 - p)), as fedvssl's."""
+    def __init__(self, p):
+        super().__init__()
+        self.p, self.keep = p, None
+
+    def forward(self, x):
+        return x * self.keep.to(x.dtype).reshape(x.shape) / (1 - self.p)
+
+
+def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed=TSN_DROPOUT_SEED, lr=0.01):
+    """`steps` training steps on the same batch with one SGD optimizer (momentum carried; BN running stats and
+    num_batches_tracked advance every step), clip 40 (never reached here), as `fedvssl grad --steps`. TSN runs
+    with dropout p = `dropout` and fedvssl's masks (a new one every step). Also, from the first step's
+    gradients, the update with clip `clip2` (which the ~23-24 gradient norms do reach): returns (steps result,
+    clip result), float64. jitter: as model_step."""
+    torch.manual_seed(0)
+    model = tm.CtP() if kind == "ctp" else tm.TSN(dropout=0.0)
+    if kind == "tsn":
+        model.cls_head.dropout = FixedMaskDropout(dropout)
+    model = model.to(dtype).train()
+    w0 = load_state(model, dtype)
+    bt = detgen.batch(kind, B)
+    imgs = torch.from_numpy(bt["imgs"]).to(dtype)
+    if jitter:
+        g = torch.Generator().manual_seed(jitter)
+
+        def jit(t):
+            return t * (1 + (torch.randint(0, 2, t.shape, generator=g).to(dtype) * 2 - 1) * JITTER)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(jit(p))
+        imgs = jit(imgs)
+    params = list(model.parameters())
+    opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=1e-4)
+    keys = list(w0)
+    res = {"losses": [], "grad_norms": [], "keys": keys}
+    clip_res = {"keys": keys}
+
+    def deltas():
+        return [(v.double() - w0[k].double()).numpy() for k, v in model.state_dict().items()]
+
+    for step in range(steps):
+        opt.zero_grad(set_to_none=True)
+        if kind == "tsn":
+            model.cls_head.dropout.keep = torch.from_numpy(fedvssl_dropout_keep(seed, step, B * 512))
+        out = {}
+        if kind == "ctp":
+            pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(dtype))
+            loss = lc + ls
+            out["loss_ctr"], out["loss_size"], out["pred"] = float(lc), float(ls), pred.detach().double().numpy()
+        else:
+            logits = model(imgs)
+            loss = F.cross_entropy(logits, torch.from_numpy(bt["labels"]))
+            out["logits"] = logits.detach().double().numpy()
+        out["loss"] = float(loss)
+        loss.backward()
+        named = dict(model.named_parameters())
+        out["grads"] = [named[k].grad.double().numpy().copy() if k in named else None for k in keys]
+        if step == 0:  # the clip2 update of the same gradients, then back to where we were
+            saved = {k: v.clone() for k, v in model.state_dict().items()}
+            grads = [p.grad.clone() for p in params]
+            clip_res.update(out)
+            clip_res["grad_norm"] = sgd_step(model, clip=clip2)
+            clip_res["deltas"] = deltas()
+            model.load_state_dict(saved)
+            for p, g0 in zip(params, grads):
+                p.grad = g0
+        norm = float(torch.nn.utils.clip_grad_norm_(params, 40.0))
+        opt.step()
+        res["losses"].append(out["loss"])
+        res["grad_norms"].append(norm)
+        res.update(out)
+    res["grad_norm"] = res["grad_norms"][-1]
+    res["deltas"] = deltas()
+    return res, clip_res
+
+
+def write_multi(kind, name, ref, runs, with_grads):
+    """Like model_golden's file. Gradients (with_grads) only where PyTorch's own float32 noise on them is at most
+    GRAD_NOISE_MAX: three SGD steps turn rounding-level differences into gradient differences of 10-150 % in most
+    backbone tensors (ReLU flips in step 1 move the weights of step 2, and so on), where a 3x bound tests nothing.
+    The state change after the steps (delta.*), which carries every step's gradients, is stored for every entry."""
+    out = {}
+    for k in ("loss", "loss_ctr", "loss_size", "grad_norm", "losses", "grad_norms"):
+        if k in ref:
+            out[k] = np.array(ref[k], dtype=np.float64)
+    for k, one in (("losses", "loss"), ("grad_norms", "grad_norm")):  # PyTorch's float32 error, as for tensors
+        want = np.atleast_1d(np.array(ref.get(k, ref[one]), dtype=np.float64))
+        got = [np.atleast_1d(np.array(r.get(k, r[one]), dtype=np.float64)) for r in runs]
+        out[k + ".torch32"] = np.array(max(np.abs(g - want).max() for g in got) / np.abs(want).max())
+    outk = "pred" if kind == "ctp" else "logits"
+    out[outk] = ref[outk].astype(np.float32)
+    out[outk + ".torch32"] = np.array(max(np.abs(r[outk] - ref[outk]).max() for r in runs) / np.abs(ref[outk]).max())
+    dropped = []
+    for i, k in enumerate(ref["keys"]):
+        if with_grads and ref["grads"][i] is not None:
+            g = {}
+            summarise(g, f"grad.{k}", i, ref["grads"][i], [r["grads"][i] for r in runs])
+            if g[f"grad.{k}.torch32"] <= GRAD_NOISE_MAX:
+                out.update(g)
+            else:
+                dropped.append(k)
+        summarise(out, f"delta.{k}", i, ref["deltas"][i], [r["deltas"][i] for r in runs])
+    np.savez_compressed(os.path.join(OUT, name), **out)
+    if dropped:
+        print(name, f"{len(dropped)} gradients left out (PyTorch float32 noise > {GRAD_NOISE_MAX}):", " ".join(dropped))
+    worst = max((float(v), k) for k, v in out.items() if k.endswith(".torch32"))
+    print(name, "loss", ref["loss"], "grad norm", ref["grad_norm"], "entries", len(out), "PyTorch fp32 worst error",
+          worst)
+
+
+def multi_golden(kind, B=2):
+    """model_<kind>_steps3.npz (3 steps: every step's loss and gradient norm, the last step's outputs and
+    gradients, the state change after the 3 steps) and model_<kind>_clip10.npz (one step clipped to 10: outputs,
+    gradient norm, state change). TSN: dropout 0.5 with fedvssl's masks of --seed TSN_DROPOUT_SEED."""
+    ref, ref_clip = model_multi(kind, B, torch.float64)
+    runs = [model_multi(kind, B, torch.float32, j) for j in range(NOISE_RUNS_MULTI)]
+    write_multi(kind, f"model_{kind}_steps3.npz", ref, [r[0] for r in runs], True)
+    write_multi(kind, f"model_{kind}_clip10.npz", ref_clip, [r[1] for r in runs], False)
+
+
 def t64(a, grad=False):
     return torch.tensor(a.astype(np.float64), requires_grad=grad)
 
@@ -227,9 +366,11 @@ def ops_golden():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    what = sys.argv[1:] or ["ops", "ctp", "tsn"]
+    what = sys.argv[1:] or ["ops", "ctp", "tsn", "ctp_steps", "tsn_steps"]
     if "ops" in what:
         ops_golden()
     for k in ("ctp", "tsn"):
         if k in what:
             model_golden(k)
+        if k + "_steps" in what:
+            multi_golden(k)

@@ -147,9 +147,17 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, const JpegDecodeOptions *op
     JDIMENSION xoff = (JDIMENSION)xlo, xw = (JDIMENSION)(xhi - xlo + 1);
     if (xw < (JDIMENSION)ow) jpeg_crop_scanline(&d, &xoff, &xw); /* widened to iMCU boundaries */
     if (lo > 0) jpeg_skip_scanlines(&d, (JDIMENSION)lo);
+    /* libjpeg-turbo's SIMD colour conversion writes a row that starts 16-byte aligned (32 for AVX2) with
+     * non-temporal stores, which bypass the cache the resize reads the row from next. Such rows are decoded
+     * into a small misaligned row that stays in the cache, then copied. Measured: the test-time window's decode
+     * (its cropped rows start aligned) 169 -> 138 us per 320x240 frame; the other cases change by 1-2 %. */
+    JSAMPLE bounce[4096 * 3 + 64] __attribute__((aligned(64)));
     while ((int)d.output_scanline <= hi) {
-        JSAMPROW row = *out + ((size_t)d.output_scanline * ow + xoff) * 3;
+        JSAMPROW dst = *out + ((size_t)d.output_scanline * ow + xoff) * 3;
+        int use_bounce = xw <= 4096 && ((uintptr_t)dst & 15) == 0;
+        JSAMPROW row = use_bounce ? bounce + 8 : dst;
         jpeg_read_scanlines(&d, &row, 1);
+        if (use_bounce) memcpy(dst, bounce + 8, (size_t)xw * 3);
     }
     if (d.output_scanline < d.output_height) jpeg_abort_decompress(&d); /* rows below are not needed */
     else jpeg_finish_decompress(&d);
