@@ -20,7 +20,7 @@ MPI      ?= 1
 MPICC     = $(if $(filter 1,$(MPI)),$(shell command -v mpicc 2>/dev/null))
 MPI_FLAGS = $(if $(MPICC),-DFEDVSSL_MPI $(shell $(MPICC) --showme:compile))
 MPI_LIBS  = $(if $(MPICC),$(shell $(MPICC) --showme:link))
-LDLIBS   = -ldnnl $(DATA_LIBS) $(MPI_LIBS) -lz -lm -lpthread -ldl
+LDLIBS   = -ldnnl $(DATA_LIBS) $(MPI_LIBS) -lyaml -lz -lm -lpthread -ldl
 CFLAGS  += $(DATA_FLAGS) $(MPI_FLAGS)
 LDFLAGS += -fopenmp -rdynamic
 BUILD   := build
@@ -83,7 +83,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian packages the build and the tests need (installs only what is missing).
-DEPS := build-essential pkg-config libdnnl-dev zlib1g-dev \
+DEPS := build-essential pkg-config libdnnl-dev zlib1g-dev libyaml-dev \
         libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -104,7 +104,7 @@ fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	for f in tests/fuzz/fuzz_*.c; do \
 	  clang -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
-	    $$f $(FUZZ_SRC) -ljpeg -lz -lm -lpthread -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
+	    $$f $(FUZZ_SRC) -ljpeg -lyaml -lz -lm -lpthread -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
 	done
 
 clean:
