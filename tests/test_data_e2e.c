@@ -146,27 +146,51 @@ static void do_loader(void) {
     CHECK(n == 12, "fine-tune epoch = 3 padded batches of 4 (%d)", n);
     loader_free(F);
 
-    /* decoding only the rows and columns the crop reads gives the same clips as decoding everything */
-    LoaderOptions rows_all = {.dct_scale = 1, .all_rows = 1}, rows_crop = {.dct_scale = 1};
-    Loader *Ra = loader_open(data, ann, LOADER_CTP, 4, 3, 1, &rows_all, err, sizeof err);
-    Loader *Rc = loader_open(data, ann, LOADER_CTP, 4, 3, 1, &rows_crop, err, sizeof err);
-    CHECK(Ra && Rc, "%s", err);
+    /* decoding only the rows and columns the crop reads gives the same clips as decoding everything, with the
+     * default full-size decode and with the opt-in DCT-scaled one */
     size_t clip_n = (size_t)3 * 16 * 112 * 112;
     float *ca = xmalloc(clip_n * sizeof(float)), *cc = xmalloc(clip_n * sizeof(float)), tr[3 * 16 * 4], tw8[3 * 16];
-    int same = 1;
-    for (int k = 0; Ra && Rc && k < 24; k++) {
-        loader_sample(Ra, k / 9, k % 9, k % 9, ca, tr, tw8, err, sizeof err);
-        loader_sample(Rc, k / 9, k % 9, k % 9, cc, tr, tw8, err, sizeof err);
-        same &= !memcmp(ca, cc, clip_n * sizeof(float));
+    for (int fast = 0; fast < 2; fast++)
+        for (int mode = 0; mode < 2; mode++) {
+            LoaderMode lm = mode ? LOADER_FINETUNE : LOADER_CTP;
+            LoaderOptions rows_all = {.fast_decode = fast, .all_rows = 1}, rows_crop = {.fast_decode = fast};
+            Loader *Ra = loader_open(data, ann, lm, 4, 3, 1, &rows_all, err, sizeof err);
+            Loader *Rc = loader_open(data, ann, lm, 4, 3, 1, &rows_crop, err, sizeof err);
+            CHECK(Ra && Rc, "%s", err);
+            int same = 1;
+            for (int k = 0; Ra && Rc && k < 24; k++) {
+                loader_sample(Ra, k / 9, k % 9, k % 9, ca, tr, tw8, err, sizeof err);
+                loader_sample(Rc, k / 9, k % 9, k % 9, cc, tr, tw8, err, sizeof err);
+                same &= !memcmp(ca, cc, clip_n * sizeof(float));
+            }
+            CHECK(same, "decoding only the crop window changes no pixel (24 %s clips, all three scales, %s decode)",
+                  mode ? "fine-tune" : "CtP", fast ? "DCT-scaled" : "full-size");
+            if (Ra) loader_free(Ra);
+            if (Rc) loader_free(Rc);
+        }
+    /* the default is the full-size decode: a NULL option set and a zeroed one give the same clips, the fast one
+     * other pixels */
+    {
+        LoaderOptions zero = {0}, fast = {.fast_decode = 1};
+        Loader *Ln = loader_open(data, ann, LOADER_CTP, 4, 3, 1, NULL, err, sizeof err);
+        Loader *Lz = loader_open(data, ann, LOADER_CTP, 4, 3, 1, &zero, err, sizeof err);
+        Loader *Lf = loader_open(data, ann, LOADER_CTP, 4, 3, 1, &fast, err, sizeof err);
+        CHECK(Ln && Lz && Lf, "%s", err);
+        float *cf = xmalloc(clip_n * sizeof(float));
+        if (Ln && Lz && Lf) {
+            loader_sample(Ln, 0, 0, 0, ca, tr, tw8, err, sizeof err);
+            loader_sample(Lz, 0, 0, 0, cc, tr, tw8, err, sizeof err);
+            loader_sample(Lf, 0, 0, 0, cf, tr, tw8, err, sizeof err);
+            CHECK(!memcmp(ca, cc, clip_n * sizeof(float)), "NULL options = zeroed options (full decode)");
+            CHECK(memcmp(ca, cf, clip_n * sizeof(float)), "fast_decode changes the pixels");
+        }
+        free(cf);
+        loader_free(Ln), loader_free(Lz), loader_free(Lf);
     }
-    CHECK(same, "decoding only the crop window changes no pixel (24 CtP clips, all three scales)");
     free(ca), free(cc);
-    if (Ra) loader_free(Ra);
-    if (Rc) loader_free(Rc);
 
     /* test: 10 clips per video; clip 0 of video 0 against a hand-built pipeline (full decode, resize, centre crop) */
-    LoaderOptions o = {.dct_scale = 0};
-    Loader *T = loader_open(data, ann, LOADER_TEST, 2, 3, 2, &o, err, sizeof err);
+    Loader *T = loader_open(data, ann, LOADER_TEST, 2, 3, 2, NULL, err, sizeof err); /* default: full decode */
     CHECK(T != NULL, "%s", err);
     int batches = 0, samples = 0;
     while (T && loader_next(T, &b)) {
@@ -183,7 +207,7 @@ static void do_loader(void) {
             const uint8_t *jp = zip_read(&z, idx[5], &len, &owned, err, sizeof err); /* clip 0, frame 5 */
             uint8_t *dec = NULL, *rs = xmalloc(171 * 128 * 3);
             size_t cap = 0;
-            jpeg_decode_bgr(jp, len, 0, 0, 0, 0, 0, 0, 0, &dec, &cap, &w, &h, err, sizeof err);
+            jpeg_decode_bgr(jp, len, NULL, &dec, &cap, &w, &h, err, sizeof err);
             resize_u8(dec, w, h, 3, rs, 171, 128);
             float worst = 0;
             static const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};

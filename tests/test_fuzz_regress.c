@@ -30,7 +30,7 @@ int main(void) {
     uint8_t *out = NULL;
     size_t cap = 0;
     int w, h;
-    int rc = len > 8 ? jpeg_decode_bgr(d + 8, len - 8, 0, 0, 0, 0, 0, 0, 0, &out, &cap, &w, &h, err, sizeof err) : -1;
+    int rc = len > 8 ? jpeg_decode_bgr(d + 8, len - 8, NULL, &out, &cap, &w, &h, err, sizeof err) : -1;
     CHECK(rc != 0 && cap < ((size_t)1 << 28), "refused (%s), %zu bytes allocated", err, cap);
     free(out);
     free(d);

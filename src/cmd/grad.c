@@ -1,6 +1,6 @@
-/* fedvssl grad: one training step on a given state and batch, writing the loss, the model outputs,
- * every parameter gradient and every state entry after the step. Used to check the engine against
- * PyTorch and by users porting weights. */
+/* fedvssl grad: one training step (or --steps N on the same batch) on a given state and batch, writing the
+ * loss, the model outputs, every parameter gradient and every state entry after the step(s). Used to check
+ * the engine against PyTorch and by users porting weights. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +35,7 @@ static const NpyArray *batch_array(const Npz *z, const char *path, const char *n
 int cmd_grad(int argc, char **argv) {
     const char *model_s = "ctp", *state_p = NULL, *batch_p = NULL, *out_p = NULL, *device = "cpu", *precision = "fp32";
     double dropout = 0.5, lr = 0.01, momentum = 0.9, wd = 1e-4, clip = 40;
-    int threads = 0, num_classes = 101, seed = 0;
+    int threads = 0, num_classes = 101, seed = 0, steps = 1;
     Opt opts[] = {
         {"model", OPT_STR, &model_s, "ctp or tsn"},
         {"state", OPT_STR, &state_p, "input state .npz (one array per state-dict key)"},
@@ -47,13 +47,21 @@ int cmd_grad(int argc, char **argv) {
         {"wd", OPT_FLOAT, &wd, "weight decay"},
         {"clip", OPT_FLOAT, &clip, "max L2 norm of all gradients (0 = off)"},
         {"num-classes", OPT_INT, &num_classes, "TSN classes"},
-        {"seed", OPT_INT, &seed, "dropout mask seed"},
+        {"seed", OPT_INT, &seed, "dropout mask seed (step k's mask: model_dropout_mask_seed(seed, k))"},
+        {"steps", OPT_INT, &steps, "training steps, all on the same batch (see above)"},
         {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
         {"device", OPT_STR, &device, "cpu, cuda or cuda:N"},
         {"precision", OPT_STR, &precision, "fp32 or tf32 (CUDA tensor cores)"},
     };
-    args_parse(argc, argv, "grad", "--model ctp|tsn --state S.npz --batch B.npz --out O.npz [options]", opts,
-               sizeof opts / sizeof *opts);
+    args_parse(argc, argv, "grad",
+               "--model ctp|tsn --state S.npz --batch B.npz --out O.npz [options]\n"
+               "Runs --steps training steps (default 1), all on the same batch: SGD momentum carried from step to\n"
+               "step (the first step starts it, as PyTorch's), BN running stats and num_batches_tracked advancing\n"
+               "every step, a new dropout mask every step. Writes: loss (CtP: loss_ctr, loss_size too), pred (CtP)\n"
+               "or logits (TSN), grad.<key> (raw, before clipping) and grad_norm (before clipping) of the last\n"
+               "step; losses[N] and grad_norms[N] of every step; step.<key>: the state after all steps.",
+               opts, sizeof opts / sizeof *opts);
+    if (steps < 1) die("grad: --steps must be >= 1, got %d", steps);
     if (!state_p || !batch_p || !out_p) die("grad: --state, --batch and --out are required (see --help)");
     ModelKind kind;
     if (!strcmp(model_s, "ctp")) kind = MODEL_CTP;
@@ -103,23 +111,32 @@ int cmd_grad(int argc, char **argv) {
     model_plan(&m, in, 1);
     State *s = &m.st;
     Hyper h = {(float)lr, (float)momentum, (float)wd, (float)clip};
-    /* One forward + backward (train-mode BN updates the running stats once), keep the raw gradients,
-     * then clip + SGD on them. */
-    model_zero_grads(&m);
-    model_forward(&m, imgs, trajs, weights, labels, 1);
-    model_backward(&m);
+    /* Each step: forward + backward (train-mode BN updates the running stats once), keep the raw gradients,
+     * then clip + SGD on them (the first step starts the momentum buffer). */
     float *raw = xalloc_aligned(s->nf * sizeof(float));
-    model_download_grads(&m, raw);
-    float loss = m.loss, lctr = m.loss_ctr, lsize = m.loss_size;
+    float *losses = xmalloc(sizeof(float) * (size_t)steps), *norms = xmalloc(sizeof(float) * (size_t)steps);
+    float loss = 0, lctr = 0, lsize = 0;
+    for (int k = 0; k < steps; k++) {
+        model_zero_grads(&m);
+        model_forward(&m, imgs, trajs, weights, labels, 1);
+        model_backward(&m);
+        if (k == steps - 1) model_download_grads(&m, raw);
+        loss = m.loss, lctr = m.loss_ctr, lsize = m.loss_size;
+        losses[k] = loss;
+        norms[k] = (float)model_update(&m, h, k == 0);
+    }
     int R = m.nroi;
     const float *outputs = kind == MODEL_CTP ? m.pred_h : m.logits_h;
-    model_update(&m, h, 1);
     model_download_state(&m);
 
     NpzWriter w;
     if (npz_writer_open(&w, out_p)) die("%s: cannot create: %m", out_p);
     int rc = 0;
+    int64_t ns[1] = {steps};
     rc |= npz_writer_add(&w, "loss", NPY_F32, 0, NULL, &loss);
+    rc |= npz_writer_add(&w, "grad_norm", NPY_F32, 0, NULL, &norms[steps - 1]);
+    rc |= npz_writer_add(&w, "losses", NPY_F32, 1, ns, losses);
+    rc |= npz_writer_add(&w, "grad_norms", NPY_F32, 1, ns, norms);
     if (kind == MODEL_CTP) {
         int64_t ps[2] = {R, 64};
         rc |= npz_writer_add(&w, "loss_ctr", NPY_F32, 0, NULL, &lctr);
@@ -147,10 +164,14 @@ int cmd_grad(int argc, char **argv) {
         die("%s: write failed: %m", out_p);
     }
     if (npz_writer_close(&w)) die("%s: write failed: %m", out_p);
-    printf("loss %.6f", loss);
-    if (kind == MODEL_CTP) printf(" (ctr %.6f, size %.6f)", lctr, lsize);
-    printf("\nwrote %s\n", out_p);
-    free(raw), free(imgs), free(trajs), free(weights), free(labels);
+    for (int k = 0; k < steps; k++) {
+        if (steps > 1) printf("step %d: ", k + 1);
+        printf("loss %.6f", losses[k]);
+        if (kind == MODEL_CTP && k == steps - 1) printf(" (ctr %.6f, size %.6f)", lctr, lsize);
+        printf(", gradient norm %.4f%s\n", norms[k], clip > 0 && norms[k] > clip ? " (clipped)" : "");
+    }
+    printf("wrote %s\n", out_p);
+    free(raw), free(imgs), free(trajs), free(weights), free(labels), free(losses), free(norms);
     model_free(&m);
     return 0;
 }

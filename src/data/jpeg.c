@@ -91,8 +91,11 @@ static void source_range(int n, int m, int o0, int count, int *lo, int *hi) {
     *hi = b < *lo ? *lo : b > n - 1 ? n - 1 : b;
 }
 
-int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int x0, int cols, int y0, int rows,
-                    int fast, uint8_t **out, size_t *cap, int *w, int *h, char *err, size_t errlen) {
+int jpeg_decode_bgr(const uint8_t *data, size_t len, const JpegDecodeOptions *opts, uint8_t **out, size_t *cap,
+                    int *w, int *h, char *err, size_t errlen) {
+    static const JpegDecodeOptions whole = {0};
+    const JpegDecodeOptions o = opts ? *opts : whole; /* a copy: nothing here changes after setjmp */
+    const int tw = o.target_w, th = o.target_h;
     struct jpeg_decompress_struct d;
     JErr je;
     d.err = jpeg_std_error(&je.pub);
@@ -112,17 +115,17 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int x
     jpeg_read_header(&d, TRUE);
     d.out_color_space = JCS_EXT_BGR;
     d.scale_num = 8, d.scale_denom = 8;
-    if (min_w > 0 && min_h > 0) {
+    if (o.dct_scale && tw > 0 && th > 0) {
         /* smallest M/8 whose output still covers the target (output size = ceil(size*M/8)) */
         for (int m = 1; m < 8; m++) {
             long sw = ((long)d.image_width * m + 7) / 8, sh = ((long)d.image_height * m + 7) / 8;
-            if (sw >= min_w && sh >= min_h) {
+            if (sw >= tw && sh >= th) {
                 d.scale_num = (unsigned)m;
                 break;
             }
         }
     }
-    if (fast) {
+    if (o.fast_idct) {
         d.dct_method = JDCT_IFAST;
         d.do_fancy_upsampling = FALSE;
     }
@@ -139,8 +142,8 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int x
         *cap = need;
     }
     int lo = 0, hi = oh - 1, xlo = 0, xhi = ow - 1;
-    if (rows > 0 && min_h > 0) source_range(oh, min_h, y0, rows, &lo, &hi);
-    if (cols > 0 && min_w > 0) source_range(ow, min_w, x0, cols, &xlo, &xhi);
+    if (o.rows > 0 && th > 0) source_range(oh, th, o.y0, o.rows, &lo, &hi);
+    if (o.cols > 0 && tw > 0) source_range(ow, tw, o.x0, o.cols, &xlo, &xhi);
     JDIMENSION xoff = (JDIMENSION)xlo, xw = (JDIMENSION)(xhi - xlo + 1);
     if (xw < (JDIMENSION)ow) jpeg_crop_scanline(&d, &xoff, &xw); /* widened to iMCU boundaries */
     if (lo > 0) jpeg_skip_scanlines(&d, (JDIMENSION)lo);

@@ -13,14 +13,22 @@ int jpeg_encode_bgr(const uint8_t *bgr, int w, int h, int quality, uint8_t **out
 /* Image size from the header only. */
 int jpeg_size(const uint8_t *data, size_t len, int *w, int *h, char *err, size_t errlen);
 
-/* Decode to BGR24. When min_w/min_h > 0, libjpeg-turbo's DCT scaling (M/8) is used to decode at the smallest
- * size that is still >= (min_w, min_h) — far cheaper than decoding full size and shrinking. `fast` picks the
- * integer-fast IDCT and plain chroma upsampling (slightly different pixels, ~30% faster).
- * cols, rows > 0: only the window [x0, x0 + cols) x [y0, y0 + rows) of the image resized to
- * (min_w, min_h) will be used, so only the decoded pixels a bilinear resize reads for it are filled (rows
- * skipped, columns cropped to whole iMCUs; the other bytes are undefined).
- * *out is grown as needed (capacity *cap). Returns 0, or -1 with err. */
-int jpeg_decode_bgr(const uint8_t *data, size_t len, int min_w, int min_h, int x0, int cols, int y0, int rows,
-                    int fast, uint8_t **out, size_t *cap, int *w, int *h, char *err, size_t errlen);
+/* How to decode a frame that is resized to (target_w, target_h) next and of which only a window is used.
+ * Zero-initialised (or a NULL pointer): the whole image at full size, as cv2.imdecode. */
+typedef struct {
+    int target_w, target_h; /* size of the bilinear resize that follows (0: unknown; the window is ignored) */
+    int x0, cols, y0, rows; /* window [x0, x0 + cols) x [y0, y0 + rows) of the resized image that is used; 0 cols
+                               or rows: all. Only the decoded pixels a bilinear resize reads for it are filled
+                               (rows skipped, columns cropped to whole iMCUs; the other bytes are undefined) --
+                               those pixels are bit-identical to a decode of everything. */
+    int dct_scale;          /* decode at the smallest M/8 size still >= the target (libjpeg-turbo DCT scaling):
+                               far cheaper, but the pixels differ from a full decode + resize (opt-in) */
+    int fast_idct;          /* integer-fast IDCT and plain chroma upsampling (~30 % faster, other pixels) */
+} JpegDecodeOptions;
+
+/* Decode to BGR24 (what cv2.imdecode IMREAD_COLOR returns), at full size unless o->dct_scale. The decoded
+ * size goes to *w, *h. *out is grown as needed (capacity *cap). Returns 0, or -1 with err. */
+int jpeg_decode_bgr(const uint8_t *data, size_t len, const JpegDecodeOptions *o, uint8_t **out, size_t *cap, int *w,
+                    int *h, char *err, size_t errlen);
 
 #endif

@@ -115,8 +115,9 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
         char jerr[256];
         /* the resized frame's columns read are [cx, cx + 112) with or without the flip */
         int part = L->opt.all_rows ? 0 : CROP;
-        int ok = jpeg_decode_bgr(data, len, L->opt.dct_scale ? tw : 0, L->opt.dct_scale ? th : 0, cx, part, cy, part,
-                                 L->opt.fast_idct, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
+        JpegDecodeOptions jo = {.target_w = tw, .target_h = th, .x0 = cx, .cols = part, .y0 = cy, .rows = part,
+                                .dct_scale = L->opt.fast_decode, .fast_idct = L->opt.fast_idct};
+        int ok = jpeg_decode_bgr(data, len, &jo, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
         if (owned) free((void *)data);
         if (ok) {
             snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);
@@ -280,8 +281,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
     L->ann_path = xstrdup(ann_json);
     L->mode = mode, L->batch = batch, L->seed = seed, L->threads = num_threads;
     L->clips = mode == LOADER_TEST ? TEST_CLIPS : 1;
-    L->opt.dct_scale = 1;
-    if (opt) L->opt = *opt;
+    if (opt) L->opt = *opt; /* zero (NULL): full-size decode, as the reference */
     L->depth = L->opt.prefetch > 0 ? L->opt.prefetch : 2 + (num_threads + batch - 1) / batch;
     L->zip_paths = xcalloc((size_t)L->ann.n, sizeof(char *));
     int missing = 0;

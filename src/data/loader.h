@@ -19,11 +19,15 @@ typedef struct {
     int clips; /* 1, or 10 in TEST */
 } Batch;
 
+/* Zero-initialised (or NULL) = the reference pipeline: every JPEG decoded at full size (as cv2.imdecode), then
+ * the bilinear resize (as cv2.resize). */
 typedef struct {
-    int dct_scale;  /* decode JPEGs at the smallest M/8 size covering the target (default 1) */
-    int all_rows;   /* decode every pixel (default 0: only the crop window's rows and columns; same result) */
-    int fast_idct;  /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0) */
-    int prefetch;   /* batches in flight (default 2 + threads/batch) */
+    int fast_decode; /* opt-in (config data.fast_decode=true): decode JPEGs with libjpeg-turbo DCT scaling at the
+                        smallest M/8 size covering the resize target, then resize. ~2x cheaper decode, but every
+                        clip's pixels differ from the reference (mean 3-9 grey levels; BENCHMARKS.md) */
+    int all_rows;    /* decode every pixel (default 0: only the rows/columns the crop window reads; same result) */
+    int fast_idct;   /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0; other pixels too) */
+    int prefetch;    /* batches in flight (default 2 + threads/batch) */
 } LoaderOptions;
 
 typedef struct Loader Loader;

@@ -428,9 +428,11 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
         size_t n = (size_t)B * 512, nl = (size_t)B * m->num_classes;
         const float *h = m->pooled;
         if (train && m->dropout > 0) {
-            be->dropout_forward(n, m->pooled, m->dropped, m->mask, m->dropout, m->dropout_seed);
+            be->dropout_forward(n, m->pooled, m->dropped, m->mask, m->dropout,
+                                model_dropout_mask_seed(m->dropout_seed, m->dropout_step));
             h = m->dropped;
         }
+        if (train) m->dropout_step++; /* a fresh mask for the next step (dropout used or not: one count per step) */
         be->linear_forward(h, W(m, m->fc_w), W(m, m->fc_b), m->logits, B, 512, m->num_classes);
         be->download(m->logits_h, m->logits, nl * sizeof(float));
         if (labels) {
@@ -443,6 +445,8 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
     }
     return m->loss;
 }
+
+uint64_t model_dropout_mask_seed(uint64_t seed, uint64_t step) { return seed + step * 0x9E3779B97F4A7C15ull; }
 
 /* ---------- backward ---------- */
 

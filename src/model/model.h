@@ -45,7 +45,9 @@ typedef struct {
     Dims din;            /* input [B,3,T,H,W] */
     int num_classes;     /* TSN */
     float dropout;       /* TSN, train mode */
-    uint64_t dropout_seed;
+    uint64_t dropout_seed; /* with dropout_step: every training forward draws a new mask, reproducibly */
+    uint64_t dropout_step; /* training forwards so far (advanced by each); the next one's mask comes from
+                              model_dropout_mask_seed(dropout_seed, dropout_step). Save it to resume a run. */
     int planned;         /* buffers exist for din */
     int train_plan;      /* planned for training (activations kept for backward) */
     float *pool[3];      /* inference plan: activations rotate through these */
@@ -102,6 +104,10 @@ void model_free(Model *m);
  * TSN labels [B] (0-based, may be NULL in eval). Returns the loss (0 if no targets). */
 float model_forward(Model *m, const float *imgs, const float *gt_trajs, const float *gt_weights, const int64_t *labels,
                     int train);
+/* Seed of the dropout mask of training forward number `step` (0, 1, ...): seed + step * 0x9E3779B97F4A7C15
+ * (mod 2^64; step 0 = the seed itself). Mask element i is kept when rng_uniform_at(mask seed, i) >= p: the
+ * counter-based generator gives every step its own independent stream, the same on every backend. */
+uint64_t model_dropout_mask_seed(uint64_t seed, uint64_t step);
 /* Backward of the last training forward; ACCUMULATES into the gradients (m->pg). */
 void model_backward(Model *m);
 /* Zero grads, forward, backward, then model_update. Returns the gradient norm before clipping. */

@@ -1,4 +1,4 @@
-/* libFuzzer target: frames of frame packs (JPEG), decoded with DCT scaling and a crop window as the
+/* libFuzzer target: frames of frame packs (JPEG), decoded full size or DCT-scaled, with a crop window, as the
  * loader does. The first 8 bytes choose the target size and window. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,8 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     size_t cap = 0;
     int w, h;
     char err[256];
-    jpeg_decode_bgr(data + 8, len - 8, scale ? tw : 0, scale ? th : 0, x0, cols, y0, rows, fast, &out, &cap, &w, &h, err,
-                    sizeof err);
+    JpegDecodeOptions o = {.target_w = tw, .target_h = th, .x0 = x0, .cols = cols, .y0 = y0, .rows = rows,
+                           .dct_scale = scale, .fast_idct = fast};
+    jpeg_decode_bgr(data + 8, len - 8, &o, &out, &cap, &w, &h, err, sizeof err);
     free(out);
     return 0;
 }
