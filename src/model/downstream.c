@@ -342,7 +342,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     } else if (!c->quiet) {
         printf("init: none (random initialisation, seed %d)\n", c->seed);
     }
-    /* (a per-step dropout mask counter, when the model has one, continues from `steps` here) */
+    m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
     model_use_backend(&m, backend_for(c->device, "fp32"));
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
     model_plan(&m, (Dims){c->batch, 3, 16, 112, 112}, 1);

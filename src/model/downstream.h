@@ -5,7 +5,10 @@
  * Fine-tune checkpoint <out>/epoch_<e>.npz (plain np.load by name, written atomically, only the
  * newest kept): every state-dict entry (float32, num_batches_tracked int64), "momentum.<key>" for
  * every trainable entry (the SGD buffer), "meta.epoch" and "meta.steps" (int64: epochs and training
- * steps done), "meta.json" (uint8 bytes of a JSON object: format, classes, seed, batch, lr). */
+ * steps done; steps is also where the per-step dropout masks continue, Model.dropout_step), "meta.json"
+ * (uint8 bytes of a JSON object: format, classes, seed, batch, lr). Resuming restores all of it, so a
+ * run stopped after any epoch and continued ends with the uninterrupted run's weights bit for bit
+ * (same seed, batch and threads). */
 #ifndef FEDVSSL_DOWNSTREAM_H
 #define FEDVSSL_DOWNSTREAM_H
 #include <stdint.h>
