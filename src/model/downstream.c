@@ -236,9 +236,27 @@ static void save_checkpoint(const Model *m, const float *mom, const char *path, 
     if (npz_writer_close(&w)) die("%s: write failed: %m", path);
 }
 
+/* A resumed run matches an uninterrupted one only with the same seed and batch: say so when they changed. */
+static void warn_if_changed(const Npz *z, const char *path, const char *key, int now) {
+    const NpyArray *a = npz_get(z, "meta.json");
+    if (a && a->type == NPY_U8) {
+        char *t = xmalloc(a->nbytes + 1), pat[32];
+        memcpy(t, a->data, a->nbytes);
+        t[a->nbytes] = 0;
+        snprintf(pat, sizeof pat, "\"%s\": ", key);
+        const char *p = strstr(t, pat);
+        if (p && atoi(p + strlen(pat)) != now)
+            warnf("%s was written with %s=%d, this run has %s=%d: the continued run will not match an uninterrupted one",
+                  path, key, atoi(p + strlen(pat)), key, now);
+        free(t);
+    }
+}
+
 /* Model state and momentum of a checkpoint; returns its epoch, *steps its training steps. */
-static int load_checkpoint(Model *m, float *mom, const char *path, int64_t *steps) {
+static int load_checkpoint(Model *m, float *mom, const char *path, int64_t *steps, int seed, int batch) {
     Npz z = open_npz(path);
+    warn_if_changed(&z, path, "seed", seed);
+    warn_if_changed(&z, path, "batch", batch);
     load_state(m, &z, path);
     const State *s = &m->st;
     for (int i = 0; i < s->n; i++) {
@@ -331,7 +349,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     char *ckpt = NULL;
     if (start) {
         ckpt = finetune_checkpoint_path(out, start);
-        int e = load_checkpoint(&m, mom, ckpt, &steps);
+        int e = load_checkpoint(&m, mom, ckpt, &steps, c->seed, c->batch);
         if (e != start) die("%s: meta.epoch is %d, the name says %d", ckpt, e, start);
         if (!c->quiet)
             printf("resuming after epoch %d from %s%s\n", start, ckpt, c->init[0] ? " (init= is not used: the run has started)" : "");
@@ -354,7 +372,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     if (keys && config_write_yaml(keys, nkeys, cfg)) die("%s: cannot write: %m", cfg);
     FILE *mx = fopen(mpath, "a");
     if (!mx) die("%s: cannot open: %m", mpath);
-    if (!c->quiet)
+    if (!c->quiet && start < c->epochs)
         printf("fedvssl finetune: TSN, %d classes, %d videos, %d iterations/epoch of %d clips, epochs %d..%d, %d "
                "threads, %s -> %s\n",
                C, nvid, iters, c->batch, start + 1, c->epochs, threads, c->device, out);
