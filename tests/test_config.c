@@ -10,6 +10,7 @@
 
 #include "../src/core/config.h"
 #include "../src/core/util.h"
+#include "../src/cmd/pretrain_config.h"
 #include "check.h"
 
 /* ---- fedvssl pretrain (conf/base.yaml; spec §3.1, §2.5) ---- */
@@ -174,6 +175,7 @@ static void test_yaml(void) {
     CHECK(yaml(finetune_keys, NF, "lr_steps: []\n") == 0 && F.lr_steps.n == 0, "empty flow list");
     CHECK(yaml(finetune_keys, NF, "lr_steps: 50\n") == 0 && F.lr_steps.n == 1 && F.lr_steps.v[0] == 50, "scalar as list");
     CHECK(yaml(finetune_keys, NF, "lr_steps: ~\n") == 0 && F.lr_steps.n == 0, "null list");
+    CHECK(yaml(pretrain_keys, NP, "strategy:\n  # name: fedavg\nrounds: 2\n") == 0 && P.rounds == 2, "empty group");
     CHECK(yaml(pretrain_keys, NP, "") == 0 && yaml(pretrain_keys, NP, "# only comments\n") == 0 &&
               yaml(pretrain_keys, NP, "~\n") == 0 && yaml(pretrain_keys, NP, "---\n...\n") == 0,
           "empty documents");
@@ -207,6 +209,12 @@ static void test_overrides(void) {
               P.rounds == 6 && P.strategy.mix_coeff == 0.125 && P.strategy.fedavg == 1 && P.data.fast_decode == 1 &&
               P.data.reseed_each_round == 0 && !strcmp(P.out, "a=b"),
           "--key value, --key=value, bool --key, '-' for '_': %s", err);
+    CHECK(parse_words(pretrain_keys, NP, "--strategy.fedavg false --data.fast_decode yes --data.reseed_each_round") == 0 &&
+              P.strategy.fedavg == 0 && P.data.fast_decode == 1 && P.data.reseed_each_round == 1,
+          "bool --key takes a following bool word: %s", err);
+    CHECK(parse_words(finetune_keys, NF, "lr_steps=[1e-400,0.0000000000000000000000000000000000000000000000000000000000000000000001]") == 0 &&
+              F.lr_steps.n == 2 && F.lr_steps.v[1] == 1e-70,
+          "long numbers: %s", err);
     CHECK(parse_words(pretrain_keys, NP, "out=x out=") == 0 && !strcmp(P.out, ""), "empty string");
     CHECK(parse_words(pretrain_keys, NP, "out=null resume=~") == 0 && !strcmp(P.out, "") && !strcmp(P.resume, ""),
           "null on the command line");
@@ -241,7 +249,9 @@ static void test_errors(void) {
     EXPECT_ERR(yaml(pretrain_keys, NP, "x: 1\n"), "unknown key 'x' (see --help)");
     EXPECT_ERR(yaml(pretrain_keys, NP, "\n\nrounds: [1, 2]\n"), "conf/base.yaml:3: rounds: expected an integer, got a list");
     EXPECT_ERR(yaml(pretrain_keys, NP, "transport:\n  a: 1\n"), "transport: expected one of inproc, mpi, got a mapping");
-    EXPECT_ERR(yaml(pretrain_keys, NP, "strategy: 5\n"), "conf/base.yaml:1: strategy: expected a mapping");
+    EXPECT_ERR(yaml(pretrain_keys, NP, "strategy: 5\n"),
+               "conf/base.yaml:1: strategy: expected a mapping of its keys, e.g. strategy.name");
+    EXPECT_ERR(yaml(pretrain_keys, NP, "strategy: [1]\n"), "strategy: expected a mapping");
     EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 1\nrounds: 2\n"), "conf/base.yaml:2: rounds: given twice (first on line 1)");
     EXPECT_ERR(yaml(pretrain_keys, NP, "strategy:\n  mix_coeff: 1\nstrategy.mix_coeff: 1\n"), "given twice");
     EXPECT_ERR(yaml(pretrain_keys, NP, "seed: &a 1\nrounds: *a\n"), "conf/base.yaml:2: rounds: aliases");
@@ -260,6 +270,18 @@ static void test_errors(void) {
     EXPECT_ERR(yaml(finetune_keys, NF, "lr_steps: [[1]]\n"), "lr_steps: expected a list of numbers");
     EXPECT_ERR(yaml(finetune_keys, NF, "lr_steps: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n"), "at most 16 values");
     EXPECT_ERR(yaml(finetune_keys, NF, "lr_steps: {a: 1}\n"), "lr_steps: expected a list of numbers, got a mapping");
+    /* deep nesting in the skipped defaults list stops early (libyaml's work grows with the square of the depth) */
+    size_t depth = 200000;
+    char *deep = xmalloc(2 * depth + 16);
+    strcpy(deep, "defaults: ");
+    memset(deep + 10, '[', depth);
+    memset(deep + 10 + depth, ']', depth);
+    deep[10 + 2 * depth] = 0;
+    EXPECT_ERR(yaml(pretrain_keys, NP, deep), "conf/base.yaml:1: lists or mappings nested more than 64 deep");
+    deep[10 + 60] = 0;
+    memset(deep + 10 + 30, ']', 30);
+    CHECK(yaml(pretrain_keys, NP, deep) == 0, "30 deep is fine: %s", err);
+    free(deep);
     /* invalid UTF-8 in a command-line string cannot be written back as YAML */
     EXPECT_ERR(parse_words(pretrain_keys, NP, "out=\xc3("), "not valid UTF-8");
     /* bad tables are the program's fault */
@@ -360,7 +382,8 @@ static void test_round_trip(void) {
           "nested output:\n%s", y);
     free(y);
     /* the output re-parses to the same values, odd strings and floats included */
-    const char *odd = "q\"uo\\te\n\ttab: #x é ✓";
+    /* quotes, backslash, controls, C1 (U+0086), NEL, U+2028, CR, BOM: YAML would refuse or fold them raw */
+    const char *odd = "q\"uo\\te\n\ttab: #x é ✓ \xc2\x86 \xc2\x85 \xe2\x80\xa8 \r \xef\xbb\xbf \x7f end";
     CHECK(set1(pretrain_keys, NP, "out", odd) == 0 && set1(pretrain_keys, NP, "resume", "yes") == 0 &&
               set1(pretrain_keys, NP, "strategy.mix_coeff", "0.30000000000000004") == 0 &&
               set1(pretrain_keys, NP, "optimizer.weight_decay", "1e-300") == 0 &&
@@ -415,7 +438,7 @@ static void test_help(void) {
         snprintf(head, sizeof head, "\n  %s ", pretrain_keys[i].key);
         const char *l = strstr(buf, head), *e = l ? strchr(l + 1, '\n') : NULL;
         char def[80];
-        snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "[\"%s\"]" : "[%s]", pretrain_keys[i].def);
+        snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "(default \"%s\")" : "(default %s)", pretrain_keys[i].def);
         const char *d = l ? strstr(l, def) : NULL;
         CHECK(l && d && (!e || d < e) && strstr(l, pretrain_keys[i].help) < e, "help lists %s with %s", pretrain_keys[i].key, def);
     }
@@ -486,7 +509,11 @@ int main(void) {
     test_round_trip();
     test_help();
     test_positional();
-    check_conf("conf/base.yaml", pretrain_keys, NP);
+    { /* the command's own table, so conf/base.yaml and fedvssl pretrain never drift apart */
+        static PretrainArgs pa;
+        static CfgKey pk[64];
+        check_conf("conf/base.yaml", pk, pretrain_config_keys(&pa, pk));
+    }
     check_conf("conf/finetune.yaml", finetune_keys, NF);
     config_free();
     TEST_END();

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/core/config.h"
 #include "../src/core/util.h"
 #include "../src/data/jpeg.h"
 #include "../src/io/npy.h"
+#include "../src/io/pickle.h"
 #include "check.h"
 
 static uint8_t *load(const char *name, size_t *len) {
@@ -15,6 +17,58 @@ static uint8_t *load(const char *name, size_t *len) {
     uint8_t *d = read_file(path, len, &e);
     if (!d) die("%s: %s (run tests from the repository root)", path, e);
     return d;
+}
+
+/* What fuzz_config does with an input: as YAML and as command-line words (one per line); whatever is
+ * accepted must be written as YAML that reads back to the same text. */
+static int cfg_i, cfg_b;
+static double cfg_f;
+static const char *cfg_s, *cfg_e;
+static CfgFloats cfg_l;
+static const CfgKey cfg_keys[] = {
+    {"rounds", CFG_INT, &cfg_i, "20", NULL, 1, 1000, ""},
+    {"out", CFG_STR, &cfg_s, "", NULL, 0, 0, ""},
+    {"strategy.mix_coeff", CFG_FLOAT, &cfg_f, "0.9", NULL, 0, 1, ""},
+    {"strategy.fedavg", CFG_BOOL, &cfg_b, "false", NULL, 0, 0, ""},
+    {"strategy.name", CFG_ENUM, &cfg_e, "fedvssl", "fedvssl|fedavg|yes", 0, 0, ""},
+    {"optimizer.sgd.lr_steps", CFG_FLOATS, &cfg_l, "[60, 120]", NULL, 0, 1000, ""},
+};
+#define CFG_NK ((int)(sizeof cfg_keys / sizeof *cfg_keys))
+
+static int cfg_round_trip(void) {
+    char e[512];
+    char *a = config_to_yaml(cfg_keys, CFG_NK), *b = NULL;
+    int ok = !config_set_defaults(cfg_keys, CFG_NK, e, sizeof e) &&
+             !config_parse_yaml_text(cfg_keys, CFG_NK, a, strlen(a), "written", e, sizeof e) &&
+             !strcmp(a, b = config_to_yaml(cfg_keys, CFG_NK));
+    free(a);
+    free(b);
+    return ok;
+}
+
+static void replay_config(const char *name) {
+    char e[512];
+    size_t len;
+    uint8_t *d = load(name, &len);
+    config_set_defaults(cfg_keys, CFG_NK, e, sizeof e);
+    if (!config_parse_yaml_text(cfg_keys, CFG_NK, (const char *)d, len, "regress", e, sizeof e))
+        CHECK(cfg_round_trip(), "%s: YAML accepted, round trip", name);
+    else
+        CHECK(!strchr(e, '\n'), "%s: one-line message", name);
+    char *text = xmalloc(len + 1), *argv[34];
+    memcpy(text, d, len);
+    text[len] = 0;
+    int argc = 0;
+    argv[argc++] = "regress";
+    for (char *t = strtok(text, "\n"); t && argc < 33; t = strtok(NULL, "\n"))
+        if (!strstr(t, "config")) argv[argc++] = t;
+    const char *pos[2];
+    int np;
+    if (!config_parse_pos(cfg_keys, CFG_NK, argc, argv, pos, 2, &np, e, sizeof e))
+        CHECK(cfg_round_trip(), "%s: arguments accepted, round trip", name);
+    free(text);
+    free(d);
+    config_free();
 }
 
 int main(void) {
@@ -33,6 +87,13 @@ int main(void) {
     int rc = len > 8 ? jpeg_decode_bgr(d + 8, len - 8, NULL, &out, &cap, &w, &h, err, sizeof err) : -1;
     CHECK(rc != 0 && cap < ((size_t)1 << 28), "refused (%s), %zu bytes allocated", err, cap);
     free(out);
+    free(d);
+    /* a C1 control character (U+0086) in a string was written raw: YAML refuses it on reading */
+    replay_config("config_c1_control_in_string");
+    /* TUPLE right after a MARK on a never-used stack: NULL + 0 (UBSan) before the stack was preallocated */
+    d = load("pickle_tuple_of_empty_stack", &len);
+    Pickle pk;
+    CHECK(pickle_load(&pk, d, len, "regress", err, sizeof err) != 0 && strstr(err, "no STOP"), "refused: %s", err);
     free(d);
     TEST_END();
 }

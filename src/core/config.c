@@ -222,13 +222,13 @@ static const char *in_range(const CfgKey *k, double x, char *msg, size_t ml) {
 }
 
 static const char *parse_number(const CfgKey *k, const char *v, size_t n, double *out, char *msg, size_t ml) {
-    char buf[64], *end;
-    if (!n || n >= sizeof buf || isspace((unsigned char)v[0])) return "expected a number";
+    char small[64], *buf = n < sizeof small ? small : xmalloc(n + 1), *end;
     memcpy(buf, v, n);
     buf[n] = 0;
-    errno = 0;
-    double x = strtod(buf, &end);
-    if (*end || end == buf) return "expected a number";
+    double x = n && !isspace((unsigned char)v[0]) ? strtod(buf, &end) : 0;
+    int bad = !n || isspace((unsigned char)v[0]) || *end || end == buf;
+    if (buf != small) free(buf);
+    if (bad) return "expected a number";
     if (!isfinite(x)) return "expected a finite number";
     *out = x;
     return in_range(k, x, msg, ml);
@@ -455,7 +455,10 @@ static int y_next(Yaml *y) {
     return -1;
 }
 
-/* Consumes the rest of the node whose first event is current. */
+static int y_fail(Yaml *y, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Consumes the rest of the node whose first event is current. The depth limit also bounds libyaml's
+ * work, which grows with the square of the nesting. */
 static int y_skip(Yaml *y) {
     int depth = 0;
     for (;;) {
@@ -463,6 +466,7 @@ static int y_skip(Yaml *y) {
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) depth++;
         else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) depth--;
         if (depth <= 0) return 0;
+        if (depth > 64) return y_fail(y, ev_line(y), "lists or mappings nested more than 64 deep");
         if (y_next(y)) return -1;
     }
 }
@@ -480,7 +484,6 @@ static const char *type_text(const CfgKey *k, char *buf, size_t cap) {
     return "?";
 }
 
-static int y_fail(Yaml *y, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int y_fail(Yaml *y, size_t line, const char *fmt, ...) {
     char m[400];
     va_list ap;
@@ -500,12 +503,15 @@ static int y_value(Yaml *y, const char *full, int k, size_t kline) {
     char where[300], tb[240];
     if (ev->type == YAML_ALIAS_EVENT) return y_fail(y, line, "%s: aliases (*name) are not supported", full);
     if (k < 0) {
-        if (find_group(y->keys, y->nkeys, full, strlen(full)) < 0) {
+        int g = find_group(y->keys, y->nkeys, full, strlen(full));
+        if (g < 0) {
             unknown_key(y->keys, y->nkeys, "", full, strlen(full), tb, sizeof tb);
             return y_fail(y, kline, "%s", tb);
         }
+        if (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.plain_implicit && is_null((const char *)ev->data.scalar.value))
+            return 0; /* an empty group: "strategy:" with every key commented out */
         if (ev->type != YAML_MAPPING_START_EVENT)
-            return y_fail(y, line, "%s: expected a mapping of its keys (%s: {...})", full, full);
+            return y_fail(y, line, "%s: expected a mapping of its keys, e.g. %s", full, y->keys[g].key);
         size_t n = strlen(full);
         char *pre = xmalloc(n + 2);
         memcpy(pre, full, n);
@@ -664,8 +670,11 @@ int config_parse_pos(const CfgKey *keys, int nkeys, int argc, char **argv, const
                 unknown_key(keys, nkeys, "", name, n, err, errlen);
                 goto out;
             }
-            if (k >= 0 && keys[k].type == CFG_BOOL) v = "true";
-            else if (i + 1 < argc) v = argv[++i];
+            if (k >= 0 && keys[k].type == CFG_BOOL) { /* --flag, or --flag false */
+                Val b;
+                char m[8];
+                v = i + 1 < argc && !convert(&keys[k], argv[i + 1], 0, &b, m, sizeof m) ? argv[++i] : "true";
+            } else if (i + 1 < argc) v = argv[++i];
             else {
                 seterr(err, errlen, "--%s needs a value", is_config ? "config" : keys[k].key);
                 goto out;
@@ -730,19 +739,35 @@ static void put(Buf *b, const char *s, size_t n) {
 }
 static void puts_(Buf *b, const char *s) { put(b, s, strlen(s)); }
 
+/* A double-quoted YAML string that reads back to the same bytes: escapes for what YAML does not
+ * allow raw (C0 and C1 controls, U+FFFE/U+FFFF) and for what it folds (line breaks, NEL, U+2028/9). */
 static void put_quoted(Buf *b, const char *s) {
     size_t n = strlen(s);
-    int valid = utf8_valid((const unsigned char *)s, n);
+    const unsigned char *u = (const unsigned char *)s;
+    int valid = utf8_valid(u, n);
     puts_(b, "\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e[8];
-        if (c == '"' || c == '\\') e[0] = '\\', e[1] = (char)c, e[2] = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = u[i], cp = c;
+        size_t len = 1;
+        if (c >= 0x80 && valid) {
+            len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+            cp = c & (0x7F >> len);
+            for (size_t j = 1; j < len; j++) cp = cp << 6 | (u[i + j] & 0x3F);
+        }
+        char e[16];
+        if (c == '"' || c == '\\') snprintf(e, sizeof e, "\\%c", c);
         else if (c == '\n') strcpy(e, "\\n");
         else if (c == '\t') strcpy(e, "\\t");
-        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !valid)) snprintf(e, sizeof e, "\\x%02x", c);
-        else e[0] = (char)c, e[1] = 0;
+        else if (cp < 0x20 || (cp >= 0x7f && cp < 0xA0) || (c >= 0x80 && !valid)) snprintf(e, sizeof e, "\\x%02x", cp);
+        else if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
+            snprintf(e, sizeof e, "\\u%04x", cp);
+        else {
+            put(b, s + i, len);
+            i += len;
+            continue;
+        }
         puts_(b, e);
+        i += len;
     }
     puts_(b, "\"");
 }
@@ -847,7 +872,7 @@ void config_print_help(FILE *f, const char *cmd, const char *synopsis, const Cfg
         while (tl && type[tl - 1] == ' ') type[--tl] = 0;
         const char *def = k->def ? k->def : "";
         fprintf(f, "  %-28s %-16s %s", k->key, type, k->help ? k->help : "");
-        if (k->type == CFG_STR) fprintf(f, " [\"%s\"]\n", def);
-        else fprintf(f, " [%s]\n", def);
+        if (k->type == CFG_STR) fprintf(f, " (default \"%s\")\n", def);
+        else fprintf(f, " (default %s)\n", def);
     }
 }

@@ -29,8 +29,9 @@ typedef struct {
 
 /* Parses the command line argv[1..] (argv[0] is the command's name, as main passes it): the defaults,
  * then the YAML file named by config=FILE (also --config=FILE, --config FILE), then the overrides in
- * argv order (later wins). An override is key=value, --key=value or --key value (a bool key alone,
- * --key, means true); '_' and '-' are the same in key names. Arguments after "--", or that are not
+ * argv order (later wins). An override is key=value, --key=value or --key value (a bool key takes
+ * the next argument only when it is a bool word: --key alone means true); '_' and '-' are the same
+ * in key names. Arguments after "--", or that are not
  * options, are positional: up to max_pos of them are stored in pos[] (*npos gets the count; pos and
  * npos may be NULL when max_pos is 0), more are an error.
  * Returns 0; 1 when -h/--help was given (nothing else is parsed: print config_print_help); or -1 with

@@ -101,13 +101,17 @@ void atomic_abort(AtomicFile *af) {
     free(af->path);
     free(af->tmp);
 }
+/* After a rename the new directory entry is durable only once the directory itself is synced.
+ * Best effort: some file systems refuse fsync on directories, and the data is already safe. */
 void fsync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? xstrdup(path) : xstrdup(".");
-    if (slash) dir[slash == path ? 1 : slash - path] = 0;
+    char *d = xstrdup(path), *s = strrchr(d, '/');
+    const char *dir = !s ? "." : s == d ? "/" : (*s = 0, d);
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) fsync(fd), close(fd);
-    free(dir);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(d);
 }
 
 int atomic_commit(AtomicFile *af) {
@@ -115,8 +119,8 @@ int atomic_commit(AtomicFile *af) {
     ok = (fclose(af->f) == 0) && ok;
     af->f = NULL;
     if (ok && rename(af->tmp, af->path) != 0) ok = 0;
-    if (ok) fsync_parent_dir(af->path); /* the rename itself must survive a power cut */
     int e = errno;
+    if (ok) fsync_parent_dir(af->path); /* the rename itself must survive a power cut */
     if (!ok) unlink(af->tmp);
     free(af->path);
     free(af->tmp);

@@ -20,7 +20,8 @@ double now_sec(void);
 /* Peak resident set size of this process in bytes (from /proc/self/status VmHWM). */
 size_t peak_rss_bytes(void);
 
-/* Atomic write: data goes to "<path>.tmp.<pid>", is fsynced, then renamed over path. */
+/* Atomic write: data goes to "<path>.tmp.<pid>", is fsynced, then renamed over path (and the
+ * directory fsynced). */
 typedef struct {
     FILE *f;
     char *path, *tmp;

@@ -238,9 +238,10 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s", tr.err);
         goto done;
     }
-    if (tr.short_epoch)
+    static int told; /* once per run: every client of a small run hits it */
+    if (tr.short_epoch && !told++)
         warnf("client %d, round %d: %d iterations, fewer than the log interval %d; the loss metric is the mean of "
-              "all of them (the reference would divide by zero)",
+              "all of them (the reference would divide by zero); the same for every such epoch of this run",
               cid + 1, round, tr.iters, c->log_interval);
     model_download_state(m);
     char *sp = state_path(dir, round);

@@ -82,6 +82,9 @@ void fl_mpi_finalize(void);
  * round. Returns 0 when every round completed. */
 int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx);
 
+/* Round r's checkpoints in fedvssl_results/ (native round-<r>.npz; see server.c), atomically. */
+void fl_checkpoint_write(const FlConfig *c, const State *layout, const Global *g, int round);
+
 /* The newest complete round checkpoint of a run (0 if none); path of round r's native checkpoint. */
 int fl_last_round(const FlConfig *c);
 char *fl_native_path(const FlConfig *c, int round);

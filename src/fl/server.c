@@ -8,6 +8,7 @@
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../data/fsutil.h"
+#include "../io/ckpt.h"
 #include "../io/json.h"
 #include "../io/npy.h"
 #include "../model/train.h"
@@ -35,7 +36,26 @@ int fl_last_round(const FlConfig *c) {
 
 /* Native checkpoint: one array per state-dict key (counters float64 0-d, as aggregated), the compat
  * second half as "second_half.<key>", and meta.round / meta.json. np.load(path)[key] reads it. */
-static void write_native(const FlConfig *c, const State *L, const Global *g, int round) {
+/* The baseline's round-<r>-weights.array.npz (§3.8): a pickled flwr Parameters of NPY blobs in state-dict
+ * order, counters float64 0-d as NumPy leaves them; compat=flower appends the second half (252 entries). */
+static void write_flwr(const FlConfig *c, const State *L, const Global *g, int round) {
+    int halves = g->h ? 2 : 1, n = 0;
+    TensorRef *t = xcalloc((size_t)L->n * halves, sizeof *t);
+    for (int half = 0; half < halves; half++)
+        for (int i = 0; i < L->n; i++) {
+            const StateEntry *e = &L->e[i];
+            t[n++] = e->type == ST_F32 ? (TensorRef){NPY_F32, e->ndim, e->shape, (half ? g->h : g->w) + e->off}
+                                       : (TensorRef){NPY_F64, e->ndim, e->shape, (half ? g->hc : g->c) + e->off};
+        }
+    char name[64], err[1024], *res = fl_results_dir(c);
+    snprintf(name, sizeof name, "round-%d-weights.array.npz", round);
+    char *path = path_join(res, name);
+    if (flwr_round_write(path, t, n, err, sizeof err)) die("%s", err);
+    free(path), free(res), free(t);
+}
+
+void fl_checkpoint_write(const FlConfig *c, const State *L, const Global *g, int round) {
+    write_flwr(c, L, g, round); /* first: the native file's presence marks the round complete */
     char *path = fl_native_path(c, round);
     NpzWriter w;
     if (npz_writer_open(&w, path)) die("%s: cannot create: %m", path);
@@ -171,7 +191,7 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
             break;
         }
         agg_finish(&agg, &g, round);
-        write_native(c, &L, &g, round);
+        fl_checkpoint_write(c, &L, &g, round);
         for (int i = 0; i < c->pool_size; i++) client_prune(c, i, round);
         double t2 = now_sec();
         JsonBuf b = {0};

@@ -196,7 +196,11 @@ int zip_writer_open(ZipWriter *w, const char *path) {
 }
 
 int zip_writer_begin(ZipWriter *w, const char *name, uint64_t total_len, uint32_t crc) {
-    if (total_len >= 0xFFFFFFFFu || w->off >= 0xFFFFFFFFu) {
+    return zip_writer_begin_aligned(w, name, total_len, crc, 1);
+}
+
+int zip_writer_begin_aligned(ZipWriter *w, const char *name, uint64_t total_len, uint32_t crc, unsigned align) {
+    if (total_len >= 0xFFFFFFFFu || w->off >= 0xFFFFFFFFu || align == 0 || align > 4096) {
         w->af.failed = 1;
         errno = EFBIG;
         return -1;
@@ -208,7 +212,11 @@ int zip_writer_begin(ZipWriter *w, const char *name, uint64_t total_len, uint32_
     e->size = e->comp_size = total_len;
     e->crc = crc;
     e->local_off = w->off;
-    uint8_t h[30] = {0};
+    /* Padding extra field (id "FB", filled with 'Z', as PyTorch writes it) so the data starts on a
+     * multiple of align; the central directory entry carries no extra field. */
+    size_t pad = (align - (w->off + 30 + nl) % align) % align;
+    while (pad && pad < 4) pad += align; /* an extra field needs 4 bytes of header */
+    uint8_t h[30] = {0}, x[4 + 4096 + 4];
     wr32(h, 0x04034b50);
     wr16(h + 4, 20);
     wr16(h + 10, 0);      /* time 00:00:00 */
@@ -217,9 +225,16 @@ int zip_writer_begin(ZipWriter *w, const char *name, uint64_t total_len, uint32_
     wr32(h + 18, (uint32_t)total_len);
     wr32(h + 22, (uint32_t)total_len);
     wr16(h + 26, (unsigned)nl);
+    wr16(h + 28, (unsigned)pad);
     atomic_write(&w->af, h, 30);
     atomic_write(&w->af, name, nl);
-    w->off += 30 + nl + total_len;
+    if (pad) {
+        wr16(x, 0x4246);
+        wr16(x + 2, (unsigned)(pad - 4));
+        memset(x + 4, 'Z', pad - 4);
+        atomic_write(&w->af, x, pad);
+    }
+    w->off += 30 + nl + pad + total_len;
     return w->af.failed ? -1 : 0;
 }
 

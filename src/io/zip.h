@@ -44,6 +44,9 @@ int zip_writer_open(ZipWriter *w, const char *path);
 /* Add a stored member; data may be given in pieces: begin, write..., end. */
 int zip_writer_add(ZipWriter *w, const char *name, const void *data, size_t len);
 int zip_writer_begin(ZipWriter *w, const char *name, uint64_t total_len, uint32_t crc);
+/* The same, with the member's data starting at a file offset that is a multiple of align (1..4096),
+ * through a padding extra field in the local header (PyTorch aligns tensor data to 64). */
+int zip_writer_begin_aligned(ZipWriter *w, const char *name, uint64_t total_len, uint32_t crc, unsigned align);
 int zip_writer_write(ZipWriter *w, const void *data, size_t len);
 /* Writes the central directory and atomically renames the file into place. */
 int zip_writer_close(ZipWriter *w);

@@ -69,6 +69,14 @@ const Backend *backend_by_name(const char *name) {
         char *end = NULL;
         long dev = name[4] == ':' ? strtol(name + 5, &end, 10) : 0;
         if (name[4] == ':' && (!*(name + 5) || *end || dev < 0)) die("device '%s': expected cuda:N", name);
+        /* one CUDA device per process (the plugin keeps one context, workspace and plan cache): a second
+         * one would silently run on the first, so it is an error; use one MPI rank per GPU instead */
+        static int used = -1;
+        if (used >= 0 && used != (int)dev)
+            die("device '%s': this process already uses cuda:%d; one CUDA device per process (transport=mpi runs one "
+                "rank per GPU)",
+                name, used);
+        used = (int)dev;
         const Backend *be = backend_cuda((int)dev);
         if (!be) die("device '%s': this build has no CUDA backend (build where nvcc is found)", name);
         return be;

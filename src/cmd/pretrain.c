@@ -1,0 +1,103 @@
+/* fedvssl pretrain: federated CtP pre-training (spec §3), the Flower baseline's `python -m fedvssl.main`.
+ * pool_size=1 with the whole train list is the centralized CtP baseline. */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/config.h"
+#include "../core/util.h"
+#include "../data/fsutil.h"
+#include "../fl/fl.h"
+#include "../nn/ops.h"
+#include "commands.h"
+#include "pretrain_config.h"
+
+static char *default_run_dir(void) {
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "outputs/%Y-%m-%d/%H-%M-%S", &tm);
+    return xstrdup(buf);
+}
+
+int cmd_pretrain(int argc, char **argv) {
+    PretrainArgs a;
+    CfgKey keys[64];
+    int nk = pretrain_config_keys(&a, keys);
+    const char *synopsis = "[config=FILE.yaml] [key=value ...]";
+    config_cli("pretrain", synopsis, keys, nk, argc, argv, NULL, 0);
+    if (a.resume[0]) { /* the run's own configuration, then this command line's overrides */
+        char *cf = path_join(a.resume, "config.yaml");
+        if (!is_file(cf)) die("resume=%s: no config.yaml there (not a pretrain run folder?)", a.resume);
+        char **av = xcalloc((size_t)argc + 2, sizeof *av);
+        av[0] = argv[0];
+        char *copt = xmalloc(strlen(cf) + 8);
+        sprintf(copt, "config=%s", cf);
+        av[1] = copt;
+        for (int i = 1; i < argc; i++) av[i + 1] = argv[i];
+        config_cli("pretrain", synopsis, keys, nk, argc + 1, av, NULL, 0);
+        free(av), free(copt), free(cf);
+    }
+    if (a.min_avail > a.pool_size)
+        die("strategy.min_available_clients=%d is more than pool_size=%d (set both, e.g. pool_size=2 "
+            "strategy.min_available_clients=2 strategy.min_fit_clients=2)",
+            a.min_avail, a.pool_size);
+    if (a.min_fit > a.pool_size)
+        die("strategy.min_fit_clients=%d is more than pool_size=%d", a.min_fit, a.pool_size);
+    ops_set_threads(a.threads);
+
+    FlConfig c = {0};
+    c.data_dir = a.data_dir, c.partition_dir = a.partition_dir;
+    c.pool_size = a.pool_size, c.rounds = a.rounds, c.seed = a.seed;
+    c.fraction_fit = a.fraction, c.min_fit_clients = a.min_fit, c.min_available_clients = a.min_avail;
+    c.strat.kind = a.fedavg ? STRAT_FEDAVG : !strcmp(a.compat, "flower") ? STRAT_FLOWER : STRAT_FEDVSSL;
+    c.strat.alpha = a.mix, c.strat.swbeta = a.swbeta;
+    c.h = (Hyper){(float)a.lr, (float)a.momentum, (float)a.wd, (float)a.clip};
+    c.batch = a.batch, c.threads = ops_threads(), c.reseed_each_round = a.reseed, c.fast_decode = a.fast_decode;
+    c.log_interval = a.log_interval, c.max_iters = a.max_iters, c.round_timeout = a.round_timeout;
+    c.device = a.device, c.precision = a.precision, c.quiet = a.quiet;
+    c.fault = a.fault, c.fault_client = a.fault_client, c.fault_round = a.fault_round;
+
+    int mpi = !strcmp(a.transport, "mpi"), rank = 0, size = 1;
+    if (mpi) {
+        if (!fl_mpi_available()) die("transport=mpi: this build has no MPI (install libopenmpi-dev and rebuild)");
+        fl_mpi_init(&argc, &argv, &rank, &size);
+        if (size < 2) die("transport=mpi needs at least 2 ranks: mpirun -np 1+P fedvssl pretrain transport=mpi ...");
+    }
+    char *run = NULL;
+    if (rank == 0) run = a.resume[0] ? xstrdup(a.resume) : a.out[0] ? xstrdup(a.out) : default_run_dir();
+    if (mpi) fl_mpi_bcast_string(&run); /* every rank writes its clients' files under the same run folder */
+    c.run_dir = run;
+    if (mkdir_p(run)) die("%s: cannot create: %m", run);
+    if (rank > 0) {
+        int rc = fl_mpi_worker(&c);
+        fl_mpi_finalize();
+        free(run);
+        config_free();
+        return rc;
+    }
+    char *cfg = path_join(run, "config.yaml"), *mpath = path_join(run, "metrics.jsonl");
+    if (config_write_yaml(keys, nk, cfg)) die("%s: cannot write: %m", cfg);
+    Metrics mx;
+    if (metrics_open(&mx, mpath)) die("%s: cannot open: %m", mpath);
+    if (!a.quiet)
+        printf("fedvssl pretrain: %d clients, %d rounds, strategy %s (mix_coeff %g, swbeta %d), transport %s -> %s\n",
+               c.pool_size, c.rounds, strategy_name(c.strat.kind), c.strat.alpha, c.strat.swbeta, a.transport, run);
+    Transport *t = mpi ? transport_mpi_server(&c, &mx) : transport_inproc(&c, &mx);
+    double t0 = now_sec();
+    int rc = fl_server_run(&c, t, &mx);
+    t->close(t);
+    metrics_close(&mx);
+    if (mpi) fl_mpi_finalize();
+    if (!a.quiet && !rc)
+        printf("done in %.1f s: round checkpoints in %s/fedvssl_results/ (round-<r>.npz, round-<r>-weights.array.npz)\n",
+               now_sec() - t0, run);
+    free(cfg), free(mpath), free(run);
+    config_free();
+    return rc ? 1 : 0;
+}

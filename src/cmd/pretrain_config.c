@@ -1,0 +1,53 @@
+/* The configuration table of fedvssl pretrain. */
+#include <limits.h>
+#include <string.h>
+
+#include "pretrain_config.h"
+
+int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
+    const CfgKey keys[] = {
+        {"data_dir", CFG_STR, &a->data_dir, "data/ucf101", NULL, 0, 0, "dataset folder (zips/, annotations/)"},
+        {"partition_dir", CFG_STR, &a->partition_dir, "annotations/client_distribution", NULL, 0, 0,
+         "client_dist<N>.json folder, relative to data_dir unless absolute"},
+        {"pool_size", CFG_INT, &a->pool_size, "5", NULL, 1, INT_MAX, "number of clients"},
+        {"rounds", CFG_INT, &a->rounds, "20", NULL, 1, INT_MAX, "federated rounds"},
+        {"seed", CFG_INT, &a->seed, "7", NULL, 0, INT_MAX, "seed (initialisation, data order, client sampling)"},
+        {"strategy.mix_coeff", CFG_FLOAT, &a->mix, "0.9", NULL, 0, 1,
+         "alpha: weight of the loss-based aggregate (fedvssl); of FedAvg in compat=flower"},
+        {"strategy.swbeta", CFG_INT, &a->swbeta, "1", NULL, 0, 1, "beta: 1 = 0.5 moving average with the previous round"},
+        {"strategy.fraction_fit", CFG_FLOAT, &a->fraction, "1.0", NULL, 0, 1, "fraction of the pool sampled per round"},
+        {"strategy.min_fit_clients", CFG_INT, &a->min_fit, "5", NULL, 1, INT_MAX,
+         "clients per round at least; fewer results stop the run"},
+        {"strategy.min_available_clients", CFG_INT, &a->min_avail, "5", NULL, 1, INT_MAX, "clients the pool must have"},
+        {"strategy.fedavg", CFG_BOOL, &a->fedavg, "false", NULL, 0, 0, "plain FedAvg (num_examples weights)"},
+        {"strategy.compat", CFG_ENUM, &a->compat, "none", "none|flower", 0, 0,
+         "flower: the Flower baseline byte for byte (list concatenation, 252-entry files)"},
+        {"optimizer.lr", CFG_FLOAT, &a->lr, "0.01", NULL, 0, 1e3, "SGD learning rate (constant in FL)"},
+        {"optimizer.momentum", CFG_FLOAT, &a->momentum, "0.9", NULL, 0, 1, "SGD momentum (reset every round)"},
+        {"optimizer.weight_decay", CFG_FLOAT, &a->wd, "0.0001", NULL, 0, 1, "SGD weight decay"},
+        {"optimizer.clip", CFG_FLOAT, &a->clip, "40", NULL, 0, 1e9, "L2 gradient clip (0 = none)"},
+        {"data.batch", CFG_INT, &a->batch, "4", NULL, 1, 4096, "clips per step"},
+        {"data.threads", CFG_INT, &a->threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
+        {"data.reseed_each_round", CFG_BOOL, &a->reseed, "true", NULL, 0, 0,
+         "true: the same augmentation stream every round (the reference); false: a fresh one per round and client"},
+        {"data.fast_decode", CFG_BOOL, &a->fast_decode, "false", NULL, 0, 0,
+         "decode JPEGs DCT-scaled (faster, pixels differ from the reference)"},
+        {"max_iters", CFG_INT, &a->max_iters, "0", NULL, 0, INT_MAX, "local iterations per round (0 = one epoch)"},
+        {"log_interval", CFG_INT, &a->log_interval, "10", NULL, 1, INT_MAX, "iterations per log record"},
+        {"transport", CFG_ENUM, &a->transport, "inproc", "inproc|mpi", 0, 0,
+         "inproc: one process; mpi: mpirun -np 1+P, server on rank 0"},
+        {"round_timeout", CFG_FLOAT, &a->round_timeout, "0", NULL, 0, 1e9, "seconds a client may take (0 = no limit)"},
+        {"device", CFG_STR, &a->device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
+        {"precision", CFG_ENUM, &a->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
+        {"out", CFG_STR, &a->out, "", NULL, 0, 0, "run folder (default outputs/<date>/<time>)"},
+        {"resume", CFG_STR, &a->resume, "", NULL, 0, 0, "run folder to continue from its last complete round"},
+        {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
+        {"fault.kind", CFG_ENUM, &a->fault, "none", "none|error|nan", 0, 0, "fault injection (tests): a client fails"},
+        {"fault.client", CFG_INT, &a->fault_client, "0", NULL, 0, INT_MAX, "1-based client the fault hits (0 = all)"},
+        {"fault.round", CFG_INT, &a->fault_round, "0", NULL, 0, INT_MAX, "round the fault hits (0 = all)"},
+    };
+    int n = (int)(sizeof keys / sizeof *keys);
+    if (k) memcpy(k, keys, sizeof keys);
+    return n;
+}
+

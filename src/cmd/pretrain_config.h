@@ -1,0 +1,17 @@
+/* The configuration keys of fedvssl pretrain (conf/base.yaml documents the same keys and defaults;
+ * tests/test_fl.c checks that they agree). */
+#ifndef FEDVSSL_PRETRAIN_CONFIG_H
+#define FEDVSSL_PRETRAIN_CONFIG_H
+#include "../core/config.h"
+
+typedef struct {
+    const char *data_dir, *partition_dir, *out, *resume, *transport, *device, *precision, *compat, *fault;
+    int pool_size, rounds, seed, swbeta, min_fit, min_avail, fedavg, batch, threads, reseed, fast_decode, max_iters,
+        log_interval, quiet, fault_client, fault_round;
+    double mix, fraction, lr, momentum, wd, clip, round_timeout;
+} PretrainArgs;
+
+/* Fills k (room for 64 keys; may be NULL) with the table writing into a; returns the key count. */
+int pretrain_config_keys(PretrainArgs *a, CfgKey *k);
+
+#endif

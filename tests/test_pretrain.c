@@ -1,0 +1,248 @@
+/* fedvssl pretrain end to end on a tiny synthetic set (2 clients, 2 rounds, 1 local step each):
+ * run-dir layout and files NumPy reads by name; the same checkpoints from the in-process and the MPI
+ * transports; kill -9 during round 2 then resume = the uninterrupted run's weights; a failing or
+ * diverging client is dropped and the round still aggregates; too few results stop the run cleanly;
+ * bad config keys and values and a missing partition are one clear error. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../src/core/util.h"
+#include "../src/data/fsutil.h"
+#include "../src/io/ckpt.h"
+#include "../src/io/npy.h"
+#include "golden.h"
+
+static char root[64], data[128], common[1024];
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+static char *slurp(const char *path) {
+    size_t n;
+    const char *e;
+    char *s = (char *)read_file(path, &n, &e);
+    if (!s) return xstrdup("");
+    s = xrealloc(s, n + 1);
+    s[n] = 0;
+    return s;
+}
+
+static int count(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
+    return n;
+}
+
+static int same_file(const char *a, const char *b) {
+    size_t la, lb;
+    const char *e;
+    uint8_t *x = read_file(a, &la, &e), *y = read_file(b, &lb, &e);
+    int same = x && y && la == lb && !memcmp(x, y, la);
+    free(x), free(y);
+    return same;
+}
+
+static void setup(void) {
+    snprintf(data, sizeof data, "%s/data", root);
+    CHECK(sh("%s synth --out %s/raw --classes 2 --videos-per-class 4 --frames 20 --seed 3 >/dev/null", fedvssl_bin,
+             root) == 0, "synth");
+    CHECK(sh("%s prepare --dataset ucf101 --src %s/raw --out %s >/dev/null", fedvssl_bin, root, data) == 0, "prepare");
+    CHECK(sh("%s partition --json-path %s/annotations --output-path %s/annotations/client_distribution --num-clients 2 "
+             ">/dev/null",
+             fedvssl_bin, data, data) == 0, "partition");
+    snprintf(common, sizeof common,
+             "data_dir=%s pool_size=2 rounds=2 strategy.min_fit_clients=2 strategy.min_available_clients=2 "
+             "data.batch=2 data.threads=2 max_iters=1 quiet=true",
+             data);
+}
+
+static void check_run(const char *run) {
+    char p[512];
+    const char *files[] = {"config.yaml", "metrics.jsonl", "fedvssl_results/round-1.npz", "fedvssl_results/round-2.npz",
+                           "fedvssl_results/round-1-weights.array.npz", "fedvssl_results/round-2-weights.array.npz",
+                           "fedvssl_results/client1/state_round2.npz", "fedvssl_results/client2/state_round2.npz"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(p, sizeof p, "%s/%s", run, files[i]);
+        CHECK(is_file(p), "%s exists", p);
+    }
+    snprintf(p, sizeof p, "%s/fedvssl_results/client1/state_round1.npz", run);
+    CHECK(!is_file(p), "older client state pruned (%s)", p);
+    snprintf(p, sizeof p, "%s/metrics.jsonl", run);
+    char *m = slurp(p);
+    CHECK(count(m, "\"event\": \"round\"") == 2, "two round lines in metrics.jsonl");
+    CHECK(count(m, "\"event\": \"client_fit\"") == 4, "four client_fit lines");
+    CHECK(count(m, "\"ok\": true") == 4, "all fits ok");
+    free(m);
+    /* the native checkpoint: every state-dict key by name, float64 counters, meta */
+    snprintf(p, sizeof p, "%s/fedvssl_results/round-2.npz", run);
+    Npz z;
+    char err[1024];
+    CHECK(npz_open(&z, p, err, sizeof err) == 0, "open %s: %s", p, err);
+    const NpyArray *w = npz_get(&z, "backbone.layer4.1.conv2.conv.weight"), *c = npz_get(&z, "backbone.stem.bn.num_batches_tracked"),
+                   *h = npz_get(&z, "head.pred_head.bias"), *r = npz_get(&z, "meta.round");
+    CHECK(w && w->type == NPY_F32 && w->ndim == 5 && w->shape[0] == 512, "conv weight by name");
+    CHECK(c && c->type == NPY_F64 && c->ndim == 0, "counter float64 0-d");
+    double cv = 0;
+    if (c) memcpy(&cv, c->data, 8);
+    /* each client steps once per round: every client's counter is the round count, their weighted mean too,
+     * after the 0.5 moving average: round 1 -> 1, round 2 -> 0.5*1 + 0.5*2 */
+    CHECK(cv == 1.5, "num_batches_tracked after 2 rounds of 1 step with swbeta: %g (expected 1.5)", cv);
+    CHECK(h && h->numel == 64, "head entry");
+    int64_t rv = 0;
+    if (r) npy_to_i64(r, &rv);
+    CHECK(rv == 2, "meta.round = %lld", (long long)rv);
+    CHECK(z.n == 126 + 2, "126 entries + meta (%d)", z.n);
+    /* the baseline's file holds the same 126 arrays in state-dict order (§3.8) */
+    snprintf(p, sizeof p, "%s/fedvssl_results/round-2-weights.array.npz", run);
+    CkptList l;
+    CHECK(ckpt_read(p, &l, err, sizeof err) == 0, "read %s: %s", p, err);
+    CHECK(l.n == 126 && strstr(l.format, "Parameters"), "flwr file: %d entries, %s", l.n, l.format);
+    if (l.n == 126 && w) {
+        CHECK(l.t[114].type == NPY_F32 && l.t[114].numel == w->numel && !memcmp(l.t[114].data, w->data, w->nbytes),
+              "entry 114 = backbone.layer4.1.conv2.conv.weight of the native file");
+        CHECK(l.t[5].type == NPY_F64 && l.t[5].ndim == 0 && *(double *)l.t[5].data == cv, "counter entry 5 float64");
+    }
+    ckpt_free(&l);
+    npz_close(&z);
+}
+
+/* compat=flower: 252 entries, [alpha FedAvg] ++ [(1 - alpha) loss-based] */
+static void check_flower(const char *run) {
+    char p[512], err[1024];
+    snprintf(p, sizeof p, "%s/fedvssl_results/round-1-weights.array.npz", run);
+    CkptList l;
+    CHECK(ckpt_read(p, &l, err, sizeof err) == 0, "read %s: %s", p, err);
+    CHECK(l.n == 252, "compat file has 252 entries (%d)", l.n);
+    if (l.n == 252) {
+        /* with 1 step per client, counters are 1 everywhere: 0.9 * 1 and 0.1 * 1 */
+        double a = *(double *)l.t[5].data, b = *(double *)l.t[126 + 5].data;
+        CHECK(fabs(a - 0.9) < 1e-12 && fabs(b - 0.1) < 1e-12, "counters %g, %g (expected 0.9, 0.1)", a, b);
+        CHECK(l.t[0].numel == l.t[126].numel && l.t[0].ndim == 5, "halves in state-dict order");
+    }
+    ckpt_free(&l);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    fedvssl_bin_init(argv[0]);
+    snprintf(root, sizeof root, "/tmp/fedvssl_test_pretrain_XXXXXX");
+    if (!mkdtemp(root)) die("mkdtemp: %m");
+    setup();
+    char r1[160], r2[160], r3[160], r4[160], a[400], b[400];
+    snprintf(r1, sizeof r1, "%s/run_inproc", root);
+    snprintf(r2, sizeof r2, "%s/run_mpi", root);
+    snprintf(r3, sizeof r3, "%s/run_killed", root);
+    snprintf(r4, sizeof r4, "%s/run_fault", root);
+
+    double t0 = now_sec();
+    CHECK(sh("%s pretrain %s out=%s", fedvssl_bin, common, r1) == 0, "inproc run");
+    printf("inproc 2x2 run: %.1f s\n", now_sec() - t0);
+    check_run(r1);
+
+    /* MPI: server + 2 client ranks; the same checkpoint bytes */
+    if (sh("command -v mpirun >/dev/null") == 0) {
+        t0 = now_sec();
+        int rc = sh("mpirun --allow-run-as-root --oversubscribe -np 3 %s pretrain %s transport=mpi out=%s 2>&1 | "
+                    "grep -v '^$' | tail -5",
+                    fedvssl_bin, common, r2);
+        CHECK(rc == 0, "mpi run");
+        printf("mpi 2x2 run: %.1f s\n", now_sec() - t0);
+        check_run(r2);
+        for (int r = 1; r <= 2; r++) {
+            snprintf(a, sizeof a, "%s/fedvssl_results/round-%d.npz", r1, r);
+            snprintf(b, sizeof b, "%s/fedvssl_results/round-%d.npz", r2, r);
+            CHECK(same_file(a, b), "round %d checkpoint identical in both transports", r);
+        }
+    } else {
+        printf("SKIP mpi part: no mpirun\n");
+    }
+
+    /* kill -9 during round 2 (after client 1 finished it), then resume */
+    pid_t pid = fork();
+    if (pid == 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "exec %s pretrain %s out=%s", fedvssl_bin, common, r3);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    snprintf(a, sizeof a, "%s/fedvssl_results/client1/state_round2.npz", r3);
+    snprintf(b, sizeof b, "%s/fedvssl_results/round-2.npz", r3);
+    int killed = 0;
+    for (int i = 0; i < 12000 && !killed; i++) {
+        if (is_file(a) && !is_file(b)) kill(pid, SIGKILL), killed = 1;
+        else if (waitpid(pid, NULL, WNOHANG) == pid) break;
+        else usleep(5000);
+    }
+    if (killed) waitpid(pid, NULL, 0);
+    CHECK(killed, "killed the run during round 2");
+    snprintf(a, sizeof a, "%s/fedvssl_results/round-1.npz", r3);
+    CHECK(is_file(a) && !is_file(b), "after the kill: round 1 complete, round 2 not");
+    CHECK(sh("%s pretrain resume=%s quiet=true", fedvssl_bin, r3) == 0, "resume");
+    snprintf(a, sizeof a, "%s/fedvssl_results/round-2.npz", r1);
+    CHECK(same_file(a, b), "resumed run ends with the uninterrupted run's checkpoint");
+
+    /* client 2 fails in round 1: dropped, the round aggregates client 1 alone */
+    CHECK(sh("%s pretrain %s out=%s strategy.min_fit_clients=1 fault.kind=error fault.client=2 fault.round=1 "
+             "rounds=1 2>%s/fault.err",
+             fedvssl_bin, common, r4, root) == 0, "run with a failing client");
+    snprintf(a, sizeof a, "%s/metrics.jsonl", r4);
+    char *m = slurp(a);
+    CHECK(count(m, "\"ok\": false") == 1 && count(m, "\"results\": 1") == 1, "one client dropped, round aggregated");
+    free(m);
+    snprintf(a, sizeof a, "%s/fault.err", root);
+    m = slurp(a);
+    CHECK(strstr(m, "client 2 failed") != NULL, "the failure is logged: %s", m);
+    free(m);
+    /* a NaN loss is a failed client too; with min_fit_clients=2 the round cannot complete */
+    int rc = sh("%s pretrain %s out=%s/nan fault.kind=nan fault.client=1 rounds=1 2>%s/nan.err", fedvssl_bin, common,
+                root, root);
+    snprintf(a, sizeof a, "%s/nan.err", root);
+    m = slurp(a);
+    CHECK(rc != 0 && strstr(m, "loss is nan") && strstr(m, "min_fit_clients"), "NaN client dropped, run stops: %s", m);
+    free(m);
+
+    /* the Flower baseline's exact semantics */
+    CHECK(sh("%s pretrain %s out=%s/flower strategy.compat=flower rounds=1", fedvssl_bin, common, root) == 0,
+          "compat=flower run");
+    snprintf(a, sizeof a, "%s/flower", root);
+    check_flower(a);
+
+    /* bad configuration and data: one clear error */
+    struct {
+        const char *args, *want;
+    } bad[] = {
+        {"rounds=-1", "rounds"},
+        {"strategy.mixcoeff=0.5", "strategy.mix_coeff"},
+        {"strategy.fedavg=maybe", "strategy.fedavg"},
+        {"transport=tcp", "inproc"},
+        {"pool_size=2 strategy.min_available_clients=3", "min_available_clients"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rc = sh("%s pretrain %s out=%s/bad %s >/dev/null 2>%s/bad.err", fedvssl_bin, common, root, bad[i].args, root);
+        snprintf(a, sizeof a, "%s/bad.err", root);
+        m = slurp(a);
+        CHECK(rc != 0 && strstr(m, bad[i].want) && count(m, "\n") == 1, "'%s' -> one error naming '%s': %s", bad[i].args,
+              bad[i].want, m);
+        free(m);
+    }
+    rc = sh("%s pretrain %s out=%s/nopart partition_dir=nowhere rounds=1 >/dev/null 2>%s/bad.err", fedvssl_bin, common,
+            root, root);
+    m = slurp(a);
+    CHECK(rc != 0 && strstr(m, "nowhere/client_dist1.json"), "missing partition named: %s", m);
+    free(m);
+
+    sh("rm -rf %s", root);
+    TEST_END();
+}
