@@ -1,6 +1,7 @@
 /* fedvssl finetune / test / retrieve end to end on a tiny synthetic set (3 classes, 9 train and 3 test
- * videos): bad inputs end in one clear line naming the file; a fine-tune from a pretrain-style
- * checkpoint (float64 counters) takes its backbone; epochs=1 then epochs=2 (resume) gives the
+ * videos): bad inputs end in one clear line naming the file; the backbone of a Flower-format round file
+ * (by position) = that of a named npz; a fine-tune from a pretrain-style checkpoint (float64 counters)
+ * takes its backbone; epochs=1 then epochs=2 (resume) gives the
  * uninterrupted run's checkpoint bit for bit; test's results.json matches a recomputation from its
  * saved logits; retrieve's R@k is monotone, R@50 = 1 on a small gallery, and matches a recomputation
  * from its saved features. */
@@ -14,6 +15,7 @@
 #include "../src/core/util.h"
 #include "../src/data/annotations.h"
 #include "../src/data/fsutil.h"
+#include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
 #include "../src/model/downstream.h"
 #include "../src/model/evaluate.h"
@@ -94,6 +96,41 @@ static void write_ctp_init(const char *path) {
     model_free(&m);
 }
 
+/* The CtP init again as the Flower baseline's round-<r>-weights.array.npz (a pickled flwr Parameters of
+ * NPY blobs); n entries of it (126 = all). */
+static void write_flwr_init(const char *path, int n) {
+    Model m;
+    model_init(&m, MODEL_CTP, 0);
+    model_reset_parameters(&m, 3);
+    TensorRef *t = xcalloc((size_t)m.st.n, sizeof *t);
+    double *cnt = xcalloc((size_t)m.st.n, sizeof *cnt);
+    for (int i = 0; i < m.st.n; i++) {
+        const StateEntry *e = &m.st.e[i];
+        cnt[i] = 7;
+        t[i] = (TensorRef){e->type == ST_F32 ? NPY_F32 : NPY_F64, e->ndim, e->shape,
+                           e->type == ST_F32 ? (const void *)(m.st.w + e->off) : (const void *)&cnt[i]};
+    }
+    char err[1024];
+    CHECK(flwr_round_write(path, t, n < m.st.n ? n : m.st.n, err, sizeof err) == 0, "%s", err);
+    free(t), free(cnt);
+    model_free(&m);
+}
+
+/* The backbone from the Flower file (by position) = the backbone from the named npz (by name). */
+static void test_flwr_init(const char *named, const char *flwr) {
+    Model a, b;
+    model_init(&a, MODEL_TSN, 3);
+    model_init(&b, MODEL_TSN, 3);
+    char how[200] = "";
+    int of = 0, na = model_load_backbone(&a, named, &of, NULL, 0), nb = model_load_backbone(&b, flwr, NULL, how, sizeof how);
+    CHECK(na == 120 && nb == 120 && of == 120, "120 backbone entries both ways (%d %d of %d)", na, nb, of);
+    CHECK(strstr(how, "by position from flwr Parameters (126"), "how: %s", how);
+    CHECK(!memcmp(a.st.w, b.st.w, a.st.nf * sizeof(float)) && !memcmp(a.st.cnt, b.st.cnt, a.st.ni * sizeof(int64_t)) &&
+              a.st.cnt[0] == 7,
+          "same weights and counters");
+    model_free(&a), model_free(&b);
+}
+
 static void write_npz1(const char *path, const char *key, int ndim, const int64_t *shape) {
     float v[6] = {0};
     NpzWriter w;
@@ -124,6 +161,11 @@ static void test_bad_inputs(const char *init) {
     write_npz1(p, "arr_0", 1, sh1);
     snprintf(a, sizeof a, "finetune data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);
     expect_error("init without backbone entries", a, "no_backbone.npz: no backbone.* arrays", "'arr_0'");
+    snprintf(p, sizeof p, "%s/short-weights.array.npz", root);
+    write_flwr_init(p, 5);
+    snprintf(a, sizeof a, "retrieve data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);
+    expect_error("a Flower file too short for a backbone", a, "short-weights.array.npz: flwr Parameters (5",
+                 "fewer than the 120");
     snprintf(a, sizeof a, "retrieve data_dir=%s init=%s/missing.npz quiet=true", data, root);
     expect_error("retrieve: missing init", a, "/missing.npz", "no such file");
     snprintf(a, sizeof a, "test data_dir=%s run=%s quiet=true", data, root);
@@ -153,7 +195,7 @@ static int same_arrays(const char *pa, const char *pb, int *n) {
 
 static void test_finetune(const char *init) {
     char common[1024], p[512], q[512];
-    snprintf(common, sizeof common, "data_dir=%s init=%s epochs=2 max_iters=1 batch=2 threads=2 log_interval=1", data,
+    snprintf(common, sizeof common, "data_dir=%s init=%s epochs=2 max_iters=1 data.batch=2 data.threads=2 log_interval=1", data,
              init);
     /* uninterrupted: 2 epochs */
     double t0 = now_sec();
@@ -181,7 +223,7 @@ static void test_finetune(const char *init) {
     free(mx);
     snprintf(p, sizeof p, "%s/A/config.yaml", root);
     char *cfg = slurp(p);
-    CHECK(strstr(cfg, "epochs: 2\n") && strstr(cfg, "lr_steps: [60.0, 120.0]\n") && strstr(cfg, "batch: 2\n"),
+    CHECK(strstr(cfg, "epochs: 2\n") && strstr(cfg, "lr_steps: [60.0, 120.0]\n") && strstr(cfg, "data:\n  batch: 2\n"),
           "config.yaml holds the resolved settings:\n%s", cfg);
     free(cfg);
 
@@ -243,7 +285,7 @@ static void test_finetune(const char *init) {
 static void test_test(void) {
     char p[512];
     double t0 = now_sec();
-    CHECK(sh("%s test data_dir=%s run=%s/A max_videos=2 batch=2 threads=2 quiet=true", fedvssl_bin, data, root) == 0,
+    CHECK(sh("%s test data_dir=%s run=%s/A max_videos=2 data.batch=2 data.threads=2 quiet=true", fedvssl_bin, data, root) == 0,
           "test");
     printf("test 2 videos x 10 clips: %.1f s\n", now_sec() - t0);
     snprintf(p, sizeof p, "%s/A/results.json", root);
@@ -303,7 +345,7 @@ static void test_retrieve(void) {
     CHECK(g.n == 3 && !ann_write_json(p, g.e, g.n), "gallery of 3");
     ann_free(&all), ann_free(&g);
     double t0 = now_sec();
-    CHECK(sh("%s retrieve data_dir=%s init=%s/A/epoch_2.npz train_list=%s out=%s/R batch=2 threads=2 > %s/R.txt",
+    CHECK(sh("%s retrieve data_dir=%s init=%s/A/epoch_2.npz train_list=%s out=%s/R data.batch=2 data.threads=2 > %s/R.txt",
              fedvssl_bin, data, root, p, root, root) == 0,
           "retrieve");
     printf("retrieve 3 + 3 videos x 10 clips: %.1f s\n", now_sec() - t0);
@@ -363,6 +405,10 @@ int main(int argc, char **argv) {
     char init[256];
     snprintf(init, sizeof init, "%s/ctp_init.npz", root);
     write_ctp_init(init);
+    char flwr[256];
+    snprintf(flwr, sizeof flwr, "%s/round-1-weights.array.npz", root);
+    write_flwr_init(flwr, 126);
+    test_flwr_init(init, flwr);
     test_bad_inputs(init);
     test_finetune(init);
     test_test();

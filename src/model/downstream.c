@@ -14,6 +14,7 @@
 #include "../data/annotations.h"
 #include "../data/fsutil.h"
 #include "../data/loader.h"
+#include "../io/ckpt.h"
 #include "../io/json.h"
 #include "../io/npy.h"
 #include "../nn/backend.h"
@@ -100,7 +101,34 @@ static void take_entry(State *s, const StateEntry *e, const NpyArray *a) {
     else npy_to_i64(a, s->cnt + e->off);
 }
 
-int model_load_backbone(Model *m, const char *path, int *of) {
+/* The list formats (flwr Parameters, the authors' object arrays): backbone entries by position (§4). */
+static int load_backbone_by_position(Model *m, const char *path, char *how, size_t howlen) {
+    CkptList l;
+    char err[1024];
+    if (ckpt_read(path, &l, err, sizeof err)) die("%s", err);
+    State *s = &m->st;
+    int k = 0, nb = 0;
+    for (int i = 0; i < s->n; i++) nb += !strncmp(s->e[i].name, "backbone.", 9);
+    if (l.n < nb)
+        die("%s: %s holds %d entries, fewer than the %d of an R3D-18 backbone", path, l.format, l.n, nb);
+    for (int i = 0; i < s->n; i++) {
+        const StateEntry *e = &s->e[i];
+        if (strncmp(e->name, "backbone.", 9)) continue;
+        const CkptTensor *t = &l.t[k];
+        NpyArray a = {t->type, t->ndim, {0}, t->numel, t->data, (size_t)t->numel * npy_type_size(t->type)};
+        memcpy(a.shape, t->shape, sizeof a.shape);
+        char label[160];
+        snprintf(label, sizeof label, "entry %d (taken for %s)", k, e->name);
+        check_shape(path, label, e, &a);
+        take_entry(s, e, &a);
+        k++;
+    }
+    if (how) snprintf(how, howlen, "by position from %s", l.format);
+    ckpt_free(&l);
+    return k;
+}
+
+int model_load_backbone(Model *m, const char *path, int *of, char *how, size_t howlen) {
     Npz z = open_npz(path);
     State *s = &m->st;
     int taken = 0, total = 0;
@@ -114,13 +142,19 @@ int model_load_backbone(Model *m, const char *path, int *of) {
         take_entry(s, e, a);
         taken++;
     }
-    if (!taken)
-        die("%s: no backbone.* arrays among its %d (first: '%s'); expected named arrays: a pretrain round checkpoint "
-            "fedvssl_results/round-<r>.npz, a finetune epoch_<e>.npz, or np.savez of a state dict",
+    if (of) *of = total;
+    if (taken) {
+        if (how) snprintf(how, howlen, "by name");
+        npz_close(&z);
+        return taken;
+    }
+    int listed = z.n == 1 && z.arr[0].type == NPY_OBJECT;
+    if (!listed)
+        die("%s: no backbone.* arrays among its %d (first: '%s'); expected a pretrain round checkpoint, a finetune "
+            "epoch_<e>.npz, or np.savez of a state dict",
             path, z.n, z.n ? z.names[0] : "none");
     npz_close(&z);
-    if (of) *of = total;
-    return taken;
+    return load_backbone_by_position(m, path, how, howlen);
 }
 
 int checkpoint_num_classes(const char *path) {
@@ -180,9 +214,10 @@ static void load_list(const char *path, AnnList *l) {
 }
 
 static Loader *open_loader(const char *data_dir, const char *list, LoaderMode mode, int batch, uint64_t seed,
-                           int threads) {
+                           int threads, int fast_decode) {
     char err[1024];
-    Loader *L = loader_open(data_dir, list, mode, batch, seed, threads, NULL, err, sizeof err);
+    LoaderOptions lo = {.fast_decode = fast_decode};
+    Loader *L = loader_open(data_dir, list, mode, batch, seed, threads, &lo, err, sizeof err);
     if (!L) die("%s", err);
     return L;
 }
@@ -332,7 +367,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     load_list(list, &ann);
     int C = max_label(&ann, list), nvid = ann.n;
     ann_free(&ann);
-    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads);
+    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode);
     int iters = loader_iters_per_epoch(L);
     if (c->max_iters > 0 && c->max_iters < iters) iters = c->max_iters;
 
@@ -354,14 +389,16 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         if (!c->quiet)
             printf("resuming after epoch %d from %s%s\n", start, ckpt, c->init[0] ? " (init= is not used: the run has started)" : "");
     } else if (c->init[0]) {
-        int of, taken = model_load_backbone(&m, c->init, &of);
+        char how[200];
+        int of, taken = model_load_backbone(&m, c->init, &of, how, sizeof how);
         if (!c->quiet)
-            printf("init: %d of %d backbone entries from %s (classifier freshly initialised)\n", taken, of, c->init);
+            printf("init: %d of %d backbone entries from %s, %s (classifier freshly initialised)\n", taken, of,
+                   c->init, how);
     } else if (!c->quiet) {
         printf("init: none (random initialisation, seed %d)\n", c->seed);
     }
     m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
-    model_use_backend(&m, backend_for(c->device, "fp32"));
+    model_use_backend(&m, backend_for(c->device, c->precision));
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
     model_plan(&m, (Dims){c->batch, 3, 16, 112, 112}, 1);
     model_upload_state(&m);
@@ -485,14 +522,14 @@ static void write_npz(const char *path, const NpzItem *it, int n) {
     if (npz_writer_close(&w)) die("%s: write failed: %m", path);
 }
 
-static Model model_from_checkpoint(const char *path, const char *device) {
+static Model model_from_checkpoint(const char *path, const char *device, const char *precision) {
     int C = checkpoint_num_classes(path);
     Model m;
     model_init(&m, MODEL_TSN, C);
     Npz z = open_npz(path);
     load_state(&m, &z, path);
     npz_close(&z);
-    model_use_backend(&m, backend_for(device, "fp32"));
+    model_use_backend(&m, backend_for(device, precision));
     model_upload_state(&m);
     return m;
 }
@@ -516,13 +553,13 @@ int test_run(const TestConfig *c) {
     AnnList ann;
     load_list(list, &ann);
     max_label(&ann, list);
-    Model m = model_from_checkpoint(ckpt, c->device);
+    Model m = model_from_checkpoint(ckpt, c->device, c->precision);
     const int C = m.num_classes;
     for (int i = 0; i < ann.n; i++)
         if (ann.e[i].label > C)
             die("%s: entry %d ('%s') has label %lld, but %s has %d classes", list, i + 1, ann.e[i].name,
                 (long long)ann.e[i].label, ckpt, C);
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads());
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     int N = loader_num_samples(L);
     if (c->max_videos > 0 && c->max_videos < N) N = c->max_videos;
@@ -607,9 +644,10 @@ static const char RETRIEVE_PROTOCOL[] =
     "test video queries the train set by cosine similarity, and R@k is the fraction of queries with at least one "
     "train video of the query's class among the k most similar";
 
-static int features(Model *m, const char *data_dir, const char *list, int batch, int max_videos, int quiet,
-                    const char *what, float **feat, int64_t **labels) {
-    Loader *L = open_loader(data_dir, list, LOADER_TEST, batch, 0, ops_threads());
+static int features(Model *m, const RetrieveConfig *c, const char *list, const char *what, float **feat,
+                    int64_t **labels) {
+    const int max_videos = c->max_videos, quiet = c->quiet;
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode);
     int N = loader_num_samples(L);
     if (max_videos > 0 && max_videos < N) N = max_videos;
     *feat = xmalloc(sizeof(float) * (size_t)N * 512);
@@ -639,19 +677,20 @@ int retrieve_run(const RetrieveConfig *c) {
     model_reset_parameters(&m, (uint64_t)c->seed);
     int taken = 0, of = 0;
     if (c->init[0]) {
-        taken = model_load_backbone(&m, c->init, &of);
-        if (!c->quiet) printf("init: %d of %d backbone entries from %s\n", taken, of, c->init);
+        char how[200];
+        taken = model_load_backbone(&m, c->init, &of, how, sizeof how);
+        if (!c->quiet) printf("init: %d of %d backbone entries from %s, %s\n", taken, of, c->init, how);
     } else if (!c->quiet) {
         printf("init: none (random backbone, seed %d: a baseline)\n", c->seed);
     }
-    model_use_backend(&m, backend_for(c->device, "fp32"));
+    model_use_backend(&m, backend_for(c->device, c->precision));
     model_upload_state(&m);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     double t0 = now_sec();
     float *gf, *qf;
     int64_t *gl, *ql;
-    int Ng = features(&m, c->data_dir, trl, c->batch, c->max_videos, c->quiet, "train videos (gallery)", &gf, &gl);
-    int Nq = features(&m, c->data_dir, tel, c->batch, c->max_videos, c->quiet, "test videos (queries)", &qf, &ql);
+    int Ng = features(&m, c, trl, "train videos (gallery)", &gf, &gl);
+    int Nq = features(&m, c, tel, "test videos (queries)", &qf, &ql);
     double rec[RETRIEVE_NK];
     eval_knn_recall(qf, ql, Nq, gf, gl, Ng, 512, RETRIEVE_KS, RETRIEVE_NK, rec);
     double secs = now_sec() - t0;

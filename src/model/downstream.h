@@ -11,6 +11,7 @@
  * (same seed, batch and threads). */
 #ifndef FEDVSSL_DOWNSTREAM_H
 #define FEDVSSL_DOWNSTREAM_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../core/config.h"
@@ -25,11 +26,17 @@ char *downstream_path(const char *data_dir, const char *p);
 /* Newest e of the <dir>/epoch_<e>.npz files (0 if none). */
 int finetune_newest_epoch(const char *dir);
 char *finetune_checkpoint_path(const char *dir, int epoch);
-/* Takes every backbone.* entry of the npz at path that the model has (float64 counters of round
- * checkpoints are converted). Dies naming the file: unreadable, a wrong shape, or no backbone entry
- * at all. Returns the number taken; *of (may be NULL) gets the model's backbone entry count. Call
- * model_upload_state afterwards. */
-int model_load_backbone(Model *m, const char *path, int *of);
+/* Takes the backbone of a checkpoint into m (call model_upload_state afterwards):
+ *  - an npz of named arrays (our round-<r>.npz and epoch_<e>.npz, np.savez of a state dict): every
+ *    backbone.* entry present, by name;
+ *  - the Flower baseline's round-<r>-weights.array.npz or the authors' object-array release (one
+ *    pickled arr_0, read through the safe pickle subset): the first 120 list entries, by position, as
+ *    the reference's finetune_preprocess.py pairs them (spec §4; of a 252-entry compat file, the first
+ *    half).
+ * float64 counters are converted. Dies naming the file: unreadable, a wrong shape, no backbone entry
+ * at all, too short a list. Returns the number taken; *of (may be NULL) gets the model's backbone
+ * entry count; how (may be NULL) a few words on what was read. */
+int model_load_backbone(Model *m, const char *path, int *of, char *how, size_t howlen);
 /* Classes of a TSN checkpoint: rows of its cls_head.fc_cls.weight (dies naming the file if absent). */
 int checkpoint_num_classes(const char *path);
 /* Learning rate of 1-based epoch e: lr * gamma^(number of steps s with e > s), mmcv's step policy. */
@@ -38,8 +45,8 @@ double finetune_lr(double lr, double gamma, const double *steps, int nsteps, int
 /* ---- fedvssl finetune ---- */
 
 typedef struct {
-    const char *data_dir, *train_list, *init, *out, *device;
-    int epochs, batch, seed, threads, max_iters, log_interval, quiet;
+    const char *data_dir, *train_list, *init, *out, *device, *precision;
+    int epochs, batch, seed, threads, fast_decode, max_iters, log_interval, quiet;
     double lr, momentum, weight_decay, clip, gamma, dropout;
     const double *lr_steps;
     int n_lr_steps;
@@ -53,8 +60,8 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys);
 /* ---- fedvssl test ---- */
 
 typedef struct {
-    const char *data_dir, *test_list, *run, *checkpoint, *out, *device;
-    int batch, threads, quiet, max_videos;
+    const char *data_dir, *test_list, *run, *checkpoint, *out, *device, *precision;
+    int batch, threads, fast_decode, quiet, max_videos;
 } TestConfig;
 
 /* 10 clips per test video, mean logits, softmax; top-1, top-5, mean class accuracy. Writes
@@ -65,8 +72,8 @@ int test_run(const TestConfig *c);
 /* ---- fedvssl retrieve ---- */
 
 typedef struct {
-    const char *data_dir, *train_list, *test_list, *init, *out, *device;
-    int batch, threads, quiet, seed, max_videos;
+    const char *data_dir, *train_list, *test_list, *init, *out, *device, *precision;
+    int batch, threads, fast_decode, quiet, seed, max_videos;
 } RetrieveConfig;
 
 #define RETRIEVE_NK 5
