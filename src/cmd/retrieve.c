@@ -1,0 +1,37 @@
+/* fedvssl retrieve: video retrieval with backbone features (spec §7; protocol in docs/retrieval.md):
+ * test videos query the train videos by cosine similarity, R@1/5/10/20/50. */
+#include <limits.h>
+#include <string.h>
+
+#include "../core/config.h"
+#include "../model/downstream.h"
+#include "commands.h"
+
+int cmd_retrieve(int argc, char **argv) {
+    RetrieveConfig c;
+    const CfgKey keys[] = {
+        {"data_dir", CFG_STR, &c.data_dir, "data/ucf101", NULL, 0, 0, "dataset root with zips/ and annotations/"},
+        {"init", CFG_STR, &c.init, "", NULL, 0, 0,
+         "weights whose backbone.* entries are used: a pretrain round checkpoint (round-<r>.npz or the baseline's "
+         "round-<r>-weights.array.npz) or a finetune epoch_<e>.npz (\"\" = random init, a baseline)"},
+        {"out", CFG_STR, &c.out, "", NULL, 0, 0, "folder for retrieval.json (\"\" = outputs/<date>/<time>)"},
+        {"train_list", CFG_STR, &c.train_list, "annotations/train_split_1.json", NULL, 0, 0,
+         "the gallery, relative to data_dir unless absolute"},
+        {"test_list", CFG_STR, &c.test_list, "annotations/test_split_1.json", NULL, 0, 0,
+         "the queries, relative to data_dir unless absolute"},
+        {"seed", CFG_INT, &c.seed, "7", NULL, 0, INT_MAX, "seed of the random initialisation (without init)"},
+        {"data.batch", CFG_INT, &c.batch, "2", NULL, 1, 4096, "videos per forward (x 10 clips)"},
+        {"data.threads", CFG_INT, &c.threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
+        {"data.fast_decode", CFG_BOOL, &c.fast_decode, "false", NULL, 0, 0,
+         "decode JPEGs DCT-scaled (faster, pixels differ from the reference)"},
+        {"max_videos", CFG_INT, &c.max_videos, "0", NULL, 0, INT_MAX, "only the first N videos of each list (0 = all)"},
+        {"device", CFG_STR, &c.device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
+        {"precision", CFG_ENUM, &c.precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
+        {"quiet", CFG_BOOL, &c.quiet, "false", NULL, 0, 0, "no progress output"},
+    };
+    config_cli("retrieve", "init=<checkpoint.npz> [key=value ...]", keys, (int)(sizeof keys / sizeof *keys), argc,
+               argv, NULL, 0);
+    int rc = retrieve_run(&c);
+    config_free();
+    return rc;
+}
