@@ -165,8 +165,33 @@ int main(int argc, char **argv) {
             snprintf(b, sizeof b, "%s/fedvssl_results/round-%d.npz", r2, r);
             CHECK(same_file(a, b), "round %d checkpoint identical in both transports", r);
         }
+        /* round_timeout: client 2 sleeps past it in round 1 and is dropped there; its rank is still busy
+         * in round 2, so client 2 fails that round too; the late answer is drained at the end */
+        t0 = now_sec();
+        rc = sh("mpirun --allow-run-as-root --oversubscribe -np 3 %s pretrain %s transport=mpi out=%s/slow "
+                "round_timeout=8 fault.kind=slow fault.client=2 fault.round=1 fault.seconds=10 "
+                "strategy.min_fit_clients=1 >%s/slow.out 2>&1",
+                fedvssl_bin, common, root, root);
+        printf("mpi run with a slow client: %.1f s\n", now_sec() - t0);
+        snprintf(a, sizeof a, "%s/slow/metrics.jsonl", root);
+        char *m = slurp(a);
+        CHECK(rc == 0 && count(m, "\"results\": 1") == 2, "both rounds aggregate client 1 alone");
+        CHECK(strstr(m, "no answer from rank 2 within round_timeout 8.0 s") != NULL, "round 1: client 2 timed out");
+        CHECK(strstr(m, "rank 2 has not answered an earlier round") != NULL, "round 2: its rank is still busy");
+        free(m);
+        snprintf(a, sizeof a, "%s/slow/fedvssl_results/round-2.npz", root);
+        CHECK(is_file(a), "round 2 checkpoint written");
     } else {
         printf("SKIP mpi part: no mpirun\n");
+    }
+
+    /* parameters in memory of their own (as on a GPU): a missing host/device sync changes the bits */
+    snprintf(a, sizeof a, "%s/separate", root);
+    CHECK(sh("%s pretrain %s out=%s device=cpu-separate", fedvssl_bin, common, a) == 0, "cpu-separate run");
+    for (int r = 1; r <= 2; r++) {
+        snprintf(a, sizeof a, "%s/fedvssl_results/round-%d.npz", r1, r);
+        snprintf(b, sizeof b, "%s/separate/fedvssl_results/round-%d.npz", root, r);
+        CHECK(same_file(a, b), "round %d checkpoint identical with separate parameter memory", r);
     }
 
     /* kill -9 during round 2 (after client 1 finished it), then resume */

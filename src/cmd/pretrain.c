@@ -62,6 +62,7 @@ int cmd_pretrain(int argc, char **argv) {
     c.log_interval = a.log_interval, c.max_iters = a.max_iters, c.round_timeout = a.round_timeout;
     c.device = a.device, c.precision = a.precision, c.quiet = a.quiet;
     c.fault = a.fault, c.fault_client = a.fault_client, c.fault_round = a.fault_round;
+    c.fault_seconds = a.fault_seconds;
 
     int mpi = !strcmp(a.transport, "mpi"), rank = 0, size = 1;
     if (mpi) {

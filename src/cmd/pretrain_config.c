@@ -42,9 +42,11 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
         {"out", CFG_STR, &a->out, "", NULL, 0, 0, "run folder (default outputs/<date>/<time>)"},
         {"resume", CFG_STR, &a->resume, "", NULL, 0, 0, "run folder to continue from its last complete round"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
-        {"fault.kind", CFG_ENUM, &a->fault, "none", "none|error|nan", 0, 0, "fault injection (tests): a client fails"},
+        {"fault.kind", CFG_ENUM, &a->fault, "none", "none|error|nan|slow", 0, 0,
+         "fault injection (tests): a client fails, diverges, or first sleeps fault.seconds"},
         {"fault.client", CFG_INT, &a->fault_client, "0", NULL, 0, INT_MAX, "1-based client the fault hits (0 = all)"},
         {"fault.round", CFG_INT, &a->fault_round, "0", NULL, 0, INT_MAX, "round the fault hits (0 = all)"},
+        {"fault.seconds", CFG_FLOAT, &a->fault_seconds, "0", NULL, 0, 1e6, "how long a slow client sleeps"},
     };
     int n = (int)(sizeof keys / sizeof *keys);
     if (k) memcpy(k, keys, sizeof keys);

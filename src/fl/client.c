@@ -197,6 +197,10 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s: cannot create: %m", dir);
         goto done;
     }
+    if (fault_hits(c, cid, round, "slow")) {
+        struct timespec ts = {(time_t)c->fault_seconds, (long)((c->fault_seconds - (double)(time_t)c->fault_seconds) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
     if (fault_hits(c, cid, round, "error")) {
         snprintf(res->err, sizeof res->err, "injected failure (fault=error)");
         goto done;

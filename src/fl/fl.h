@@ -25,8 +25,9 @@ typedef struct {
     int max_iters;             /* local iterations per round (0 = the whole epoch) */
     double round_timeout;      /* seconds, 0 = none */
     const char *device, *precision;
-    const char *fault;         /* fault injection for tests: "none", "error" or "nan" */
+    const char *fault;         /* fault injection for tests: "none", "error", "nan" or "slow" */
     int fault_client, fault_round; /* 1-based client and round it hits (0 = every) */
+    double fault_seconds;      /* "slow": the client sleeps this long before its epoch */
     int quiet;
 } FlConfig;
 

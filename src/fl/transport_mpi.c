@@ -74,6 +74,7 @@ typedef struct {
     Metrics *mx;
     int size;
     int *outstanding; /* per rank: fits sent and not yet answered */
+    size_t nf, ni;    /* the model's float and counter element counts (set by the first round) */
     float *chunk;
 } MpiServer;
 
@@ -113,7 +114,9 @@ static int mpi_fit_round(Transport *t, int round, const int *cids, int k, const 
     (void)layout;
     MpiServer *ms = t->impl;
     int P = ms->size - 1, expected = 0, ok = 0;
-    int *answered = xcalloc((size_t)k, sizeof(int)), *hdr = xmalloc(sizeof(int) * MAX_HDR);
+    ms->nf = g->nf, ms->ni = g->ni;
+    int *answered = xcalloc((size_t)k, sizeof(int)), *busy = xcalloc((size_t)k, sizeof(int));
+    int *hdr = xmalloc(sizeof(int) * MAX_HDR);
     for (int i = 0; i < k; i++) res[i] = (FitResult){.cid = cids[i]};
     for (int rank = 1; rank <= P; rank++) {
         int n = 0;
@@ -125,7 +128,7 @@ static int mpi_fit_round(Transport *t, int round, const int *cids, int k, const 
             for (int i = 0; i < k; i++)
                 if (cids[i] % P == rank - 1) {
                     snprintf(res[i].err, sizeof res[i].err, "rank %d has not answered an earlier round", rank);
-                    answered[i] = 1;
+                    answered[i] = busy[i] = 1;
                 }
             continue;
         }
@@ -161,14 +164,37 @@ static int mpi_fit_round(Transport *t, int round, const int *cids, int k, const 
         if (!answered[i])
             snprintf(res[i].err, sizeof res[i].err, "no answer from rank %d within round_timeout %.1f s",
                      1 + cids[i] % P, ms->c->round_timeout);
+        if (!answered[i] || busy[i]) fl_log_fit(ms->mx, round, &res[i]); /* failures the client could not log */
         ok += answered[i] && res[i].ok;
     }
-    free(answered), free(hdr);
+    free(answered), free(busy), free(hdr);
     return ok;
+}
+
+/* Late answers still under way are received and dropped, so that no rank is left blocked in a send
+ * when the job ends; a rank that stays silent for round_timeout (60 s without one) more ends the
+ * job with MPI_Abort: the checkpoints of every complete round are on disk by then. */
+static void drain_late_answers(MpiServer *ms) {
+    double wait = ms->c->round_timeout > 0 ? ms->c->round_timeout : 60, deadline = now_sec() + wait;
+    for (int rank = 1; rank < ms->size; rank++)
+        while (ms->outstanding[rank] > 0) {
+            int flag = 0;
+            MPI_Iprobe(rank, TAG_RES, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+            if (flag) {
+                take_result(ms, rank, -1, NULL, 0, NULL, NULL, NULL, ms->nf, ms->ni);
+            } else if (now_sec() > deadline) {
+                fprintf(stderr, "fedvssl: rank %d has not answered for %.0f s after the last round; stopping the job "
+                                "(every complete round is saved)\n", rank, wait);
+                MPI_Abort(MPI_COMM_WORLD, 1);
+            } else {
+                usleep(1000);
+            }
+        }
 }
 
 static void mpi_close(Transport *t) {
     MpiServer *ms = t->impl;
+    drain_late_answers(ms);
     int hdr[3] = {CMD_STOP, 0, 0};
     for (int rank = 1; rank < ms->size; rank++) MPI_Send(hdr, 3, MPI_INT, rank, TAG_TASK, MPI_COMM_WORLD);
     free(ms->outstanding), free(ms->chunk), free(ms);

@@ -139,7 +139,7 @@ void model_use_backend(Model *m, const Backend *be) {
     m->be = be;
     State *s = &m->st;
     /* On the CPU the backend's parameters are the host state itself. */
-    m->pw = be->block_layout ? s->w : be->alloc(s->nf * sizeof(float));
+    m->pw = be->shares_host ? s->w : be->alloc(s->nf * sizeof(float));
     be->upload(m->pw, s->w, s->nf * sizeof(float));
 }
 
@@ -237,7 +237,7 @@ void model_plan(Model *m, Dims in, int train) {
     const Backend *be = m->be;
     if (train && !m->pg) {
         State *s = &m->st;
-        if (be->block_layout) state_alloc_train(s), m->pg = s->g, m->pm = s->m;
+        if (be->shares_host) state_alloc_train(s), m->pg = s->g, m->pm = s->m;
         else m->pg = balloc(m, s->nf), m->pm = balloc(m, s->nf);
     }
     BN *bns[25];

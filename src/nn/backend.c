@@ -65,6 +65,7 @@ static void cuda_precision(int tf32) { (void)tf32; }
 
 const Backend *backend_by_name(const char *name) {
     if (!strcmp(name, "cpu")) return backend_cpu();
+    if (!strcmp(name, "cpu-separate")) return backend_cpu_separate(); /* for tests: see backend.h */
     if (!strncmp(name, "cuda", 4) && (name[4] == 0 || name[4] == ':')) {
         char *end = NULL;
         long dev = name[4] == ':' ? strtol(name + 5, &end, 10) : 0;
@@ -81,7 +82,7 @@ const Backend *backend_by_name(const char *name) {
         if (!be) die("device '%s': this build has no CUDA backend (build where nvcc is found)", name);
         return be;
     }
-    die("unknown device '%s' (cpu, cuda or cuda:N)", name);
+    die("unknown device '%s' (cpu, cuda or cuda:N; cpu-separate for tests)", name);
 }
 
 const Backend *backend_for(const char *device, const char *precision) {

@@ -13,6 +13,7 @@
 typedef struct Backend {
     const char *name;
     int block_layout; /* activations use ops_block() blocks (CPU) or plain NCDHW (CUDA) */
+    int shares_host;  /* parameters, gradients and momentum are the host state's own buffers (CPU) */
     void *(*alloc)(size_t bytes); /* zeroed, 64-byte aligned */
     void (*free)(void *p);
     void (*upload)(void *dst, const void *host, size_t bytes);
@@ -58,6 +59,10 @@ typedef struct Backend {
 } Backend;
 
 const Backend *backend_cpu(void);
+/* The CPU backend with parameters, gradients and momentum in memory of their own, as on a GPU
+ * (device "cpu-separate"): a missing model_upload_state / model_download_state then changes results
+ * on a machine without a GPU, which is what the tests use it for. */
+const Backend *backend_cpu_separate(void);
 /* NULL when the build has no CUDA; dies with a clear message when the plugin cannot be loaded or
  * there is no such device. */
 const Backend *backend_cuda(int device);

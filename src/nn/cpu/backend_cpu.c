@@ -35,39 +35,45 @@ static void cpu_bn_backward(Dims d, const float *dy, const float *relu_out, cons
 }
 static void cpu_sync(void) {}
 
-const Backend *backend_cpu(void) {
-    static const Backend be = {
-        .name = "cpu",
-        .block_layout = 1,
-        .alloc = cpu_alloc,
-        .free = cpu_free,
-        .upload = cpu_copy,
-        .download = cpu_copy,
-        .zero = cpu_zero,
-        .copy = cpu_copy,
-        .conv_plan = cpu_conv_plan,
-        .conv_plan_free = cpu_conv_plan_free,
-        .conv_forward = cpu_conv_forward,
-        .conv_backward_data = cpu_conv_backward_data,
-        .conv_backward_weights = cpu_conv_backward_weights,
-        .bn_forward_train = cpu_bn_forward_train,
-        .bn_forward_eval = bn_forward_eval,
-        .bn_backward = cpu_bn_backward,
-        .add_relu = add_relu,
-        .relu_backward = relu_backward,
-        .relu_inplace = relu_inplace,
-        .accumulate = accumulate,
-        .roi_align_forward = roi_align_forward,
-        .roi_align_backward = roi_align_backward,
-        .linear_forward = linear_forward,
-        .linear_backward = linear_backward,
-        .avgpool_forward = global_avgpool_forward,
-        .avgpool_backward = global_avgpool_backward,
-        .dropout_forward = dropout_forward,
-        .dropout_backward = dropout_backward,
-        .sum_squares = sum_squares,
-        .sgd = sgd_step,
-        .sync = cpu_sync,
-    };
+static const Backend cpu_backend = {
+    .name = "cpu",
+    .block_layout = 1,
+    .shares_host = 1,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .zero = cpu_zero,
+    .copy = cpu_copy,
+    .conv_plan = cpu_conv_plan,
+    .conv_plan_free = cpu_conv_plan_free,
+    .conv_forward = cpu_conv_forward,
+    .conv_backward_data = cpu_conv_backward_data,
+    .conv_backward_weights = cpu_conv_backward_weights,
+    .bn_forward_train = cpu_bn_forward_train,
+    .bn_forward_eval = bn_forward_eval,
+    .bn_backward = cpu_bn_backward,
+    .add_relu = add_relu,
+    .relu_backward = relu_backward,
+    .relu_inplace = relu_inplace,
+    .accumulate = accumulate,
+    .roi_align_forward = roi_align_forward,
+    .roi_align_backward = roi_align_backward,
+    .linear_forward = linear_forward,
+    .linear_backward = linear_backward,
+    .avgpool_forward = global_avgpool_forward,
+    .avgpool_backward = global_avgpool_backward,
+    .dropout_forward = dropout_forward,
+    .dropout_backward = dropout_backward,
+    .sum_squares = sum_squares,
+    .sgd = sgd_step,
+    .sync = cpu_sync,
+};
+
+const Backend *backend_cpu(void) { return &cpu_backend; }
+
+const Backend *backend_cpu_separate(void) {
+    static Backend be;
+    if (!be.name) be = cpu_backend, be.name = "cpu-separate", be.shares_host = 0;
     return &be;
 }
