@@ -19,6 +19,7 @@ int cmd_pretrain(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* One line per command: {"name", cmd_name, "help"}, */
 #define FEDVSSL_COMMANDS                                                                          \
@@ -27,6 +28,7 @@ int cmd_retrieve(int argc, char **argv);
     {"prepare", cmd_prepare, "decode videos into CtP frame packs (zips of JPEGs) + annotations"}, \
     {"partition", cmd_partition, "split an annotation list into client_dist<N>.json files"},      \
     {"pretrain", cmd_pretrain, "federated CtP pre-training: FedVSSL / FedAvg rounds, round checkpoints, resume"}, \
+    {"export", cmd_export, "a pre-trained checkpoint -> the fine-tune initial state (and the reference's .pth)"}, \
     {"finetune", cmd_finetune, "TSN fine-tuning on UCF-101 (per-epoch checkpoints, automatic resume)"}, \
     {"test", cmd_test, "test a fine-tuned model: 10 clips per video, top-1 / top-5 / mean class accuracy"}, \
     {"retrieve", cmd_retrieve, "video retrieval with backbone features: R@1/5/10/20/50"}, \

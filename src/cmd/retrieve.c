@@ -24,6 +24,8 @@ int cmd_retrieve(int argc, char **argv) {
         {"data.threads", CFG_INT, &c.threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
         {"data.fast_decode", CFG_BOOL, &c.fast_decode, "false", NULL, 0, 0,
          "decode JPEGs DCT-scaled (faster, pixels differ from the reference)"},
+        {"data.crop", CFG_INT, &c.crop, "112", NULL, 32, 512,
+         "clip side in pixels (112 = the reference; smaller scales every size of the pipeline, for small runs)"},
         {"max_videos", CFG_INT, &c.max_videos, "0", NULL, 0, INT_MAX, "only the first N videos of each list (0 = all)"},
         {"device", CFG_STR, &c.device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
         {"precision", CFG_ENUM, &c.precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},

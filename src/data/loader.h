@@ -1,8 +1,9 @@
 /* Training/test data loader: annotation list -> sampler -> worker threads (decode frame packs, augment) ->
  * bounded queue of ready batches. Output layouts (spec §2.1.5, §5):
- *   CTP:      imgs [B,3,16,112,112], gt_trajs [B,3,16,4], gt_weights [B,3,16], labels [B]
- *   FINETUNE: imgs [B,3,16,112,112], labels [B] (0-based)
- *   TEST:     imgs [B,10,3,16,112,112], labels [B]
+ *   CTP:      imgs [B,3,16,S,S], gt_trajs [B,3,16,4], gt_weights [B,3,16], labels [B]
+ *   FINETUNE: imgs [B,3,16,S,S], labels [B] (0-based)
+ *   TEST:     imgs [B,10,3,16,S,S], labels [B]
+ * with S = 112 (LoaderOptions.crop).
  * Every sample's randomness is a function of (seed, epoch, position in the epoch): the batches are the same
  * whatever the number of threads. */
 #ifndef FEDVSSL_LOADER_H
@@ -17,6 +18,7 @@ typedef struct {
     int64_t *labels;
     int n; /* real samples in this batch (< batch only for the last TEST batch) */
     int clips; /* 1, or 10 in TEST */
+    int crop;  /* S */
 } Batch;
 
 /* Zero-initialised (or NULL) = the reference pipeline: every JPEG decoded at full size (as cv2.imdecode), then
@@ -28,6 +30,9 @@ typedef struct {
     int all_rows;    /* decode every pixel (default 0: only the rows/columns the crop window reads; same result) */
     int fast_idct;   /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0; other pixels too) */
     int prefetch;    /* batches in flight (default 2 + threads/batch) */
+    int crop;        /* clip side S (default 0 = 112, the reference's). Other sizes scale every size of the
+                        pipeline by S/112 (resize targets, CtP patch sizes and speeds): clips [.., 16, S, S]
+                        for small-scale runs (the demo); not a setting of the reference */
 } LoaderOptions;
 
 typedef struct Loader Loader;

@@ -183,7 +183,8 @@ static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
 void fl_client_model(Model *m, const FlConfig *c) {
     model_init(m, MODEL_CTP, 0);
     model_use_backend(m, backend_for(c->device, c->precision));
-    model_plan(m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+    int S = c->crop > 0 ? c->crop : 112; /* 0: the reference's clip side, as the loader takes it */
+    model_plan(m, (Dims){c->batch, 3, 16, S, S}, 1);
 }
 
 int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, Metrics *mx,
@@ -227,7 +228,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     char name[40];
     snprintf(name, sizeof name, "client_dist%d.json", cid + 1);
     ann = path_join(part, name);
-    LoaderOptions lo = {.fast_decode = c->fast_decode};
+    LoaderOptions lo = {.fast_decode = c->fast_decode, .crop = c->crop};
     /* §3.9: the reference re-seeds every client construction, so each round replays one stream */
     uint64_t seed = c->reseed_each_round ? (uint64_t)c->seed : rng_at((uint64_t)c->seed, (uint64_t)cid);
     char err[1024];

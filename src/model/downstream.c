@@ -150,9 +150,9 @@ int model_load_backbone(Model *m, const char *path, int *of, char *how, size_t h
     }
     int listed = z.n == 1 && z.arr[0].type == NPY_OBJECT;
     if (!listed)
-        die("%s: no backbone.* arrays among its %d (first: '%s'); expected a pretrain round checkpoint, a finetune "
-            "epoch_<e>.npz, or np.savez of a state dict",
-            path, z.n, z.n ? z.names[0] : "none");
+        die("%s: none of R3D-18's backbone.* entries (such as '%s') among its %d arrays (first: '%s'); expected a "
+            "pretrain round checkpoint, a finetune epoch_<e>.npz, or np.savez of a state dict",
+            path, s->e[0].name, z.n, z.n ? z.names[0] : "none");
     npz_close(&z);
     return load_backbone_by_position(m, path, how, howlen);
 }
@@ -214,9 +214,9 @@ static void load_list(const char *path, AnnList *l) {
 }
 
 static Loader *open_loader(const char *data_dir, const char *list, LoaderMode mode, int batch, uint64_t seed,
-                           int threads, int fast_decode) {
+                           int threads, int fast_decode, int crop) {
     char err[1024];
-    LoaderOptions lo = {.fast_decode = fast_decode};
+    LoaderOptions lo = {.fast_decode = fast_decode, .crop = crop};
     Loader *L = loader_open(data_dir, list, mode, batch, seed, threads, &lo, err, sizeof err);
     if (!L) die("%s", err);
     return L;
@@ -367,7 +367,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     load_list(list, &ann);
     int C = max_label(&ann, list), nvid = ann.n;
     ann_free(&ann);
-    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode);
+    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode, c->crop);
     int iters = loader_iters_per_epoch(L);
     if (c->max_iters > 0 && c->max_iters < iters) iters = c->max_iters;
 
@@ -400,7 +400,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
     model_use_backend(&m, backend_for(c->device, c->precision));
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
-    model_plan(&m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+    model_plan(&m, (Dims){c->batch, 3, 16, c->crop, c->crop}, 1);
     model_upload_state(&m);
     if (m.pm == s->m) memcpy(s->m, mom, s->nf * sizeof(float));
     else m.be->upload(m.pm, mom, s->nf * sizeof(float));
@@ -559,7 +559,7 @@ int test_run(const TestConfig *c) {
         if (ann.e[i].label > C)
             die("%s: entry %d ('%s') has label %lld, but %s has %d classes", list, i + 1, ann.e[i].name,
                 (long long)ann.e[i].label, ckpt, C);
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     int N = loader_num_samples(L);
     if (c->max_videos > 0 && c->max_videos < N) N = c->max_videos;
@@ -647,7 +647,7 @@ static const char RETRIEVE_PROTOCOL[] =
 static int features(Model *m, const RetrieveConfig *c, const char *list, const char *what, float **feat,
                     int64_t **labels) {
     const int max_videos = c->max_videos, quiet = c->quiet;
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop);
     int N = loader_num_samples(L);
     if (max_videos > 0 && max_videos < N) N = max_videos;
     *feat = xmalloc(sizeof(float) * (size_t)N * 512);

@@ -125,8 +125,8 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
     double t0 = now_sec();
     while (done < N && loader_next(L, &b)) {
         int n = b.n < N - done ? b.n : N - done, clips = b.clips;
-        /* the loader's batch of n videos is [n*clips, 3, 16, 112, 112]: one forward */
-        model_plan(m, (Dims){b.n * clips, 3, 16, 112, 112}, 0);
+        /* the loader's batch of n videos is [n*clips, 3, 16, S, S]: one forward */
+        model_plan(m, (Dims){b.n * clips, 3, 16, b.crop, b.crop}, 0);
         model_forward(m, b.imgs, NULL, NULL, NULL, 0);
         if (logits) eval_clip_mean(m->logits_h, n, clips, C, logits + (size_t)done * C);
         if (feat) {
