@@ -23,7 +23,7 @@ int cmd_export(int argc, char **argv);
 
 /* One line per command: {"name", cmd_name, "help"}, */
 #define FEDVSSL_COMMANDS                                                                          \
-    {"demo", cmd_demo, "the built-in small default: synth -> prepare -> partition -> CtP training"}, \
+    {"demo", cmd_demo, "the whole pipeline on a small synthetic default: synth ... pretrain, export, finetune, test, retrieve"}, \
     {"synth", cmd_synth, "write a synthetic UCF-101-style dataset (.avi videos + split lists)"},  \
     {"prepare", cmd_prepare, "decode videos into CtP frame packs (zips of JPEGs) + annotations"}, \
     {"partition", cmd_partition, "split an annotation list into client_dist<N>.json files"},      \

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../data/fsutil.h"
@@ -88,19 +89,18 @@ typedef struct {
     const FlConfig *c;
     Metrics *mx;
     FILE *log;    /* mmcv-style <YYYYMMDD_HHMMSS>.log.json */
-    int cid, round, tty;
+    int cid, round;
     double t0;
+    Progress pr;
 } FitCtx;
 
 static void on_log(void *ctx, const TrainLog *lg, int iter, int iters, double loss) {
     FitCtx *fc = ctx;
     double el = now_sec() - fc->t0, eta = iter ? el / iter * (iters - iter) : 0;
-    if (!fc->c->quiet && (fc->tty || lg)) {
-        printf("%sround %d/%d  client %d  iter %d/%d  loss %.4f  %.1f clips/s  ETA %.0fs%s", fc->tty ? "\r" : "",
-               fc->round, fc->c->rounds, fc->cid + 1, iter, iters, lg ? lg->loss : loss,
-               el > 0 ? iter * fc->c->batch / el : 0, eta, fc->tty ? "\033[K" : "\n");
-        fflush(stdout);
-    }
+    char label[64];
+    snprintf(label, sizeof label, "round %d/%d  client %d  iter", fc->round, fc->c->rounds, fc->cid + 1);
+    progress_show(&fc->pr, lg != NULL, label, iter, iters, eta, "loss %.4f  %.1f clips/s", lg ? lg->loss : loss,
+                  el > 0 ? iter * fc->c->batch / el : 0);
     if (!lg) return;
     JsonBuf b = {0};
     /* the fields of mmcv's TextLoggerHook json lines (§3.3 step 11) */
@@ -237,13 +237,14 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s", err);
         goto done;
     }
-    FitCtx fc = {c, mx, open_mmcv_log(dir), cid, round, isatty(fileno(stdout)), now_sec()};
+    FitCtx fc = {c, mx, open_mmcv_log(dir), cid, round, now_sec(), {0}};
+    progress_init(&fc.pr, stdout, c->quiet);
     TrainOptions to = {c->h, c->reseed_each_round ? 0 : round - 1, c->log_interval, 1, c->max_iters, on_log, &fc,
                        fault_hits(c, cid, round, "nan") ? 1 : 0};
     TrainResult tr;
     int rc = train_epoch(m, L, &to, &tr);
     if (fc.log) fclose(fc.log);
-    if (fc.tty && !c->quiet) printf("\r\033[K"), fflush(stdout);
+    progress_end(&fc.pr, 1);
     loader_free(L);
     if (rc) {
         snprintf(res->err, sizeof res->err, "%s", tr.err);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../data/annotations.h"
@@ -233,13 +234,6 @@ static void append_line(FILE *f, const JsonBuf *b) {
     fflush(f);
 }
 
-static void fmt_eta(char *buf, size_t n, double s) {
-    if (!(s >= 0) || s > 1e8) s = 0;
-    long t = (long)(s + 0.5);
-    if (t >= 86400) snprintf(buf, n, "%ldd %02ld:%02ld:%02ld", t / 86400, t / 3600 % 24, t / 60 % 60, t % 60);
-    else snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
-
 /* ---------- fine-tuning ---------- */
 
 static void save_checkpoint(const Model *m, const float *mom, const char *path, int epoch, int64_t steps,
@@ -313,7 +307,8 @@ static int load_checkpoint(Model *m, float *mom, const char *path, int64_t *step
 typedef struct {
     const FinetuneConfig *c;
     FILE *mx;
-    int epoch, start_epoch, iters, tty;
+    int epoch, start_epoch, iters;
+    Progress pr;
     double t0, lr, sum_loss, last_acc;
     int n_loss, have_acc;
 } FtCtx;
@@ -323,17 +318,15 @@ static void ft_on_log(void *ctx, const TrainLog *lg, int iter, int iters, double
     const FinetuneConfig *c = f->c;
     f->sum_loss += loss, f->n_loss++;
     if (lg) f->last_acc = lg->acc, f->have_acc = 1;
-    if (!c->quiet && (f->tty || lg)) {
+    {
         double el = now_sec() - f->t0;
         long done = (long)(f->epoch - f->start_epoch - 1) * f->iters + iter;
         long left = (long)(c->epochs - f->epoch) * f->iters + (iters - iter);
-        char eta[32], acc[24] = "";
-        fmt_eta(eta, sizeof eta, done > 0 ? el / done * left : 0);
+        char acc[24] = "", label[48];
         if (f->have_acc) snprintf(acc, sizeof acc, "  acc %.1f%%", f->last_acc);
-        printf("%sepoch %d/%d  iter %d/%d  loss %.4f%s  %.2f clips/s  ETA %s%s", f->tty ? "\r" : "", f->epoch,
-               c->epochs, iter, iters, lg ? lg->loss : loss, acc, el > 0 ? done * c->batch / el : 0, eta,
-               f->tty ? "\033[K" : "\n");
-        fflush(stdout);
+        snprintf(label, sizeof label, "epoch %d/%d  iter", f->epoch, c->epochs);
+        progress_show(&f->pr, lg != NULL, label, iter, iters, done > 0 ? el / done * left : -1, "loss %.4f%s  %.2f clips/s",
+                      lg ? lg->loss : loss, acc, el > 0 ? done * c->batch / el : 0);
     }
     if (!lg) return;
     JsonBuf b = {0};
@@ -415,7 +408,8 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
                C, nvid, iters, c->batch, start + 1, c->epochs, threads, c->device, out);
     if (start >= c->epochs && !c->quiet) printf("nothing to do: epoch %d of %d is done\n", start, c->epochs);
 
-    FtCtx f = {c, mx, 0, start, iters, isatty(fileno(stdout)), now_sec(), 0, 0, 0, 0, 0};
+    FtCtx f = {c, mx, 0, start, iters, {0}, now_sec(), 0, 0, 0, 0, 0};
+    progress_init(&f.pr, stdout, c->quiet);
     for (int e = start + 1; e <= c->epochs; e++) {
         double lr = finetune_lr(c->lr, c->gamma, c->lr_steps, c->n_lr_steps, e);
         Hyper h = {(float)lr, (float)c->momentum, (float)c->weight_decay, (float)c->clip};
@@ -424,7 +418,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, 0};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
-        if (f.tty && !c->quiet) printf("\r\033[K"), fflush(stdout);
+        progress_end(&f.pr, 1);
         if (rc) die("epoch %d: %s (the last checkpoint, epoch %d, is kept in %s)", e, r.err, e - 1, out);
         steps += r.iters;
         model_download_state(&m);
