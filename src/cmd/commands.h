@@ -21,6 +21,14 @@ int cmd_test(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
+/* The key tables of the commands that take key=value settings (k: room for 32 keys, or NULL; returns the
+ * count), for the demo, which checks the options it passes on before any work. */
+#include "../core/config.h"
+#include "../model/downstream.h"
+int test_config_keys(TestConfig *c, CfgKey *k);
+int retrieve_config_keys(RetrieveConfig *c, CfgKey *k);
+int export_config_keys(ExportConfig *c, CfgKey *k);
+
 /* One line per command: {"name", cmd_name, "help"}, */
 #define FEDVSSL_COMMANDS                                                                          \
     {"demo", cmd_demo, "the whole pipeline on a small synthetic default: synth ... pretrain, export, finetune, test, retrieve"}, \

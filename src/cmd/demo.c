@@ -18,6 +18,8 @@
 #include "../nn/backend.h"
 #include "../nn/ops.h"
 #include "commands.h"
+#include "finetune_config.h"
+#include "pretrain_config.h"
 
 typedef struct {
     int n;
@@ -55,11 +57,13 @@ static void run(CommandFn fn, const char *cmd, const char *label, Argv *a) {
     for (int i = 0; i < pass_n; i++)
         if (!strncmp(pass_args[i], cmd, cl) && pass_args[i][cl] == '.') add(&full, "%s", pass_args[i] + cl + 1);
     full.v[full.n] = NULL;
+    char *mine[64]; /* parsers may rearrange argv: free what was allocated, not what is left there */
+    memcpy(mine, full.v, sizeof mine);
     double t0 = now_sec();
     fflush(stdout);
     if (fn(full.n, full.v)) die("demo: %s failed", label);
     stages[nstages].name = label, stages[nstages++].sec = now_sec() - t0;
-    for (int i = 0; i < full.n; i++) free(full.v[i]);
+    for (int i = 0; i < full.n; i++) free(mine[i]);
     a->n = 0;
 }
 
@@ -96,6 +100,35 @@ static int round_losses(const char *path, double *loss, int max) {
     }
     fclose(f);
     return n;
+}
+
+/* Every pass-through option against its stage's key table, before any work (the stage would only
+ * find a typo minutes later). */
+static void check_pass_through(void) {
+    PretrainArgs pa;
+    FinetuneArgs fa;
+    TestConfig tc;
+    RetrieveConfig rc;
+    ExportConfig ec;
+    CfgKey k[64];
+    char err[1024];
+    for (int i = 0; i < pass_n; i++) {
+        const char *dot = strchr(pass_args[i], '.');
+        int n, cl = (int)(dot - pass_args[i]);
+        if (!strncmp(pass_args[i], "pretrain.", 9)) n = pretrain_config_keys(&pa, k);
+        else if (!strncmp(pass_args[i], "finetune.", 9)) n = finetune_config_keys(&fa, k);
+        else if (!strncmp(pass_args[i], "test.", 5)) n = test_config_keys(&tc, k);
+        else if (!strncmp(pass_args[i], "retrieve.", 9)) n = retrieve_config_keys(&rc, k);
+        else n = export_config_keys(&ec, k);
+        char *av[3] = {"demo", (char *)dot + 1, NULL};
+        if (config_parse(k, n, 2, av, err, sizeof err)) {
+            char *hint = strstr(err, " (see --help)");
+            if (hint) *hint = 0; /* the demo names the stage's --help instead */
+            die("demo: %.*s option %s: %s (see fedvssl %.*s --help)", cl, pass_args[i], pass_args[i], err, cl,
+                pass_args[i]);
+        }
+        config_free();
+    }
 }
 
 int cmd_demo(int argc, char **argv) {
@@ -135,6 +168,7 @@ int cmd_demo(int argc, char **argv) {
                keys, (int)(sizeof keys / sizeof *keys), nown, own, NULL, 0);
     char *out = xstrdup(out0), *device = xstrdup(device0); /* each stage's config_free ends the table's strings */
     config_free();
+    check_pass_through();
     free(own);
     if (!device[0]) {
         free(device);

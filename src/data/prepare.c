@@ -3,6 +3,7 @@
 #include "prepare.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,10 +384,12 @@ static int write_split_files(const char *ann_dir, const Split *S, char *err, siz
         char *p = path_join(ann_dir, fn);
         int rc = ann_write_txt(p, l->e, l->n);
         if (!rc) {
-            strcpy(p + strlen(p) - 3, "json");
+            snprintf(fn, sizeof fn, "%s_split_%d.json", which ? "test" : "train", S->split);
+            free(p);
+            p = path_join(ann_dir, fn);
             rc = ann_write_json(p, l->e, l->n);
         }
-        if (rc) snprintf(err, errlen, "%s: cannot write", p);
+        if (rc) snprintf(err, errlen, "%s: cannot write: %s", p, strerror(errno));
         free(p);
         if (rc) return -1;
     }
