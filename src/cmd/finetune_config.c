@@ -29,6 +29,8 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
         {"data.threads", CFG_INT, &a->threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
         {"data.fast_decode", CFG_BOOL, &a->fast_decode, "false", NULL, 0, 0,
          "decode JPEGs DCT-scaled (faster, pixels differ from the reference)"},
+        {"data.max_bad_fraction", CFG_FLOAT, &a->max_bad, "0.01", NULL, 0, 1,
+         "unreadable samples (damaged frame packs) are skipped up to this fraction of the list; more stop the run"},
         {"data.crop", CFG_INT, &a->crop, "112", NULL, 32, 512,
          "clip side in pixels (112 = the reference; smaller scales every size of the pipeline, for small runs)"},
         {"max_iters", CFG_INT, &a->max_iters, "0", NULL, 0, INT_MAX, "iterations per epoch (0 = the whole list)"},

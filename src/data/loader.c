@@ -55,6 +55,8 @@ struct Loader {
     Work main_work;
     char fail_msg[1024];
     int failed;
+    uint8_t *bad; /* [ann.n]: samples found unreadable (training modes skip them) */
+    int nbad;
 };
 
 static void work_init(const Loader *L, Work *w) {
@@ -238,6 +240,34 @@ int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, fl
 
 static long clip_floats(const Loader *L) { return (long)L->clips * CLIP_FLOATS; }
 
+static int known_bad(Loader *L, int index) {
+    pthread_mutex_lock(&L->mu);
+    int b = L->bad[index];
+    pthread_mutex_unlock(&L->mu);
+    return b;
+}
+
+/* A training sample that cannot be read: named once; more than max_bad_fraction of the list ends the run. */
+static void note_bad(Loader *L, int index, const char *err) {
+    pthread_mutex_lock(&L->mu);
+    if (!L->bad[index]) {
+        L->bad[index] = 1;
+        L->nbad++;
+        if (L->nbad > L->opt.max_bad_fraction * L->ann.n) {
+            if (!L->failed)
+                snprintf(L->fail_msg, sizeof L->fail_msg,
+                         "%d of the %d samples of %s are unreadable, more than data.max_bad_fraction=%g allows; the "
+                         "last: %.*s",
+                         L->nbad, L->ann.n, L->ann_path, L->opt.max_bad_fraction, (int)(sizeof L->fail_msg / 2), err);
+            L->failed = 1;
+        } else {
+            warnf("%s; skipped, another sample takes its place (%d of %d samples bad so far, at most %d allowed)", err,
+                  L->nbad, L->ann.n, (int)(L->opt.max_bad_fraction * L->ann.n));
+        }
+    }
+    pthread_mutex_unlock(&L->mu);
+}
+
 static void *worker(void *arg) {
     Loader *L = arg;
     Work w;
@@ -254,9 +284,18 @@ static void *worker(void *arg) {
         int k = p % L->batch, index = L->order[p];
         pthread_mutex_unlock(&L->mu);
         char err[1024];
-        int rc = run_sample(L, &w, epoch, p, index, s->imgs + k * clip_floats(L),
+        int rc = -1, n = L->ann.n;
+        /* A bad sample in training is replaced by the next readable one of the epoch's order, with this
+         * position's random draws: the batches stay a function of (seed, epoch, position) whatever the
+         * threads. Test-time samples are never replaced (the metrics would change). */
+        for (int j = 0; rc && j < (L->mode == LOADER_TEST ? 1 : n); j++) {
+            index = L->order[(p + j) % L->total];
+            if (j && known_bad(L, index)) continue;
+            rc = run_sample(L, &w, epoch, p, index, s->imgs + k * clip_floats(L),
                             s->gt_trajs ? s->gt_trajs + k * NUM_TRAJ * CLIP_LEN * 4 : NULL,
                             s->gt_weights ? s->gt_weights + k * NUM_TRAJ * CLIP_LEN : NULL, err, sizeof err);
+            if (rc && L->mode != LOADER_TEST) note_bad(L, index, err);
+        }
         pthread_mutex_lock(&L->mu);
         s->labels[k] = L->ann.e[index].label - 1;
         if (rc && !L->failed) L->failed = 1, snprintf(L->fail_msg, sizeof L->fail_msg, "%s", err);
@@ -291,6 +330,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
     L->crop = L->opt.crop ? L->opt.crop : CROP;
     L->depth = L->opt.prefetch > 0 ? L->opt.prefetch : 2 + (num_threads + batch - 1) / batch;
     L->zip_paths = xcalloc((size_t)L->ann.n, sizeof(char *));
+    L->bad = xcalloc((size_t)L->ann.n, 1);
     int missing = 0;
     for (int i = 0; i < L->ann.n; i++) {
         size_t n = strlen(data_dir) + strlen(L->ann.e[i].name) + 16;
@@ -406,6 +446,12 @@ int loader_next(Loader *L, Batch *b) {
 }
 
 int loader_num_samples(const Loader *L) { return L->ann.n; }
+int loader_bad_samples(Loader *L) {
+    pthread_mutex_lock(&L->mu);
+    int n = L->nbad;
+    pthread_mutex_unlock(&L->mu);
+    return n;
+}
 int loader_iters_per_epoch(const Loader *L) { return L->iters; }
 
 void loader_free(Loader *L) {
@@ -425,6 +471,7 @@ void loader_free(Loader *L) {
     free(L->slots);
     for (int i = 0; L->zip_paths && i < L->ann.n; i++) free(L->zip_paths[i]);
     free(L->zip_paths);
+    free(L->bad);
     free(L->order);
     ann_free(&L->ann);
     free(L->data_dir), free(L->ann_path);

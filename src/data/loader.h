@@ -30,6 +30,10 @@ typedef struct {
     int all_rows;    /* decode every pixel (default 0: only the rows/columns the crop window reads; same result) */
     int fast_idct;   /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0; other pixels too) */
     int prefetch;    /* batches in flight (default 2 + threads/batch) */
+    double max_bad_fraction; /* training modes: a sample that cannot be read (a damaged frame pack, an
+                        undecodable frame) is named on stderr and replaced by the next readable one of the
+                        epoch, until more than this fraction of the list is bad; then the loader stops with
+                        an error. 0 (default) = the reference: the first bad sample stops. Test mode: always 0 */
     int crop;        /* clip side S (default 0 = 112, the reference's). Other sizes scale every size of the
                         pipeline by S/112 (resize targets, CtP patch sizes and speeds): clips [.., 16, S, S]
                         for small-scale runs (the demo); not a setting of the reference */
@@ -50,6 +54,7 @@ int loader_next(Loader *L, Batch *b);
 void loader_free(Loader *L);
 int loader_num_samples(const Loader *L);
 int loader_iters_per_epoch(const Loader *L);
+int loader_bad_samples(Loader *L); /* distinct unreadable samples met so far */
 
 /* One sample, synchronously, into caller buffers (imgs sized for the mode): what a worker does. For tests. */
 int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, float *gt_trajs, float *gt_weights,

@@ -215,9 +215,9 @@ static void load_list(const char *path, AnnList *l) {
 }
 
 static Loader *open_loader(const char *data_dir, const char *list, LoaderMode mode, int batch, uint64_t seed,
-                           int threads, int fast_decode, int crop) {
+                           int threads, int fast_decode, int crop, double max_bad) {
     char err[1024];
-    LoaderOptions lo = {.fast_decode = fast_decode, .crop = crop};
+    LoaderOptions lo = {.fast_decode = fast_decode, .crop = crop, .max_bad_fraction = max_bad};
     Loader *L = loader_open(data_dir, list, mode, batch, seed, threads, &lo, err, sizeof err);
     if (!L) die("%s", err);
     return L;
@@ -360,7 +360,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     load_list(list, &ann);
     int C = max_label(&ann, list), nvid = ann.n;
     ann_free(&ann);
-    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode, c->crop);
+    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode, c->crop, c->max_bad_fraction);
     int iters = loader_iters_per_epoch(L);
     if (c->max_iters > 0 && c->max_iters < iters) iters = c->max_iters;
 
@@ -553,7 +553,7 @@ int test_run(const TestConfig *c) {
         if (ann.e[i].label > C)
             die("%s: entry %d ('%s') has label %lld, but %s has %d classes", list, i + 1, ann.e[i].name,
                 (long long)ann.e[i].label, ckpt, C);
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop, 0);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     int N = loader_num_samples(L);
     if (c->max_videos > 0 && c->max_videos < N) N = c->max_videos;
@@ -641,7 +641,7 @@ static const char RETRIEVE_PROTOCOL[] =
 static int features(Model *m, const RetrieveConfig *c, const char *list, const char *what, float **feat,
                     int64_t **labels) {
     const int max_videos = c->max_videos, quiet = c->quiet;
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop, 0);
     int N = loader_num_samples(L);
     if (max_videos > 0 && max_videos < N) N = max_videos;
     *feat = xmalloc(sizeof(float) * (size_t)N * 512);

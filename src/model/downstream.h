@@ -47,7 +47,7 @@ double finetune_lr(double lr, double gamma, const double *steps, int nsteps, int
 typedef struct {
     const char *data_dir, *train_list, *init, *out, *device, *precision;
     int epochs, batch, seed, threads, fast_decode, crop, max_iters, log_interval, quiet;
-    double lr, momentum, weight_decay, clip, gamma, dropout;
+    double lr, momentum, weight_decay, clip, gamma, dropout, max_bad_fraction;
     const double *lr_steps;
     int n_lr_steps;
 } FinetuneConfig;
