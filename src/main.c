@@ -1,4 +1,5 @@
 /* fedvssl: entry point and subcommand dispatch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* over a file-size limit (ulimit -f) a write then fails with EFBIG and is reported, instead of the
+     * process dying of SIGXFSZ */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -8,30 +8,10 @@
 
 #include "../src/core/util.h"
 #include "../src/data/fsutil.h"
+#include "cmdtest.h"
 #include "golden.h"
 
 static char root[64];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static char *slurp(const char *path) {
-    size_t n;
-    const char *e;
-    char *s = (char *)read_file(path, &n, &e);
-    if (!s) return xstrdup("");
-    s = xrealloc(s, n + 1);
-    s[n] = 0;
-    return s;
-}
 
 int main(int argc, char **argv) {
     (void)argc;

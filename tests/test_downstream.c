@@ -22,36 +22,10 @@
 #include "../src/io/zip.h"
 #include "../src/model/downstream.h"
 #include "../src/model/evaluate.h"
+#include "cmdtest.h"
 #include "golden.h"
 
 static char root[64], data[128];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static char *slurp(const char *path) {
-    size_t n;
-    const char *e;
-    char *s = (char *)read_file(path, &n, &e);
-    if (!s) return xstrdup("");
-    s = xrealloc(s, n + 1);
-    s[n] = 0;
-    return s;
-}
-
-static int count(const char *hay, const char *needle) {
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
-    return n;
-}
 
 /* the number after "key": in a JSON text (NAN if absent) */
 static double json_num(const char *text, const char *key) {

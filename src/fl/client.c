@@ -198,6 +198,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s: cannot create: %m", dir);
         goto done;
     }
+    remove_stale_temps(dir); /* the client's own work dir: on its rank's host */
     if (fault_hits(c, cid, round, "slow")) {
         struct timespec ts = {(time_t)c->fault_seconds, (long)((c->fault_seconds - (double)(time_t)c->fault_seconds) * 1e9)};
         nanosleep(&ts, NULL);

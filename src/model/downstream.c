@@ -393,6 +393,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
     model_use_backend(&m, backend_for(c->device, c->precision));
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
+    remove_stale_temps(out); /* unfinished checkpoints of an interrupted run */
     model_plan(&m, (Dims){c->batch, 3, 16, c->crop, c->crop}, 1);
     model_upload_state(&m);
     if (m.pm == s->m) memcpy(s->m, mom, s->nf * sizeof(float));
