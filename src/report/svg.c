@@ -75,7 +75,11 @@ static const char *const PALETTE[] = {"#0072b2", "#e69f00", "#009e73", "#d55e00"
                                       "#56b4e9", "#8c564b", "#332288", "#999933", "#882255"};
 #define NPAL ((int)(sizeof PALETTE / sizeof *PALETTE))
 
-const char *svg_color(int i) { return PALETTE[((i % NPAL) + NPAL) % NPAL]; }
+const char *svg_color(int i) {
+    if (i == SVG_DARK) return "#333333";
+    if (i == SVG_GREY) return "#8a8a8a";
+    return PALETTE[((i % NPAL) + NPAL) % NPAL];
+}
 
 #define CHAR_W 6.2 /* average width of a character at font-size 11 */
 #define BIG 1e300  /* values beyond this are not drawn */
@@ -447,12 +451,12 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
     int rotate = maxc * CHAR_W > gw - 4;
     double fs = rotate && gw < 12 ? (gw < 7 ? 7 : gw - 1 > 11 ? 11 : gw - 1) : 11;
     int rows = ns > 1 ? legend(b, names, cols, ns, L, W - R, 0, 1, 0) : 0;
-    double T = 34 + 16.0 * rows + (rows ? 4 : 0), ph = 200;
+    double T = 42 + 16.0 * rows + (rows ? 4 : 0), ph = 200;
     double B = rotate ? 24 + maxc * CHAR_W * fs / 11 * 0.77 : 40;
     if (c->xlabel && c->xlabel[0]) B += 14;
     double H = T + ph + B;
     figure_open(b, &cc, W, (int)H);
-    if (ns > 1) legend(b, names, cols, ns, L, W - R, 40, 1, 1);
+    if (ns > 1) legend(b, names, cols, ns, L, W - R, 42, 1, 1);
     draw_axes(b, &cc, NULL, &ay, L, T, pw, ph);
     double y0 = T + ph - axis_pos(&ay, 0) * ph, bw = gw * 0.8 / ns;
     int labels = ncat * ns <= 30 && bw >= 14;
@@ -495,7 +499,8 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
     figure_close(b, dropped);
 }
 
-void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, int n) {
+void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
+                    int n) {
     double hi = 0;
     int dropped = 0, finite = 0;
     for (int i = 0; i < n; i++) {
@@ -541,7 +546,7 @@ void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, co
         double w = axis_pos(&ax, vals[i]) * pw;
         fmt_value(t, sizeof t, vals[i], c->percent, c->unit);
         jb_printf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\" fill=\"%s\"><title>",
-                  L, y + 4, fmax(w, 0.5), rh - 8, svg_color(c->unit && !strcmp(c->unit, "s") ? 0 : i));
+                  L, y + 4, fmax(w, 0.5), rh - 8, svg_color(colors ? colors[i] : 0));
         html_escape(b, labels[i]);
         jb_printf(b, ": %s</title></rect><text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">%s</text>\n", t, L + w + 5,
                   y + rh / 2 + 4, t);
@@ -576,7 +581,7 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
         return;
     }
     double cell = 440.0 / C;
-    if (cell > 40) cell = 40;
+    if (cell > 64) cell = 64;
     if (cell < 6) cell = 6;
     double fs = cell >= 12 ? 11 : cell - 1;
     int maxc = 0;

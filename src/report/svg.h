@@ -17,7 +17,10 @@ void html_escape(JsonBuf *b, const char *s);
 /* The same for at most max characters (code points) of s, with "…" when cut. */
 void html_escape_cut(JsonBuf *b, const char *s, int max);
 
-/* The categorical palette (colour-blind safe): colour of series i. */
+/* The categorical palette (colour-blind safe): colour of series i; SVG_DARK and SVG_GREY are two
+ * neutral colours outside it (totals, overheads). */
+#define SVG_DARK (-1000)
+#define SVG_GREY (-1001)
 const char *svg_color(int i);
 
 typedef struct {
@@ -44,8 +47,9 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns);
 /* vals[k * ncat + j]: series k, category j (NaN: no bar). */
 void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names,
                    int ns, const double *vals);
-/* One bar per row, labels on the left, values at the bars' ends. */
-void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, int n);
+/* One bar per row, labels on the left, values at the bars' ends; colors[i] of row i (NULL: all 0). */
+void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
+                    int n);
 /* C x C counts m[true * C + predicted], coloured by the share of the row (the true class). */
 void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C, const int64_t *m);
 
