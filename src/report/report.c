@@ -195,14 +195,16 @@ static void load_metrics(Run *r) {
         while (m && (ln[m - 1] == '\r' || ln[m - 1] == ' ' || ln[m - 1] == '\t')) m--;
         if (!m) continue;
         r->lines++;
-        char label[64], err[512];
+        char label[64], err[512], msg[600];
         snprintf(label, sizeof label, "metrics.jsonl:%d", lineno);
-        JsonValue *v = json_parse(ln, m, label, 1, err, sizeof err);
+        JsonValue *v = json_parse(ln, m, "", 1, err, sizeof err);
+        /* err is ":1:<col>: ..." of the line alone: name the file's line instead */
+        snprintf(msg, sizeof msg, "%s%s", label, !strncmp(err, ":1:", 3) ? err + 2 : err);
         if (!v || v->type != JV_OBJ) {
             r->bad_lines++;
             if (shown++ < 3) {
-                if (!v && !nl) note(r, "%s (the last line is incomplete: the run was stopped or is still writing it)", err);
-                else if (!v) note(r, "%s (line skipped)", err);
+                if (!v && !nl) note(r, "%s (the last line is incomplete: the run was stopped or is still writing it)", msg);
+                else if (!v) note(r, "%s (line skipped)", msg);
                 else note(r, "%s: not a JSON object (line skipped)", label);
             }
             json_free(v);

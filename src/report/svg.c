@@ -108,18 +108,19 @@ int svg_nice_ticks(double lo, double hi, int want, double *ticks, double *step) 
 }
 
 void svg_fmt_tick(char *buf, int n, double v, double step) {
-    if (v == 0) {
-        snprintf(buf, (size_t)n, "0");
+    if (v == 0 || !(step > 0)) {
+        snprintf(buf, (size_t)n, v == 0 ? "0" : "%g", v);
         return;
     }
     double a = fabs(v);
-    if (a >= 1e6 || a < 1e-4 || step < 1e-6) {
-        snprintf(buf, (size_t)n, "%.3g", v);
-        return;
+    int ls = (int)floor(log10(step) + 1e-9); /* steps are 1, 2 or 5 x 10^ls */
+    if (a >= 1e-4 && a < 1e6) {
+        int dec = -ls < 0 ? 0 : -ls > 12 ? 12 : -ls;
+        snprintf(buf, (size_t)n, "%.*f", dec, v);
+    } else {
+        int digits = (int)floor(log10(a)) - ls + 1;
+        snprintf(buf, (size_t)n, "%.*g", digits < 1 ? 1 : digits > 15 ? 15 : digits, v);
     }
-    int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-    if (dec > 8) dec = 8;
-    snprintf(buf, (size_t)n, "%.*f", dec, v);
 }
 
 /* A value label: percent or 3 significant digits. */
