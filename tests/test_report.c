@@ -4,28 +4,22 @@
  * plus the JSON tree reader, the tick maths, and the fedvssl report command. The same page in a real
  * browser: test_report_browser. */
 #include <dirent.h>
-#include <stdarg.h>
-#include <sys/wait.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "../src/io/json.h"
 #include "../src/report/report.h"
 #include "../src/report/svg.h"
 #include "check.h"
 #include "golden.h"
+#include "html_check.h"
 #include "report_fixture.h"
 
 static char root[64];
-
-static int count(const char *hay, const char *needle) {
-    int n = 0;
-    size_t k = strlen(needle);
-    for (const char *p = hay; (p = strstr(p, needle)); p += k) n++;
-    return n;
-}
 
 static char *slurp(const char *path) {
     size_t n;
@@ -46,104 +40,6 @@ static int sh(const char *fmt, ...) {
     va_end(ap);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-/* ---- a small HTML checker: every element we emit is closed in order, '<' and '&' only start tags and
- * entities, attribute quotes are balanced. Returns 0 or -1 with the reason. */
-static const char *const VOID_ELEMENTS[] = {"meta", "br", "img", "input", "link", "hr", "wbr", "source", "col"};
-
-static int is_void(const char *name) {
-    for (size_t i = 0; i < sizeof VOID_ELEMENTS / sizeof *VOID_ELEMENTS; i++)
-        if (!strcmp(name, VOID_ELEMENTS[i])) return 1;
-    return 0;
-}
-
-static int html_check(const char *h, char *why, size_t n) {
-    char stack[256][24];
-    int depth = 0;
-    for (const char *p = h; *p; p++) {
-        if (*p == '&') {
-            const char *q = p + 1;
-            if (*q == '#') q++;
-            while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')) q++;
-            if (*q != ';' || q == p + 1) return snprintf(why, n, "bare '&' at offset %ld", (long)(p - h)), -1;
-            continue;
-        }
-        if (*p != '<') continue;
-        if (!strncmp(p, "<!--", 4)) {
-            const char *e = strstr(p, "-->");
-            if (!e) return snprintf(why, n, "unterminated comment"), -1;
-            p = e + 2;
-            continue;
-        }
-        if (p[1] == '!') {
-            p = strchr(p, '>');
-            if (!p) return snprintf(why, n, "unterminated <!"), -1;
-            continue;
-        }
-        int closing = p[1] == '/';
-        const char *s = p + 1 + closing;
-        char name[24];
-        size_t k = 0;
-        while (((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-') &&
-               k + 1 < sizeof name)
-            name[k++] = *s++;
-        name[k] = 0;
-        if (!k) return snprintf(why, n, "bare '<' at offset %ld: %.30s", (long)(p - h), p), -1;
-        char quote = 0;
-        const char *e = s;
-        for (; *e && (quote || *e != '>'); e++)
-            if (quote && *e == quote) quote = 0;
-            else if (!quote && (*e == '"' || *e == '\'')) quote = *e;
-        if (!*e) return snprintf(why, n, "unterminated tag <%s", name), -1;
-        int self = e[-1] == '/';
-        if (closing) {
-            if (!depth || strcmp(stack[depth - 1], name))
-                return snprintf(why, n, "</%s> at offset %ld closes <%s>", name, (long)(p - h), depth ? stack[depth - 1] : "nothing"),
-                       -1;
-            depth--;
-        } else if (!self && !is_void(name)) {
-            if (depth == 256) return snprintf(why, n, "nesting too deep"), -1;
-            snprintf(stack[depth++], sizeof stack[0], "%s", name);
-            if (!strcmp(name, "style") || !strcmp(name, "script")) { /* raw text up to its end tag */
-                char end[32];
-                snprintf(end, sizeof end, "</%s>", name);
-                const char *q = strstr(e, end);
-                if (!q) return snprintf(why, n, "unterminated <%s>", name), -1;
-                e = q - 1;
-            }
-        }
-        p = e;
-    }
-    if (depth) return snprintf(why, n, "<%s> never closed (%d open)", stack[depth - 1], depth), -1;
-    return 0;
-}
-
-/* The <figure> of chart id (malloc'ed), or NULL. */
-static char *figure_of(const char *h, const char *id) {
-    char pat[128];
-    snprintf(pat, sizeof pat, "data-chart=\"%s\"", id);
-    const char *a = strstr(h, pat);
-    if (!a) return NULL;
-    while (a > h && strncmp(a, "<figure", 7)) a--;
-    const char *e = strstr(a, "</figure>");
-    if (!e) return NULL;
-    size_t n = (size_t)(e - a) + 9;
-    char *f = xmalloc(n + 1);
-    memcpy(f, a, n);
-    f[n] = 0;
-    return f;
-}
-
-/* A drawn chart: one svg, and a data path with at least a point, or bars, or cells. */
-static int chart_has_data(const char *f) {
-    if (!f || strstr(f, "class=\"chart empty\"") || count(f, "<svg") != 1) return 0;
-    if (strstr(f, "<rect class=\"bar\"") || strstr(f, "<rect class=\"cell\"")) return 1;
-    for (const char *p = f; (p = strstr(p, "<path class=\"series\"")); p++) {
-        const char *d = strstr(p, " d=\"");
-        if (d && d[4] == 'M') return 1;
-    }
-    return 0;
 }
 
 static void expect_chart(const char *h, const char *id) {
@@ -199,14 +95,14 @@ static void test_demo(void) {
     CHECK(s0 && !strncmp(strstr(s0, "<h2>") + 4, "pretrain ", 9), "run-0 is pretrain");
     CHECK(s1 && !strncmp(strstr(s1, "<h2>") + 4, "finetune ", 9), "run-1 is finetune");
     CHECK(s2 && !strncmp(strstr(s2, "<h2>") + 4, "retrieve_a ", 11), "run-2 is retrieve_a");
-    static const char *const charts[] = {"overview-time",     "overview-recall",  "r0-pretrain-loss", "r0-pretrain-round",
-                                         "r0-pretrain-lr",    "r0-pretrain-speed", "r0-pretrain-time", "r1-finetune-loss",
-                                         "r1-finetune-acc",   "r1-finetune-lr",    "r1-finetune-speed", "r1-finetune-time",
-                                         "r1-test-acc",       "r1-test-perclass",  "r1-test-confusion", "r2-retrieve-recall",
-                                         "r3-retrieve-recall"};
+    static const char *const charts[] = {
+        "overview-time",      "overview-recall",   "r0-pretrain-loss", "r0-pretrain-round", "r0-pretrain-lr",
+        "r0-pretrain-speed",  "r0-pretrain-time",  "r1-finetune-loss", "r1-finetune-acc",   "r1-finetune-lr",
+        "r1-finetune-speed",  "r1-finetune-time",  "r1-test-acc",      "r1-test-perclass",  "r1-test-confusion",
+        "r2-retrieve-recall", "r3-retrieve-recall"};
     for (size_t i = 0; i < sizeof charts / sizeof *charts; i++) expect_chart(h, charts[i]);
-    CHECK(count(h, "<figure class=\"chart\"") == (int)(sizeof charts / sizeof *charts), "exactly the expected charts (%d)",
-          count(h, "<figure class=\"chart\""));
+    CHECK(count(h, "<figure class=\"chart\"") == (int)(sizeof charts / sizeof *charts),
+          "exactly the expected charts (%d)", count(h, "<figure class=\"chart\""));
     CHECK(!strstr(h, "overview-test") && !strstr(h, "overview-ft-"), "no comparisons of a single test / fine-tune");
 
     /* every chart has a title, axes and (for more than one series) a legend */
@@ -237,10 +133,12 @@ static void test_demo(void) {
     /* the resumed fine-tune: epoch 2 once (its last record), 3 of 3 */
     CHECK(strstr(h, "fine-tuning complete: 3 epochs") != NULL, "finetune complete");
     f = figure_of(h, "r1-finetune-time");
-    CHECK(f && count(f, "class=\"dot\"") == 3, "3 epochs drawn once each (%d dots)", f ? count(f, "class=\"dot\"") : -1);
+    CHECK(f && count(f, "class=\"dot\"") == 3, "3 epochs drawn once each (%d dots)",
+          f ? count(f, "class=\"dot\"") : -1);
     free(f);
     f = figure_of(h, "r1-finetune-loss");
-    CHECK(f && count(f, "class=\"dot\"") == 9, "6 interval points + 3 epochs (%d dots)", f ? count(f, "class=\"dot\"") : -1);
+    CHECK(f && count(f, "class=\"dot\"") == 9, "6 interval points + 3 epochs (%d dots)",
+          f ? count(f, "class=\"dot\"") : -1);
     free(f);
     f = figure_of(h, "r1-finetune-lr");
     CHECK(f && strstr(f, "(log scale)"), "lr over 2 decades: log scale");
@@ -256,7 +154,8 @@ static void test_demo(void) {
     CHECK(f && strstr(f, "true ApplyEyeMakeup \xe2\x86\x92 predicted ApplyEyeMakeup: 2 of 2 (100.0%)"), "cell tooltip");
     CHECK(f && strstr(f, "true Basketball \xe2\x86\x92 predicted &lt;b&gt;Bold&amp;Co&lt;/b&gt;: 1 of 2 (50.0%)"),
           "off-diagonal cell");
-    CHECK(f && strstr(f, ">Basketball</text>") && strstr(f, "predicted class") && strstr(f, "true class"), "axes labelled");
+    CHECK(f && strstr(f, ">Basketball</text>") && strstr(f, "predicted class") && strstr(f, "true class"),
+          "axes labelled");
     free(f);
     f = figure_of(h, "r1-test-perclass");
     CHECK(f && count(f, "<rect class=\"bar\"") == 3, "3 per-class bars");
@@ -321,10 +220,11 @@ static void test_sparse(void) {
 
     /* one point of everything */
     snprintf(dir, sizeof dir, "%s/one", root);
-    fx_write(dir, "metrics.jsonl",
-             "{\"event\": \"train\", \"epoch\": 1, \"iter\": 10, \"iters\": 10, \"loss\": 2.5, \"acc\": 0.5, \"lr\": 0.01, "
-             "\"clips_per_s\": 3.0}\n{\"event\": \"epoch\", \"epoch\": 1, \"epochs\": 150, \"iters\": 10, \"loss\": 2.5, "
-             "\"top1\": 0.5, \"lr\": 0.01, \"seconds\": 9.0, \"clips_per_s\": 3.0}\n");
+    fx_write(
+        dir, "metrics.jsonl",
+        "{\"event\": \"train\", \"epoch\": 1, \"iter\": 10, \"iters\": 10, \"loss\": 2.5, \"acc\": 0.5, \"lr\": 0.01, "
+        "\"clips_per_s\": 3.0}\n{\"event\": \"epoch\", \"epoch\": 1, \"epochs\": 150, \"iters\": 10, \"loss\": 2.5, "
+        "\"top1\": 0.5, \"lr\": 0.01, \"seconds\": 9.0, \"clips_per_s\": 3.0}\n");
     h = render(dir, &n);
     CHECK(strstr(h, "fine-tuning incomplete: 1 of 150 epochs") != NULL, "1 of 150 epochs");
     expect_chart(h, "r0-finetune-time");
@@ -346,7 +246,8 @@ static void test_sparse(void) {
 
     /* garbage everywhere: a clear note, no crash */
     snprintf(dir, sizeof dir, "%s/garbage", root);
-    fx_write(dir, "metrics.jsonl", "\x01\x02garbage\n{\"event\": 5}\n[1, 2]\n{\"event\": \"epoch\", \"epoch\": \"x\"}\n");
+    fx_write(dir, "metrics.jsonl",
+             "\x01\x02garbage\n{\"event\": 5}\n[1, 2]\n{\"event\": \"epoch\", \"epoch\": \"x\"}\n");
     fx_write(dir, "results.json", "{\"top1\": 0.5,");
     fx_write(dir, "retrieval.json", "[]");
     fx_write(dir, "per_class.tsv", "class\tname\nnot a row\n");
@@ -365,7 +266,8 @@ static void test_sparse(void) {
     fx_scores(dir, 202, 101);
     h = render(dir, &n);
     f = figure_of(h, "r0-test-confusion");
-    CHECK(f && count(f, "<rect class=\"cell\"") == 101 * 101, "101 x 101 cells (%d)", f ? count(f, "<rect class=\"cell\"") : -1);
+    CHECK(f && count(f, "<rect class=\"cell\"") == 101 * 101, "101 x 101 cells (%d)",
+          f ? count(f, "<rect class=\"cell\"") : -1);
     CHECK(f && strstr(f, ">class 101</text>"), "classes labelled");
     free(f);
     CHECK(strstr(h, "computed from test_scores.npz") && strstr(h, ">1.0%<"), "top-1 from the scores: 2 of 202");
@@ -387,36 +289,38 @@ static void test_sparse(void) {
 static void test_charts(void) {
     double x[6] = {1, 2, 3, 4, 5, 6}, huge[6] = {-1e250, 1e250, 0, NAN, INFINITY, 2e300};
     JsonBuf b = {0};
-    svg_line_chart(&b, &(SvgChart){"t-huge", "huge", "x", "y", 1, 0, 0, 0, 0, 0, 0, NULL},
-                   &(SvgSeries){"s", x, huge, 6, 0, 0, 0}, 1);
-    CHECK(b.p && chart_has_data(b.p) && !strstr(b.p, "nan") && !strstr(b.p, "inf"), "+-1e250: drawn, finite coordinates");
+    svg_line_chart(&b, &(SvgChart){.id = "t-huge", .title = "huge", .xlabel = "x", .ylabel = "y", .x_integer = 1},
+                   &(SvgSeries){.name = "s", .x = x, .y = huge, .n = 6}, 1);
+    CHECK(b.p && chart_has_data(b.p) && !strstr(b.p, "nan") && !strstr(b.p, "inf"),
+          "+-1e250: drawn, finite coordinates");
     CHECK(b.p && strstr(b.p, "3 values not drawn"), "NaN, Inf and 2e300 not drawn");
     CHECK(b.p && count(b.p, "<circle") == 3, "3 dots");
     b.n = 0;
     double tiny[3] = {1.0000001, 1.0000002, 1.0000003};
-    svg_line_chart(&b, &(SvgChart){"t-tiny", "tiny", "x", "y", 0, 0, 0, 0, 0, 0, 0, NULL},
-                   &(SvgSeries){"s", x, tiny, 3, 0, 0, 0}, 1);
+    svg_line_chart(&b, &(SvgChart){.id = "t-tiny", .title = "tiny", .xlabel = "x", .ylabel = "y"},
+                   &(SvgSeries){.name = "s", .x = x, .y = tiny, .n = 3}, 1);
     CHECK(b.p && strstr(b.p, ">1.0000002"), "a tiny range gets enough decimals");
     b.n = 0;
     /* a long series is reduced to the pixel columns, its extremes kept */
     int N = 100000;
     double *lx = xmalloc(sizeof(double) * N), *ly = xmalloc(sizeof(double) * N);
     for (int i = 0; i < N; i++) lx[i] = i, ly[i] = i == 54321 ? 100 : sin(i * 0.01);
-    svg_line_chart(&b, &(SvgChart){"t-long", "long", "x", "y", 0, 0, 0, 0, 0, 0, 0, NULL},
-                   &(SvgSeries){"s", lx, ly, N, 0, 0, 0}, 1);
+    svg_line_chart(&b, &(SvgChart){.id = "t-long", .title = "long", .xlabel = "x", .ylabel = "y"},
+                   &(SvgSeries){.name = "s", .x = lx, .y = ly, .n = N}, 1);
     CHECK(b.n < 60000 && count(b.p, "L") > 500, "100000 points in %zu bytes", b.n);
     CHECK(strstr(b.p, ">100<") != NULL, "the spike sets the axis");
     free(lx), free(ly);
     b.n = 0;
-    svg_line_chart(&b, &(SvgChart){"t-zero", "zero", "x", "y", 0, 0, 0, 0, 0, 0, 0, NULL}, &(SvgSeries){"s", x, x, 0, 0, 0, 0}, 1);
+    svg_line_chart(&b, &(SvgChart){.id = "t-zero", .title = "zero", .xlabel = "x", .ylabel = "y"},
+                   &(SvgSeries){.name = "s", .x = x, .y = x, .n = 0}, 1);
     CHECK(strstr(b.p, "no data yet") && strstr(b.p, "chart empty"), "zero points");
     b.n = 0;
-    svg_heatmap(&b, &(SvgChart){"t-hm", "hm", NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL}, NULL, 0, NULL);
+    svg_heatmap(&b, &(SvgChart){.id = "t-hm", .title = "hm"}, NULL, 0, NULL);
     CHECK(strstr(b.p, "no data yet") != NULL, "no matrix");
     b.n = 0;
     double v[2] = {INFINITY, 3};
     const char *cats[2] = {"a", "b"};
-    svg_bar_chart(&b, &(SvgChart){"t-bar", "bar", NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL}, cats, 2, NULL, 1, v);
+    svg_bar_chart(&b, &(SvgChart){.id = "t-bar", .title = "bar"}, cats, 2, NULL, 1, v);
     CHECK(count(b.p, "<rect class=\"bar\"") == 1 && strstr(b.p, "1 value not drawn"), "Inf bar left out");
     free(b.p);
 
@@ -440,7 +344,8 @@ static void test_charts(void) {
 static void test_escape_json(void) {
     JsonBuf b = {0};
     html_escape(&b, "a<b>&\"'\x01\xff\xc3\xa9\xed\xa0\x80z\n");
-    CHECK(!strcmp(b.p, "a&lt;b&gt;&amp;&quot;&#39;\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\n"),
+    CHECK(!strcmp(b.p,
+                  "a&lt;b&gt;&amp;&quot;&#39;\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\n"),
           "escape: %s", b.p);
     b.n = 0;
     html_escape_cut(&b, "\xc3\xa9t\xc3\xa9<", 2);
@@ -453,16 +358,18 @@ static void test_escape_json(void) {
     CHECK(v && v->type == JV_OBJ && v->n == 3, "parsed: %s", v ? "" : err);
     if (v) {
         const JsonValue *a = &v->items[0];
-        CHECK(a->type == JV_ARR && a->n == 6 && a->items[1].num == 2.5 && a->items[2].num == -300 && a->items[3].num == 1 &&
-                  a->items[4].type == JV_NULL && !strcmp(a->items[5].str, "x\xc3\xa9"),
+        CHECK(a->type == JV_ARR && a->n == 6 && a->items[1].num == 2.5 && a->items[2].num == -300 &&
+                  a->items[3].num == 1 && a->items[4].type == JV_NULL && !strcmp(a->items[5].str, "x\xc3\xa9"),
               "array items");
         CHECK(isnan(json_get_num(json_get(v, "b"), "c")), "NaN");
         CHECK(json_get_num(v, "a") == -INFINITY, "the last duplicate wins");
         CHECK(isnan(json_get_num(v, "zz")) && !strcmp(json_get_str(v, "zz", "d"), "d"), "defaults");
     }
     json_free(v);
-    CHECK(!json_parse("[NaN]", 5, "t", 0, err, sizeof err) && strstr(err, "t:1:2:"), "NaN refused unless allowed: %s", err);
-    CHECK(!json_parse("{\"a\": 1} x", 10, "t", 1, err, sizeof err) && strstr(err, "after the value"), "trailing text: %s", err);
+    CHECK(!json_parse("[NaN]", 5, "t", 0, err, sizeof err) && strstr(err, "t:1:2:"), "NaN refused unless allowed: %s",
+          err);
+    CHECK(!json_parse("{\"a\": 1} x", 10, "t", 1, err, sizeof err) && strstr(err, "after the value"),
+          "trailing text: %s", err);
     CHECK(!json_parse("{\"a\": [1, {\"b\"", 14, "t", 1, err, sizeof err), "truncated");
     char deep[200];
     memset(deep, '[', sizeof deep);
@@ -504,7 +411,9 @@ int main(int argc, char **argv) {
     test_sparse();
     test_command();
     printf("report tests: %.2f s\n", now_sec() - t0);
-    if (!check_failures) sh("rm -rf %s", root);
-    else fprintf(stderr, "files kept in %s\n", root);
+    if (!check_failures)
+        sh("rm -rf %s", root);
+    else
+        fprintf(stderr, "files kept in %s\n", root);
     TEST_END();
 }

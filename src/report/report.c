@@ -17,8 +17,8 @@
 #include "../io/npy.h"
 #include "svg.h"
 
-#define VPUSH(v, n, cap)                                                                                  \
-    (((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 16, (v) = xrealloc((v), sizeof *(v) * (size_t)(cap))) : 0), \
+#define VPUSH(v, n, cap)                                                                                               \
+    (((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 16, (v) = xrealloc((v), sizeof *(v) * (size_t)(cap))) : 0),          \
      &(v)[(n)++])
 
 #define MAX_NOTES 24
@@ -48,7 +48,7 @@ enum { K_PRETRAIN = 1, K_FINETUNE = 2, K_TEST = 4, K_RETRIEVE = 8 };
 typedef struct {
     char *dir, *rel; /* path; path below the report's folder ("" for itself) */
     int kinds;
-    char *files;     /* "metrics.jsonl (12 lines), config.yaml, ..." */
+    char *files; /* "metrics.jsonl (12 lines), config.yaml, ..." */
     char **notes;
     int nnotes, nnotes_dropped, cnotes;
     /* metrics.jsonl */
@@ -69,9 +69,9 @@ typedef struct {
     /* test */
     int has_test, C, nvideos;
     double top1, top5, mca, test_seconds;
-    int64_t *conf;    /* C x C, or NULL */
-    double *per;      /* per-class top-1 (NaN: no videos), or NULL */
-    char **names;     /* C class names */
+    int64_t *conf; /* C x C, or NULL */
+    double *per;   /* per-class top-1 (NaN: no videos), or NULL */
+    char **names;  /* C class names */
     const char *test_from;
     char *checkpoint;
     /* retrieval */
@@ -115,8 +115,10 @@ static char *slurp(Run *r, const char *name, size_t *len) {
     } else {
         const char *e;
         text = (char *)read_file(p, len, &e);
-        if (!text) note(r, "%s: cannot read: %s", name, e);
-        else text = xrealloc(text, *len + 1), text[*len] = 0;
+        if (!text)
+            note(r, "%s: cannot read: %s", name, e);
+        else
+            text = xrealloc(text, *len + 1), text[*len] = 0;
     }
     free(p);
     return text;
@@ -140,39 +142,41 @@ static void take_line(Run *r, const JsonValue *v) {
     }
     if (!strcmp(ev, "train") && json_get(v, "round")) {
         PtTrain *t = VPUSH(r->pt, r->npt, r->cpt);
-        *t = (PtTrain){json_get_num(v, "round"), json_get_num(v, "client"), json_get_num(v, "iter"),
-                       json_get_num(v, "iters"), json_get_num(v, "loss"), json_get_num(v, "lr"),
+        *t = (PtTrain){json_get_num(v, "round"),       json_get_num(v, "client"),
+                       json_get_num(v, "iter"),        json_get_num(v, "iters"),
+                       json_get_num(v, "loss"),        json_get_num(v, "lr"),
                        json_get_num(v, "clips_per_s"), N};
         t->x = t->iters > 0 ? t->round - 1 + t->iter / t->iters : t->round;
         r->kinds |= K_PRETRAIN;
     } else if (!strcmp(ev, "train") && json_get(v, "epoch")) {
         FtTrain *t = VPUSH(r->ft, r->nft, r->cft);
-        *t = (FtTrain){json_get_num(v, "epoch"), json_get_num(v, "iter"), json_get_num(v, "iters"),
-                       json_get_num(v, "loss"), json_get_num(v, "acc"), json_get_num(v, "lr"),
-                       json_get_num(v, "clips_per_s"), N};
+        *t = (FtTrain){
+            json_get_num(v, "epoch"), json_get_num(v, "iter"), json_get_num(v, "iters"),       json_get_num(v, "loss"),
+            json_get_num(v, "acc"),   json_get_num(v, "lr"),   json_get_num(v, "clips_per_s"), N};
         t->x = t->iters > 0 ? t->epoch - 1 + t->iter / t->iters : t->epoch;
         r->kinds |= K_FINETUNE;
     } else if (!strcmp(ev, "client_fit")) {
         PtFit *f = VPUSH(r->fit, r->nfit, r->cfit);
         const JsonValue *ok = json_get(v, "ok");
-        *f = (PtFit){json_get_num(v, "round"), json_get_num(v, "client"), ok && ok->type == JV_BOOL ? ok->num : 1,
-                     json_get_num(v, "num_examples"), json_get_num(v, "iters"), json_get_num(v, "loss_metric"),
-                     json_get_num(v, "mean_loss"), json_get_num(v, "seconds"), NULL};
+        *f = (PtFit){
+            json_get_num(v, "round"),        json_get_num(v, "client"),  ok && ok->type == JV_BOOL ? ok->num : 1,
+            json_get_num(v, "num_examples"), json_get_num(v, "iters"),   json_get_num(v, "loss_metric"),
+            json_get_num(v, "mean_loss"),    json_get_num(v, "seconds"), NULL};
         const char *e = json_get_str(v, "error", NULL);
         if (e) f->error = xstrdup(e);
         r->kinds |= K_PRETRAIN;
     } else if (!strcmp(ev, "round")) {
         *VPUSH(r->rd, r->nrd, r->crd) =
-            (PtRound){json_get_num(v, "round"), json_get_num(v, "rounds"), json_get_num(v, "sampled"),
-                      json_get_num(v, "results"), json_get_num(v, "failures"), json_get_num(v, "loss"),
+            (PtRound){json_get_num(v, "round"),   json_get_num(v, "rounds"),        json_get_num(v, "sampled"),
+                      json_get_num(v, "results"), json_get_num(v, "failures"),      json_get_num(v, "loss"),
                       json_get_num(v, "seconds"), json_get_num(v, "server_seconds")};
         const char *s = json_get_str(v, "strategy", NULL);
         if (s) free(r->strategy), r->strategy = xstrdup(s);
         r->kinds |= K_PRETRAIN;
     } else if (!strcmp(ev, "epoch")) {
         *VPUSH(r->ep, r->nep, r->cep) =
-            (FtEpoch){json_get_num(v, "epoch"), json_get_num(v, "epochs"), json_get_num(v, "iters"),
-                      json_get_num(v, "loss"), json_get_num(v, "top1"), json_get_num(v, "lr"),
+            (FtEpoch){json_get_num(v, "epoch"),   json_get_num(v, "epochs"),     json_get_num(v, "iters"),
+                      json_get_num(v, "loss"),    json_get_num(v, "top1"),       json_get_num(v, "lr"),
                       json_get_num(v, "seconds"), json_get_num(v, "clips_per_s")};
         r->kinds |= K_FINETUNE;
     } else {
@@ -203,9 +207,12 @@ static void load_metrics(Run *r) {
         if (!v || v->type != JV_OBJ) {
             r->bad_lines++;
             if (shown++ < 3) {
-                if (!v && !nl) note(r, "%s (the last line is incomplete: the run was stopped or is still writing it)", msg);
-                else if (!v) note(r, "%s (line skipped)", msg);
-                else note(r, "%s: not a JSON object (line skipped)", label);
+                if (!v && !nl)
+                    note(r, "%s (the last line is incomplete: the run was stopped or is still writing it)", msg);
+                else if (!v)
+                    note(r, "%s (line skipped)", msg);
+                else
+                    note(r, "%s: not a JSON object (line skipped)", label);
             }
             json_free(v);
             continue;
@@ -256,8 +263,10 @@ static void load_config(Run *r) {
     if (!r->config) return;
     add_file(r, "config.yaml");
     if (!(r->kinds & (K_PRETRAIN | K_FINETUNE))) { /* no metrics yet: the keys tell the command */
-        if (isfinite(yaml_num(r, "pool_size"))) r->kinds |= K_PRETRAIN;
-        else if (isfinite(yaml_num(r, "epochs"))) r->kinds |= K_FINETUNE;
+        if (isfinite(yaml_num(r, "pool_size")))
+            r->kinds |= K_PRETRAIN;
+        else if (isfinite(yaml_num(r, "epochs")))
+            r->kinds |= K_FINETUNE;
     }
 }
 
@@ -328,8 +337,10 @@ static void load_results(Run *r) {
             if (row->type != JV_ARR || row->n != C) bad = 1;
             for (int j = 0; !bad && j < C; j++) {
                 double x = row->items[j].type == JV_NUM ? row->items[j].num : -1;
-                if (!(x >= 0 && x < 9e15)) bad = 1;
-                else r->conf[(size_t)i * C + j] = (int64_t)x;
+                if (!(x >= 0 && x < 9e15))
+                    bad = 1;
+                else
+                    r->conf[(size_t)i * C + j] = (int64_t)x;
             }
         }
         if (bad) {
@@ -383,7 +394,8 @@ static void load_scores(Run *r) {
     free(p);
     for (int i = 0; i < N; i++)
         if (lb[i] < 0 || lb[i] >= C) {
-            note(r, "test_scores.npz: label %lld of video %d is outside 0..%d (not used)", (long long)lb[i], i + 1, C - 1);
+            note(r, "test_scores.npz: label %lld of video %d is outside 0..%d (not used)", (long long)lb[i], i + 1,
+                 C - 1);
             free(sc), free(lb);
             return;
         }
@@ -399,8 +411,10 @@ static void load_scores(Run *r) {
         conf[(size_t)lb[i] * C + best]++;
         hit1 += best == lb[i], hit5 += above < 5;
     }
-    if (!r->conf) r->conf = conf;
-    else free(conf);
+    if (!r->conf)
+        r->conf = conf;
+    else
+        free(conf);
     if (!r->has_test) {
         r->has_test = 1, r->kinds |= K_TEST, r->test_from = "test_scores.npz";
         r->nvideos = N;
@@ -537,7 +551,8 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 static void discover(const char *dir, const char *rel, int depth, Runs *out) {
     if (is_run_dir(dir)) {
-        if (out->n == REPORT_MAX_RUNS) out->dropped++;
+        if (out->n == REPORT_MAX_RUNS)
+            out->dropped++;
         else {
             Run *r = VPUSH(out->r, out->n, out->cap);
             memset(r, 0, sizeof *r);
@@ -567,7 +582,11 @@ static void discover(const char *dir, const char *rel, int depth, Runs *out) {
 }
 
 static int kind_rank(const Run *r) {
-    return r->kinds & K_PRETRAIN ? 0 : r->kinds & K_FINETUNE ? 1 : r->kinds & K_TEST ? 2 : r->kinds & K_RETRIEVE ? 3 : 4;
+    return r->kinds & K_PRETRAIN   ? 0
+           : r->kinds & K_FINETUNE ? 1
+           : r->kinds & K_TEST     ? 2
+           : r->kinds & K_RETRIEVE ? 3
+                                   : 4;
 }
 
 static int cmp_run(const void *a, const void *b) {
@@ -715,22 +734,32 @@ static double finetune_seconds(const Run *r) {
 /* ---------------------------------------------------------------- text helpers */
 
 static void fmt_pct(char *b, size_t n, double v) {
-    if (isfinite(v)) snprintf(b, n, "%.1f%%", 100 * v);
-    else snprintf(b, n, "\xe2\x80\x93"); /* – */
+    if (isfinite(v))
+        snprintf(b, n, "%.1f%%", 100 * v);
+    else
+        snprintf(b, n, "\xe2\x80\x93"); /* – */
 }
 
 static void fmt_num(char *b, size_t n, double v) {
-    if (isfinite(v)) snprintf(b, n, "%.4g", v);
-    else if (isnan(v)) snprintf(b, n, "NaN");
-    else snprintf(b, n, "%sInf", v < 0 ? "-" : "");
+    if (isfinite(v))
+        snprintf(b, n, "%.4g", v);
+    else if (isnan(v))
+        snprintf(b, n, "NaN");
+    else
+        snprintf(b, n, "%sInf", v < 0 ? "-" : "");
 }
 
 static void fmt_secs(char *b, size_t n, double s) {
-    if (!isfinite(s) || s < 0) snprintf(b, n, "\xe2\x80\x93");
-    else if (s < 60) snprintf(b, n, "%.1f s", s);
-    else if (s < 3600) snprintf(b, n, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
-    else if (s < 1e9) snprintf(b, n, "%d h %02d min", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else snprintf(b, n, "%.3g s", s);
+    if (!isfinite(s) || s < 0)
+        snprintf(b, n, "\xe2\x80\x93");
+    else if (s < 60)
+        snprintf(b, n, "%.1f s", s);
+    else if (s < 3600)
+        snprintf(b, n, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
+    else if (s < 1e9)
+        snprintf(b, n, "%d h %02d min", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(b, n, "%.3g s", s);
 }
 
 static void kpi(JsonBuf *b, const char *value, const char *label) {
@@ -764,16 +793,24 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
     }
     for (int c = 0; c < nc; c++) {
         snprintf(names[c], sizeof names[c], "client %d", ids[c]);
-        ss[c] = (SvgSeries){names[c], loss[c].x, loss[c].y, loss[c].n, c, 0, 0};
+        ss[c] = (SvgSeries){.name = names[c], .x = loss[c].x, .y = loss[c].y, .n = loss[c].n, .color = c};
     }
     chart_id(id, sizeof id, ri, "pretrain-loss");
-    svg_line_chart(b, &(SvgChart){id, "CtP training loss per client", "progress in rounds", "loss", 1, 0, 0, 0, 0, 0, 0, NULL}, ss, nc);
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "CtP training loss per client",
+                               .xlabel = "progress in rounds",
+                               .ylabel = "loss",
+                               .x_integer = 1},
+                   ss, nc);
 
     /* aggregated round loss, with each client's mean loss of the round */
     PtRound *d = xmalloc(sizeof *d * (size_t)(r->nrd + 1));
     int nr = rounds_dedup(r, d);
-    double *rx = xmalloc(sizeof(double) * (size_t)(nr + 1) * 4), *ry = rx + nr + 1, *sx = ry + nr + 1, *wx = sx + nr + 1;
-    for (int i = 0; i < nr; i++) rx[i] = d[i].round, ry[i] = d[i].loss, sx[i] = d[i].seconds, wx[i] = d[i].server_seconds;
+    double *rx = xmalloc(sizeof(double) * (size_t)(nr + 1) * 4), *ry = rx + nr + 1, *sx = ry + nr + 1,
+           *wx = sx + nr + 1;
+    for (int i = 0; i < nr; i++)
+        rx[i] = d[i].round, ry[i] = d[i].loss, sx[i] = d[i].seconds, wx[i] = d[i].server_seconds;
     Xy fl[64] = {{0}}, ft[64] = {{0}};
     for (int i = 0; i < r->nfit; i++) {
         int c = 0;
@@ -782,13 +819,18 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
         if (r->fit[i].ok) xy_add(&fl[c], r->fit[i].round, r->fit[i].mean_loss);
         xy_add(&ft[c], r->fit[i].round, r->fit[i].seconds);
     }
-    ss[0] = (SvgSeries){"round loss (aggregated)", rx, ry, nr, SVG_DARK, 1, 0};
+    ss[0] = (SvgSeries){.name = "round loss (aggregated)", .x = rx, .y = ry, .n = nr, .color = SVG_DARK, .markers = 1};
     for (int c = 0; c < nc; c++) {
         snprintf(names[c + 1], sizeof names[c + 1], "client %d mean", ids[c]);
-        ss[c + 1] = (SvgSeries){names[c + 1], fl[c].x, fl[c].y, fl[c].n, c, 0, 1};
+        ss[c + 1] = (SvgSeries){.name = names[c + 1], .x = fl[c].x, .y = fl[c].y, .n = fl[c].n, .color = c, .thin = 1};
     }
     chart_id(id, sizeof id, ri, "pretrain-round");
-    svg_line_chart(b, &(SvgChart){id, "Aggregated loss per round", "round", "weighted mean loss", 1, 0, 0, 0, 0, 0, 0, NULL},
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Aggregated loss per round",
+                               .xlabel = "round",
+                               .ylabel = "weighted mean loss",
+                               .x_integer = 1},
                    ss, nc + 1);
 
     /* learning rate: the mean of the round's logged values */
@@ -802,29 +844,50 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
         if (j == nl) lx[nl] = R, ly[nl++] = r->pt[i].lr;
     }
     chart_id(id, sizeof id, ri, "pretrain-lr");
-    svg_line_chart(b, &(SvgChart){id, "Learning rate", "round", "learning rate", 1, 0, 0, 5, 0, 0, 0, NULL},
-                   &(SvgSeries){"lr", lx, ly, nl, 0, 1, 0}, 1);
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Learning rate",
+                               .xlabel = "round",
+                               .ylabel = "learning rate",
+                               .x_integer = 1,
+                               .log_ratio = 5},
+                   &(SvgSeries){.name = "lr", .x = lx, .y = ly, .n = nl, .markers = 1, .step = 1}, 1);
 
-    for (int c = 0; c < nc; c++) ss[c] = (SvgSeries){names[c], speed[c].x, speed[c].y, speed[c].n, c, 0, 0};
+    for (int c = 0; c < nc; c++)
+        ss[c] = (SvgSeries){.name = names[c], .x = speed[c].x, .y = speed[c].y, .n = speed[c].n, .color = c};
     for (int c = 0; c < nc; c++) snprintf(names[c], sizeof names[c], "client %d", ids[c]);
     chart_id(id, sizeof id, ri, "pretrain-speed");
-    svg_line_chart(b, &(SvgChart){id, "Training throughput", "progress in rounds", "clips/s", 1, 0, 1, 0, 0, 0, 0, NULL}, ss, nc);
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Training throughput",
+                               .xlabel = "progress in rounds",
+                               .ylabel = "clips/s",
+                               .x_integer = 1,
+                               .y_zero = 1},
+                   ss, nc);
 
-    ss[0] = (SvgSeries){"round (wall)", rx, sx, nr, SVG_DARK, 1, 0};
-    ss[1] = (SvgSeries){"server (aggregate + write)", rx, wx, nr, SVG_GREY, 1, 0};
+    ss[0] = (SvgSeries){.name = "round (wall)", .x = rx, .y = sx, .n = nr, .color = SVG_DARK, .markers = 1};
+    ss[1] =
+        (SvgSeries){.name = "server (aggregate + write)", .x = rx, .y = wx, .n = nr, .color = SVG_GREY, .markers = 1};
     for (int c = 0; c < nc; c++) {
         snprintf(names[c + 2], sizeof names[c + 2], "client %d fit", ids[c]);
-        ss[c + 2] = (SvgSeries){names[c + 2], ft[c].x, ft[c].y, ft[c].n, c, 0, 0};
+        ss[c + 2] = (SvgSeries){.name = names[c + 2], .x = ft[c].x, .y = ft[c].y, .n = ft[c].n, .color = c};
     }
     chart_id(id, sizeof id, ri, "pretrain-time");
-    svg_line_chart(b, &(SvgChart){id, "Time per round", "round", "seconds", 1, 0, 1, 0, 0, 0, 0, NULL}, ss, nc + 2);
+    svg_line_chart(
+        b,
+        &(SvgChart){
+            .id = id, .title = "Time per round", .xlabel = "round", .ylabel = "seconds", .x_integer = 1, .y_zero = 1},
+        ss, nc + 2);
     jb_str(b, "</div>\n");
 
     /* failed client fits */
     int nfail = 0;
     for (int i = 0; i < r->nfit; i++) nfail += !r->fit[i].ok;
     if (nfail) {
-        jb_printf(b, "<h4>Failed client fits (%d)</h4>\n<table class=\"t\"><tr><th>round</th><th>client</th><th>error</th></tr>\n",
+        jb_printf(b,
+                  "<h4>Failed client fits (%d)</h4>\n<table "
+                  "class=\"t\"><tr><th>round</th><th>client</th><th>error</th></tr>\n",
                   nfail);
         for (int i = 0; i < r->nfit; i++) {
             if (r->fit[i].ok) continue;
@@ -852,29 +915,63 @@ static void section_finetune(JsonBuf *b, const Run *r, int ri) {
     }
     FtEpoch *d = xmalloc(sizeof *d * (size_t)(r->nep + 1));
     int ne = epochs_dedup(r, d);
-    double *ex = xmalloc(sizeof(double) * (size_t)(ne + 1) * 6), *el = ex + ne + 1, *ea = el + ne + 1, *er = ea + ne + 1,
-           *es = er + ne + 1, *et = es + ne + 1;
+    double *ex = xmalloc(sizeof(double) * (size_t)(ne + 1) * 6), *el = ex + ne + 1, *ea = el + ne + 1,
+           *er = ea + ne + 1, *es = er + ne + 1, *et = es + ne + 1;
     for (int i = 0; i < ne; i++)
-        ex[i] = d[i].epoch, el[i] = d[i].loss, ea[i] = d[i].top1, er[i] = d[i].lr, es[i] = d[i].cps, et[i] = d[i].seconds;
+        ex[i] = d[i].epoch, el[i] = d[i].loss, ea[i] = d[i].top1, er[i] = d[i].lr, es[i] = d[i].cps,
+        et[i] = d[i].seconds;
     SvgSeries ss[2];
-    ss[0] = (SvgSeries){"per log interval", il.x, il.y, il.n, 0, 0, 1};
-    ss[1] = (SvgSeries){"epoch mean", ex, el, ne, 3, 1, 0};
+    ss[0] = (SvgSeries){.name = "per log interval", .x = il.x, .y = il.y, .n = il.n, .thin = 1};
+    ss[1] = (SvgSeries){.name = "epoch mean", .x = ex, .y = el, .n = ne, .color = 3, .markers = 1};
     chart_id(id, sizeof id, ri, "finetune-loss");
-    svg_line_chart(b, &(SvgChart){id, "Fine-tune loss", "progress in epochs", "cross-entropy loss", 1, 0, 0, 0, 0, 0, 0, NULL}, ss, 2);
-    ss[0] = (SvgSeries){"per log interval", ia.x, ia.y, ia.n, 0, 0, 1};
-    ss[1] = (SvgSeries){"epoch train top-1", ex, ea, ne, 2, 1, 0};
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Fine-tune loss",
+                               .xlabel = "progress in epochs",
+                               .ylabel = "cross-entropy loss",
+                               .x_integer = 1},
+                   ss, 2);
+    ss[0] = (SvgSeries){.name = "per log interval", .x = ia.x, .y = ia.y, .n = ia.n, .thin = 1};
+    ss[1] = (SvgSeries){.name = "epoch train top-1", .x = ex, .y = ea, .n = ne, .color = 2, .markers = 1};
     chart_id(id, sizeof id, ri, "finetune-acc");
-    svg_line_chart(b, &(SvgChart){id, "Fine-tune train accuracy", "progress in epochs", "top-1", 1, 1, 1, -1, 1, 0, 1, NULL}, ss, 2);
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Fine-tune train accuracy",
+                               .xlabel = "progress in epochs",
+                               .ylabel = "top-1",
+                               .x_integer = 1,
+                               .percent = 1,
+                               .y_zero = 1,
+                               .log_ratio = -1,
+                               .fixed_y = 1,
+                               .ymax = 1},
+                   ss, 2);
     chart_id(id, sizeof id, ri, "finetune-lr");
-    svg_line_chart(b, &(SvgChart){id, "Learning rate", "epoch", "learning rate", 1, 0, 0, 5, 0, 0, 0, NULL},
-                   &(SvgSeries){"lr", ex, er, ne, 0, 1, 0}, 1);
-    ss[0] = (SvgSeries){"per log interval", is.x, is.y, is.n, 0, 0, 1};
-    ss[1] = (SvgSeries){"epoch", ex, es, ne, 4, 1, 0};
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Learning rate",
+                               .xlabel = "epoch",
+                               .ylabel = "learning rate",
+                               .x_integer = 1,
+                               .log_ratio = 5},
+                   &(SvgSeries){.name = "lr", .x = ex, .y = er, .n = ne, .markers = 1, .step = 1}, 1);
+    ss[0] = (SvgSeries){.name = "per log interval", .x = is.x, .y = is.y, .n = is.n, .thin = 1};
+    ss[1] = (SvgSeries){.name = "epoch", .x = ex, .y = es, .n = ne, .color = 4, .markers = 1};
     chart_id(id, sizeof id, ri, "finetune-speed");
-    svg_line_chart(b, &(SvgChart){id, "Training throughput", "progress in epochs", "clips/s", 1, 0, 1, 0, 0, 0, 0, NULL}, ss, 2);
+    svg_line_chart(b,
+                   &(SvgChart){.id = id,
+                               .title = "Training throughput",
+                               .xlabel = "progress in epochs",
+                               .ylabel = "clips/s",
+                               .x_integer = 1,
+                               .y_zero = 1},
+                   ss, 2);
     chart_id(id, sizeof id, ri, "finetune-time");
-    svg_line_chart(b, &(SvgChart){id, "Time per epoch", "epoch", "seconds", 1, 0, 1, 0, 0, 0, 0, NULL},
-                   &(SvgSeries){"epoch", ex, et, ne, 0, 1, 0}, 1);
+    svg_line_chart(
+        b,
+        &(SvgChart){
+            .id = id, .title = "Time per epoch", .xlabel = "epoch", .ylabel = "seconds", .x_integer = 1, .y_zero = 1},
+        &(SvgSeries){.name = "epoch", .x = ex, .y = et, .n = ne, .markers = 1}, 1);
     jb_str(b, "</div>\n");
     xy_free(&il, 1), xy_free(&ia, 1), xy_free(&is, 1);
     free(d), free(ex);
@@ -886,18 +983,25 @@ static void section_test(JsonBuf *b, const Run *r, int ri) {
     const char *cats[] = {"top-1", "top-5", "mean class accuracy"};
     double v[3] = {r->top1, r->top5, r->mca};
     chart_id(id, sizeof id, ri, "test-acc");
-    svg_bar_chart(b, &(SvgChart){id, "Test accuracy", NULL, "accuracy", 0, 1, 1, 0, 0, 0, 0, NULL}, cats, 3, NULL, 1, v);
+    svg_bar_chart(b, &(SvgChart){.id = id, .title = "Test accuracy", .ylabel = "accuracy", .percent = 1, .y_zero = 1},
+                  cats, 3, NULL, 1, v);
     chart_id(id, sizeof id, ri, "test-perclass");
     if (r->per && r->C) {
-        svg_bar_chart(b, &(SvgChart){id, "Per-class top-1", "class", "top-1", 0, 1, 1, 0, 0, 0, 0, NULL},
-                      (const char *const *)r->names, r->C, NULL, 1, r->per);
+        svg_bar_chart(
+            b,
+            &(SvgChart){
+                .id = id, .title = "Per-class top-1", .xlabel = "class", .ylabel = "top-1", .percent = 1, .y_zero = 1},
+            (const char *const *)r->names, r->C, NULL, 1, r->per);
     } else {
-        svg_bar_chart(b, &(SvgChart){id, "Per-class top-1", "class", "top-1", 0, 1, 1, 0, 0, 0, 0, NULL}, NULL, 0, NULL,
-                      1, NULL);
+        svg_bar_chart(
+            b,
+            &(SvgChart){
+                .id = id, .title = "Per-class top-1", .xlabel = "class", .ylabel = "top-1", .percent = 1, .y_zero = 1},
+            NULL, 0, NULL, 1, NULL);
     }
     chart_id(id, sizeof id, ri, "test-confusion");
-    svg_heatmap(b, &(SvgChart){id, "Confusion matrix", NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL},
-                (const char *const *)r->names, r->conf ? r->C : 0, r->conf);
+    svg_heatmap(b, &(SvgChart){.id = id, .title = "Confusion matrix"}, (const char *const *)r->names,
+                r->conf ? r->C : 0, r->conf);
     jb_str(b, "</div>\n");
 }
 
@@ -907,7 +1011,13 @@ static void section_retrieve(JsonBuf *b, const Run *r, int ri) {
     for (int k = 0; k < r->nk; k++) snprintf(cat[k], sizeof cat[k], "R@%d", r->ks[k]), cats[k] = cat[k];
     jb_str(b, "<h3>Retrieval (test videos query the train videos)</h3>\n<div class=\"grid\">\n");
     chart_id(id, sizeof id, ri, "retrieve-recall");
-    svg_bar_chart(b, &(SvgChart){id, "Retrieval recall R@k", "k nearest train videos", "recall", 0, 1, 1, 0, 0, 0, 0, NULL},
+    svg_bar_chart(b,
+                  &(SvgChart){.id = id,
+                              .title = "Retrieval recall R@k",
+                              .xlabel = "k nearest train videos",
+                              .ylabel = "recall",
+                              .percent = 1,
+                              .y_zero = 1},
                   cats, r->nk, NULL, 1, r->rk);
     jb_str(b, "</div>\n");
 }
@@ -922,11 +1032,14 @@ static int run_state(const Run *r, char *buf, size_t n) {
         int nr = rounds_dedup(r, d);
         double R = pretrain_rounds_total(r), done = nr ? d[nr - 1].round : 0;
         free(d);
-        if (isfinite(R) && done >= R) k += (size_t)snprintf(buf + k, n - k, "pre-training complete: %g rounds", R);
+        if (isfinite(R) && done >= R)
+            k += (size_t)snprintf(buf + k, n - k, "pre-training complete: %g rounds", R);
         else {
             complete = 0;
-            if (isfinite(R)) k += (size_t)snprintf(buf + k, n - k, "pre-training incomplete: %g of %g rounds", done, R);
-            else k += (size_t)snprintf(buf + k, n - k, "pre-training incomplete: %g rounds", done);
+            if (isfinite(R))
+                k += (size_t)snprintf(buf + k, n - k, "pre-training incomplete: %g of %g rounds", done, R);
+            else
+                k += (size_t)snprintf(buf + k, n - k, "pre-training incomplete: %g rounds", done);
         }
     }
     if ((r->kinds & K_FINETUNE) && k < n) {
@@ -935,11 +1048,14 @@ static int run_state(const Run *r, char *buf, size_t n) {
         double E = finetune_epochs_total(r), done = ne ? d[ne - 1].epoch : 0;
         free(d);
         if (k) k += (size_t)snprintf(buf + k, n - k, "; ");
-        if (k < n && isfinite(E) && done >= E) k += (size_t)snprintf(buf + k, n - k, "fine-tuning complete: %g epochs", E);
+        if (k < n && isfinite(E) && done >= E)
+            k += (size_t)snprintf(buf + k, n - k, "fine-tuning complete: %g epochs", E);
         else if (k < n) {
             complete = 0;
-            if (isfinite(E)) k += (size_t)snprintf(buf + k, n - k, "fine-tuning incomplete: %g of %g epochs", done, E);
-            else k += (size_t)snprintf(buf + k, n - k, "fine-tuning incomplete: %g epochs", done);
+            if (isfinite(E))
+                k += (size_t)snprintf(buf + k, n - k, "fine-tuning incomplete: %g of %g epochs", done, E);
+            else
+                k += (size_t)snprintf(buf + k, n - k, "fine-tuning incomplete: %g epochs", done);
         }
     }
     if ((r->kinds & K_TEST) && k < n)
@@ -978,7 +1094,8 @@ static void section_run(JsonBuf *b, const Run *r, int ri) {
         PtRound *d = xmalloc(sizeof *d * (size_t)(r->nrd + 1));
         int nr = rounds_dedup(r, d), ids[64];
         double R = pretrain_rounds_total(r);
-        snprintf(t, sizeof t, "%g / %s", nr ? d[nr - 1].round : 0.0, isfinite(R) ? (snprintf(u, sizeof u, "%g", R), u) : "?");
+        snprintf(t, sizeof t, "%g / %s", nr ? d[nr - 1].round : 0.0,
+                 isfinite(R) ? (snprintf(u, sizeof u, "%g", R), u) : "?");
         kpi(b, t, "rounds");
         fmt_num(t, sizeof t, nr ? d[nr - 1].loss : NAN);
         kpi(b, nr ? t : "\xe2\x80\x93", "last round loss");
@@ -994,7 +1111,8 @@ static void section_run(JsonBuf *b, const Run *r, int ri) {
         FtEpoch *d = xmalloc(sizeof *d * (size_t)(r->nep + 1));
         int ne = epochs_dedup(r, d);
         double E = finetune_epochs_total(r);
-        snprintf(t, sizeof t, "%g / %s", ne ? d[ne - 1].epoch : 0.0, isfinite(E) ? (snprintf(u, sizeof u, "%g", E), u) : "?");
+        snprintf(t, sizeof t, "%g / %s", ne ? d[ne - 1].epoch : 0.0,
+                 isfinite(E) ? (snprintf(u, sizeof u, "%g", E), u) : "?");
         kpi(b, t, "epochs");
         fmt_num(t, sizeof t, ne ? d[ne - 1].loss : NAN);
         kpi(b, ne ? t : "\xe2\x80\x93", "last epoch loss");
@@ -1053,8 +1171,9 @@ static void section_run(JsonBuf *b, const Run *r, int ri) {
 
 static void overview(JsonBuf *b, Run *runs, int n) {
     char t[96], st[512];
-    jb_str(b, "<section class=\"overview\">\n<h2>Summary</h2>\n<table class=\"t summary\">\n<tr><th>run</th><th>kind</th>"
-              "<th>state</th><th>headline</th><th>time</th></tr>\n");
+    jb_str(b,
+           "<section class=\"overview\">\n<h2>Summary</h2>\n<table class=\"t summary\">\n<tr><th>run</th><th>kind</th>"
+           "<th>state</th><th>headline</th><th>time</th></tr>\n");
     const char *labels[4 * REPORT_MAX_RUNS];
     char lab[4 * REPORT_MAX_RUNS][96];
     double secs[4 * REPORT_MAX_RUNS];
@@ -1073,8 +1192,9 @@ static void overview(JsonBuf *b, Run *runs, int n) {
         double total = 0;
         int any = 0;
         static const char *const stage[] = {"pre-training", "fine-tuning", "test", "retrieval"};
-        double s4[4] = {r->kinds & K_PRETRAIN ? pretrain_seconds(r) : NAN, r->kinds & K_FINETUNE ? finetune_seconds(r) : NAN,
-                        r->kinds & K_TEST ? r->test_seconds : NAN, r->kinds & K_RETRIEVE ? r->ret_seconds : NAN};
+        double s4[4] = {r->kinds & K_PRETRAIN ? pretrain_seconds(r) : NAN,
+                        r->kinds & K_FINETUNE ? finetune_seconds(r) : NAN, r->kinds & K_TEST ? r->test_seconds : NAN,
+                        r->kinds & K_RETRIEVE ? r->ret_seconds : NAN};
         int want[4] = {r->kinds & K_PRETRAIN, r->kinds & K_FINETUNE, r->kinds & K_TEST, r->kinds & K_RETRIEVE};
         const char *sep = "";
         if (r->kinds & K_TEST) {
@@ -1113,8 +1233,10 @@ static void overview(JsonBuf *b, Run *runs, int n) {
         jb_printf(b, "%s</td></tr>\n", t);
     }
     jb_str(b, "</table>\n<div class=\"grid\">\n");
-    if (ns > 1) svg_hbar_chart(b, &(SvgChart){"overview-time", "Time per stage", "seconds", NULL, 0, 0, 0, 0, 0, 0, 0, "s"},
-                               labels, secs, scol, ns);
+    if (ns > 1)
+        svg_hbar_chart(b,
+                       &(SvgChart){.id = "overview-time", .title = "Time per stage", .xlabel = "seconds", .unit = "s"},
+                       labels, secs, scol, ns);
     if (ntest > 1) {
         const char *cats[REPORT_MAX_RUNS], *names[] = {"top-1", "top-5", "mean class accuracy"};
         double *v = xmalloc(sizeof(double) * 3 * (size_t)ntest);
@@ -1125,7 +1247,12 @@ static void overview(JsonBuf *b, Run *runs, int n) {
                 v[j] = runs[i].top1, v[ntest + j] = runs[i].top5, v[2 * ntest + j] = runs[i].mca;
                 j++;
             }
-        svg_bar_chart(b, &(SvgChart){"overview-test", "Test accuracy by run", NULL, "accuracy", 0, 1, 1, 0, 0, 0, 0, NULL},
+        svg_bar_chart(b,
+                      &(SvgChart){.id = "overview-test",
+                                  .title = "Test accuracy by run",
+                                  .ylabel = "accuracy",
+                                  .percent = 1,
+                                  .y_zero = 1},
                       cats, ntest, names, 3, v);
         free(v);
     }
@@ -1149,7 +1276,12 @@ static void overview(JsonBuf *b, Run *runs, int n) {
             }
             j++;
         }
-        svg_bar_chart(b, &(SvgChart){"overview-recall", "Retrieval recall by run", NULL, "recall", 0, 1, 1, 0, 0, 0, 0, NULL},
+        svg_bar_chart(b,
+                      &(SvgChart){.id = "overview-recall",
+                                  .title = "Retrieval recall by run",
+                                  .ylabel = "recall",
+                                  .percent = 1,
+                                  .y_zero = 1},
                       cats, first->nk, names, nret, v);
         free(v);
     }
@@ -1168,15 +1300,29 @@ static void overview(JsonBuf *b, Run *runs, int n) {
             }
             double *m = xmalloc(sizeof(double) * 3 * (size_t)ne);
             for (int e = 0; e < ne; e++) m[e] = d[e].epoch, m[ne + e] = d[e].top1, m[2 * ne + e] = d[e].loss;
-            ss[j] = (SvgSeries){run_name(r), m, m + ne, ne, j, 0, 0};
-            sl[j] = (SvgSeries){run_name(r), m, m + 2 * ne, ne, j, 0, 0};
+            ss[j] = (SvgSeries){.name = run_name(r), .x = m, .y = m + ne, .n = ne, .color = j};
+            sl[j] = (SvgSeries){.name = run_name(r), .x = m, .y = m + 2 * ne, .n = ne, .color = j};
             mem[j++] = m;
             free(d);
         }
-        svg_line_chart(b, &(SvgChart){"overview-ft-acc", "Fine-tune train top-1 by run", "epoch", "top-1", 1, 1, 1, -1, 1, 0,
-                                      1, NULL},
+        svg_line_chart(b,
+                       &(SvgChart){.id = "overview-ft-acc",
+                                   .title = "Fine-tune train top-1 by run",
+                                   .xlabel = "epoch",
+                                   .ylabel = "top-1",
+                                   .x_integer = 1,
+                                   .percent = 1,
+                                   .y_zero = 1,
+                                   .log_ratio = -1,
+                                   .fixed_y = 1,
+                                   .ymax = 1},
                        ss, j);
-        svg_line_chart(b, &(SvgChart){"overview-ft-loss", "Fine-tune loss by run", "epoch", "loss", 1, 0, 0, 0, 0, 0, 0, NULL},
+        svg_line_chart(b,
+                       &(SvgChart){.id = "overview-ft-loss",
+                                   .title = "Fine-tune loss by run",
+                                   .xlabel = "epoch",
+                                   .ylabel = "loss",
+                                   .x_integer = 1},
                        sl, j);
         for (int k = 0; k < j; k++) free(mem[k]);
     }
@@ -1254,10 +1400,12 @@ int report_render(const char *run_dir, JsonBuf *b, char *err, size_t errlen) {
     jb_str(b, CSS);
     jb_str(b, "</style>\n</head>\n<body>\n<header><h1>fedvssl report</h1><p>");
     html_escape(b, run_dir);
-    jb_printf(b, " \xc2\xb7 %d run folder%s \xc2\xb7 generated %s</p></header>\n<main>\n", rs.n, rs.n == 1 ? "" : "s", when);
+    jb_printf(b, " \xc2\xb7 %d run folder%s \xc2\xb7 generated %s</p></header>\n<main>\n", rs.n, rs.n == 1 ? "" : "s",
+              when);
     if (rs.dropped)
-        jb_printf(b, "<ul class=\"notes\"><li>%d more run folders were found and left out (at most %d per page)</li></ul>\n",
-                  rs.dropped, REPORT_MAX_RUNS);
+        jb_printf(
+            b, "<ul class=\"notes\"><li>%d more run folders were found and left out (at most %d per page)</li></ul>\n",
+            rs.dropped, REPORT_MAX_RUNS);
     overview(b, rs.r, rs.n);
     for (int i = 0; i < rs.n; i++) section_run(b, &rs.r[i], i);
     jb_str(b, "</main>\n<footer>written by fedvssl report from the run files only; charts are inline SVG</footer>\n"
@@ -1278,8 +1426,10 @@ int report_write_to(const char *run_dir, const char *out_path, char *err, size_t
     char *path = out_path ? xstrdup(out_path) : path_join(run_dir, "report.html");
     AtomicFile af;
     int bad = atomic_open(&af, path);
-    if (!bad && atomic_write(&af, b.p, b.n)) atomic_abort(&af), bad = 1;
-    else if (!bad) bad = atomic_commit(&af);
+    if (!bad && atomic_write(&af, b.p, b.n))
+        atomic_abort(&af), bad = 1;
+    else if (!bad)
+        bad = atomic_commit(&af);
     if (bad) {
         snprintf(err, errlen, "%s: cannot write: %m", path);
         n = -1;

@@ -125,9 +125,12 @@ void svg_fmt_tick(char *buf, int n, double v, double step) {
 
 /* A value label: percent or 3 significant digits. */
 static void fmt_value(char *buf, int n, double v, int percent, const char *unit) {
-    if (percent) snprintf(buf, (size_t)n, "%.1f%%", 100 * v);
-    else if (fabs(v) >= 100 && fabs(v) < 1e6) snprintf(buf, (size_t)n, "%.0f%s%s", v, unit ? " " : "", unit ? unit : "");
-    else snprintf(buf, (size_t)n, "%.3g%s%s", v, unit ? " " : "", unit ? unit : "");
+    if (percent)
+        snprintf(buf, (size_t)n, "%.1f%%", 100 * v);
+    else if (fabs(v) >= 100 && fabs(v) < 1e6)
+        snprintf(buf, (size_t)n, "%.0f%s%s", v, unit ? " " : "", unit ? unit : "");
+    else
+        snprintf(buf, (size_t)n, "%.3g%s%s", v, unit ? " " : "", unit ? unit : "");
 }
 
 typedef struct {
@@ -177,8 +180,10 @@ static void axis_label(const Axis *a, int i, char *buf, int n, int percent) {
     double t = a->ticks[i];
     if (a->log) {
         int k = (int)t;
-        if (k >= -4 && k <= 5) snprintf(buf, (size_t)n, "%g", pow(10, k));
-        else snprintf(buf, (size_t)n, "1e%d", k);
+        if (k >= -4 && k <= 5)
+            snprintf(buf, (size_t)n, "%g", pow(10, k));
+        else
+            snprintf(buf, (size_t)n, "1e%d", k);
     } else if (percent) {
         svg_fmt_tick(buf, n - 1, 100 * t, 100 * a->step);
         strcat(buf, "%");
@@ -192,9 +197,10 @@ static void axis_label(const Axis *a, int i, char *buf, int n, int percent) {
 static void figure_open(JsonBuf *b, const SvgChart *c, int w, int h) {
     jb_str(b, "<figure class=\"chart\" data-chart=\"");
     html_escape(b, c->id);
-    jb_printf(b, "\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-                 "role=\"img\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" "
-                 "font-size=\"11\">\n<title>",
+    jb_printf(b,
+              "\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+              "role=\"img\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" "
+              "font-size=\"11\">\n<title>",
               w, h, w, h);
     html_escape(b, c->title);
     jb_str(b, "</title>\n<text class=\"title\" x=\"12\" y=\"20\" font-size=\"14\" font-weight=\"600\" fill=\"#222\">");
@@ -233,11 +239,12 @@ static int legend(JsonBuf *b, const char *const *names, const int *colors, int n
         if (draw) {
             jb_str(b, "<g class=\"legend\">");
             if (kind == 0)
-                jb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>", x,
-                          y - 4, x + 14, y - 4, svg_color(colors[i]));
+                jb_printf(b,
+                          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>",
+                          x, y - 4, x + 14, y - 4, svg_color(colors[i]));
             else
-                jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" rx=\"2\" fill=\"%s\"/>", x + 1, y - 10,
-                          svg_color(colors[i]));
+                jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" rx=\"2\" fill=\"%s\"/>", x + 1,
+                          y - 10, svg_color(colors[i]));
             jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">", x + 18, y);
             html_escape_cut(b, names[i], 40);
             jb_str(b, "</text></g>\n");
@@ -268,21 +275,26 @@ static void draw_axes(JsonBuf *b, const SvgChart *c, const Axis *ax, const Axis 
             if (f < -1e-6 || f > 1 + 1e-6) continue;
             double x = L + f * pw;
             svg_fmt_tick(t, sizeof t, ax->ticks[i], ax->step);
-            jb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, T + ph, x, T + ph + 4);
+            jb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, T + ph, x,
+                      T + ph + 4);
             jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, T + ph + 16, t);
         }
         jb_str(b, "</g>\n");
     }
-    jb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph, L + pw);
+    jb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph,
+              L + pw);
     if (c->ylabel && c->ylabel[0]) {
-        jb_printf(b, "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">",
-                  T + ph / 2);
+        jb_printf(
+            b,
+            "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">",
+            T + ph / 2);
         html_escape(b, c->ylabel);
         if (ay->log) jb_str(b, " (log scale)");
         jb_str(b, "</text>\n");
     }
     if (ax && c->xlabel && c->xlabel[0]) {
-        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2, T + ph + 34);
+        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
+                  T + ph + 34);
         html_escape(b, c->xlabel);
         jb_str(b, "</text>\n");
     }
@@ -300,8 +312,10 @@ static void y_axis(Axis *ay, const SvgChart *c, double lo, double hi) {
         }
     }
     if (c->y_zero) lo = fmin(lo, 0), hi = fmax(hi, 0);
-    if (ratio > 0 && lo > 0 && hi / lo > ratio) axis_log(ay, lo, hi);
-    else axis_linear(ay, lo, hi, 5, 0);
+    if (ratio > 0 && lo > 0 && hi / lo > ratio)
+        axis_log(ay, lo, hi);
+    else
+        axis_linear(ay, lo, hi, 5, 0);
 }
 
 /* ---------------------------------------------------------------- line chart */
@@ -358,8 +372,9 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
         jb_str(b, "<g clip-path=\"url(#clip-");
         html_escape(b, c->id);
         jb_str(b, ")\">");
-        jb_printf(b, "<path class=\"series\" data-series=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
-                     "stroke-linejoin=\"round\" stroke-linecap=\"round\"%s d=\"",
+        jb_printf(b,
+                  "<path class=\"series\" data-series=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
+                  "stroke-linejoin=\"round\" stroke-linecap=\"round\"%s d=\"",
                   k, col, q->thin ? "1" : "2", q->thin ? " stroke-opacity=\"0.45\"" : "");
         /* points in pixels; a non-finite value ends the current line; long runs keep each pixel column's
          * first, lowest, highest and last point */
@@ -386,11 +401,13 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
                 continue;
             }
             if (!reduce) {
+                if (pen && q->step) jb_printf(b, "H%.1f", p.x);
                 jb_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', p.x, p.y);
                 pen = 1;
                 continue;
             }
-            if (!have) first = lo = hi = last = p, col_x = (int)p.x, have = 1;
+            if (!have)
+                first = lo = hi = last = p, col_x = (int)p.x, have = 1;
             else {
                 if (p.y < lo.y) lo = p;
                 if (p.y > hi.y) hi = p;
@@ -468,14 +485,16 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
             double x = L + j * gw + gw * 0.1 + k * bw, y = T + ph - axis_pos(&ay, v) * ph;
             double top = fmin(y, y0), h = fabs(y0 - y);
             fmt_value(t, sizeof t, v, c->percent, c->unit);
-            jb_printf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                         "<title>",
+            jb_printf(b,
+                      "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                      "<title>",
                       x, top, fmax(bw - 1, 0.5), fmax(h, 0.5), svg_color(cols[k]));
             html_escape(b, cats[j]);
             if (ns > 1) jb_str(b, ", "), html_escape(b, names[k]);
             jb_printf(b, ": %s</title></rect>", t);
             if (labels)
-                jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">%s</text>",
+                jb_printf(b,
+                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">%s</text>",
                           x + bw / 2, v >= 0 ? top - 3 : top + h + 11, t);
             jb_str(b, "\n");
         }
@@ -486,13 +505,15 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
         if (rotate)
             jb_printf(b, "<text transform=\"translate(%.1f %.1f) rotate(-50)\" text-anchor=\"end\" font-size=\"%.0f\">",
                       x + fs / 3, T + ph + 8, fs);
-        else jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, T + ph + 16);
+        else
+            jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, T + ph + 16);
         html_escape_cut(b, cats[j], 24);
         jb_str(b, "</text>\n");
     }
     jb_str(b, "</g>\n");
     if (c->xlabel && c->xlabel[0]) {
-        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2, H - 8);
+        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
+                  H - 8);
         html_escape(b, c->xlabel);
         jb_str(b, "</text>\n");
     }
@@ -534,7 +555,8 @@ void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, co
         jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, T + ph + 16, t);
     }
     jb_str(b, "</g>\n");
-    jb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph, L + pw);
+    jb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph,
+              L + pw);
     for (int i = 0; i < n; i++) {
         double y = T + i * rh;
         jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#333\">", L - 6, y + rh / 2 + 4);
@@ -546,14 +568,16 @@ void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, co
         }
         double w = axis_pos(&ax, vals[i]) * pw;
         fmt_value(t, sizeof t, vals[i], c->percent, c->unit);
-        jb_printf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\" fill=\"%s\"><title>",
-                  L, y + 4, fmax(w, 0.5), rh - 8, svg_color(colors ? colors[i] : 0));
+        jb_printf(
+            b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\" fill=\"%s\"><title>",
+            L, y + 4, fmax(w, 0.5), rh - 8, svg_color(colors ? colors[i] : 0));
         html_escape(b, labels[i]);
         jb_printf(b, ": %s</title></rect><text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">%s</text>\n", t, L + w + 5,
                   y + rh / 2 + 4, t);
     }
     if (c->xlabel && c->xlabel[0]) {
-        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2, H - 8);
+        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
+                  H - 8);
         html_escape(b, c->xlabel);
         jb_str(b, "</text>\n");
     }
@@ -602,21 +626,23 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
             int64_t v = m[(size_t)i * C + j];
             double f = row > 0 && v > 0 ? (double)v / (double)row : 0;
             ramp(col, f);
-            jb_printf(b, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s><title>",
-                      L + j * cell, T + i * cell, cell, cell, col, i == j ? " stroke=\"#999\" stroke-width=\"0.5\"" : "");
+            jb_printf(
+                b, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s><title>",
+                L + j * cell, T + i * cell, cell, cell, col, i == j ? " stroke=\"#999\" stroke-width=\"0.5\"" : "");
             jb_str(b, "true ");
             html_escape(b, labels[i]);
             jb_str(b, " \xe2\x86\x92 predicted "); /* → */
             html_escape(b, labels[j]);
             jb_printf(b, ": %lld of %lld (%.1f%%)</title></rect>", (long long)v, (long long)row, 100 * f);
             if (numbers && v > 0)
-                jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"%.0f\" fill=\"%s\">%lld</text>",
-                          L + (j + 0.5) * cell, T + (i + 0.5) * cell + fs / 3, fs, f > 0.5 ? "#fff" : "#222", (long long)v);
+                jb_printf(
+                    b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"%.0f\" fill=\"%s\">%lld</text>",
+                    L + (j + 0.5) * cell, T + (i + 0.5) * cell + fs / 3, fs, f > 0.5 ? "#fff" : "#222", (long long)v);
         }
         jb_str(b, "\n");
     }
-    jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, side,
-              side);
+    jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T,
+              side, side);
     jb_printf(b, "<g class=\"axis\" fill=\"#333\" font-size=\"%.0f\">\n", fs);
     for (int i = 0; i < C; i++) {
         jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", L - 4, T + (i + 0.5) * cell + fs / 3);
@@ -627,11 +653,13 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
         jb_str(b, "</text>\n");
     }
     jb_str(b, "</g>\n");
-    jb_printf(b, "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">"
-                 "true class</text>\n",
+    jb_printf(b,
+              "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">"
+              "true class</text>\n",
               T + side / 2);
-    jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">predicted class</text>\n",
-              L + side / 2, H - 8);
+    jb_printf(
+        b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">predicted class</text>\n",
+        L + side / 2, H - 8);
     /* colour scale: share of the true class's videos */
     double gx = L + side + 20, gh = side < 120 ? side : 120;
     jb_str(b, "<defs><linearGradient id=\"ramp-");
@@ -641,11 +669,12 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
         ramp(col, k / 4.0);
         jb_printf(b, "<stop offset=\"%d%%\" stop-color=\"%s\"/>", k * 25, col);
     }
-    jb_printf(b, "</linearGradient></defs>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.1f\" fill=\"url(#ramp-", gx, T,
-              gh);
+    jb_printf(b, "</linearGradient></defs>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.1f\" fill=\"url(#ramp-",
+              gx, T, gh);
     html_escape(b, c->id);
-    jb_printf(b, ")\" stroke=\"#888\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\">100%%</text><text x=\"%.1f\" y=\"%.1f\" "
-                 "fill=\"#555\">0%%</text><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\" font-size=\"10\">of row</text>\n",
+    jb_printf(b,
+              ")\" stroke=\"#888\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\">100%%</text><text x=\"%.1f\" y=\"%.1f\" "
+              "fill=\"#555\">0%%</text><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\" font-size=\"10\">of row</text>\n",
               gx + 16, T + 8, gx + 16, T + gh, gx, T + gh + 14);
     figure_close(b, 0);
 }

@@ -24,29 +24,30 @@ void html_escape_cut(JsonBuf *b, const char *s, int max);
 const char *svg_color(int i);
 
 typedef struct {
-    const char *name;   /* legend entry ("" or NULL: none) */
+    const char *name; /* legend entry ("" or NULL: none) */
     const double *x, *y;
     int n;
-    int color;          /* index into the palette */
-    int markers;        /* 1: a dot at every point (always for series of <= 40 points); -1: never */
-    int thin;           /* 1: a thin, lighter line (noisy per-interval data under a summary line) */
+    int color;   /* index into the palette */
+    int markers; /* 1: a dot at every point (always for series of <= 40 points); -1: never */
+    int thin;    /* 1: a thin, lighter line (noisy per-interval data under a summary line) */
+    int step;    /* 1: a step line (the value holds until the next point: learning rates) */
 } SvgSeries;
 
 typedef struct {
     const char *id, *title, *xlabel, *ylabel;
-    int x_integer;      /* x ticks at whole numbers only (rounds, epochs) */
-    int percent;        /* values are fractions, drawn as % */
-    int y_zero;         /* the y axis includes 0 (bar charts always do) */
-    double log_ratio;   /* log scale when max/min exceeds this (all > 0); 0 = 1e4; < 0 never */
-    int fixed_y;        /* y range [ymin, ymax] as given */
+    int x_integer;    /* x ticks at whole numbers only (rounds, epochs) */
+    int percent;      /* values are fractions, drawn as % */
+    int y_zero;       /* the y axis includes 0 (bar charts always do) */
+    double log_ratio; /* log scale when max/min exceeds this (all > 0); 0 = 1e4; < 0 never */
+    int fixed_y;      /* y range [ymin, ymax] as given */
     double ymin, ymax;
-    const char *unit;   /* appended to value labels of bar charts ("s") */
+    const char *unit; /* appended to value labels of bar charts ("s") */
 } SvgChart;
 
 void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns);
 /* vals[k * ncat + j]: series k, category j (NaN: no bar). */
-void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names,
-                   int ns, const double *vals);
+void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names, int ns,
+                   const double *vals);
 /* One bar per row, labels on the left, values at the bars' ends; colors[i] of row i (NULL: all 0). */
 void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
                     int n);
