@@ -819,7 +819,7 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
         if (r->fit[i].ok) xy_add(&fl[c], r->fit[i].round, r->fit[i].mean_loss);
         xy_add(&ft[c], r->fit[i].round, r->fit[i].seconds);
     }
-    ss[0] = (SvgSeries){.name = "round loss (aggregated)", .x = rx, .y = ry, .n = nr, .color = SVG_DARK, .markers = 1};
+    ss[0] = (SvgSeries){.name = "round loss (aggregated)", .x = rx, .y = ry, .n = nr, .color = SVG_DARK};
     for (int c = 0; c < nc; c++) {
         snprintf(names[c + 1], sizeof names[c + 1], "client %d mean", ids[c]);
         ss[c + 1] = (SvgSeries){.name = names[c + 1], .x = fl[c].x, .y = fl[c].y, .n = fl[c].n, .color = c, .thin = 1};
@@ -851,7 +851,7 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
                                .ylabel = "learning rate",
                                .x_integer = 1,
                                .log_ratio = 5},
-                   &(SvgSeries){.name = "lr", .x = lx, .y = ly, .n = nl, .markers = 1, .step = 1}, 1);
+                   &(SvgSeries){.name = "lr", .x = lx, .y = ly, .n = nl, .step = 1}, 1);
 
     for (int c = 0; c < nc; c++)
         ss[c] = (SvgSeries){.name = names[c], .x = speed[c].x, .y = speed[c].y, .n = speed[c].n, .color = c};
@@ -866,9 +866,9 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
                                .y_zero = 1},
                    ss, nc);
 
-    ss[0] = (SvgSeries){.name = "round (wall)", .x = rx, .y = sx, .n = nr, .color = SVG_DARK, .markers = 1};
+    ss[0] = (SvgSeries){.name = "round (wall)", .x = rx, .y = sx, .n = nr, .color = SVG_DARK};
     ss[1] =
-        (SvgSeries){.name = "server (aggregate + write)", .x = rx, .y = wx, .n = nr, .color = SVG_GREY, .markers = 1};
+        (SvgSeries){.name = "server (aggregate + write)", .x = rx, .y = wx, .n = nr, .color = SVG_GREY};
     for (int c = 0; c < nc; c++) {
         snprintf(names[c + 2], sizeof names[c + 2], "client %d fit", ids[c]);
         ss[c + 2] = (SvgSeries){.name = names[c + 2], .x = ft[c].x, .y = ft[c].y, .n = ft[c].n, .color = c};
@@ -922,7 +922,7 @@ static void section_finetune(JsonBuf *b, const Run *r, int ri) {
         et[i] = d[i].seconds;
     SvgSeries ss[2];
     ss[0] = (SvgSeries){.name = "per log interval", .x = il.x, .y = il.y, .n = il.n, .thin = 1};
-    ss[1] = (SvgSeries){.name = "epoch mean", .x = ex, .y = el, .n = ne, .color = 3, .markers = 1};
+    ss[1] = (SvgSeries){.name = "epoch mean", .x = ex, .y = el, .n = ne, .color = 3};
     chart_id(id, sizeof id, ri, "finetune-loss");
     svg_line_chart(b,
                    &(SvgChart){.id = id,
@@ -932,7 +932,7 @@ static void section_finetune(JsonBuf *b, const Run *r, int ri) {
                                .x_integer = 1},
                    ss, 2);
     ss[0] = (SvgSeries){.name = "per log interval", .x = ia.x, .y = ia.y, .n = ia.n, .thin = 1};
-    ss[1] = (SvgSeries){.name = "epoch train top-1", .x = ex, .y = ea, .n = ne, .color = 2, .markers = 1};
+    ss[1] = (SvgSeries){.name = "epoch train top-1", .x = ex, .y = ea, .n = ne, .color = 2};
     chart_id(id, sizeof id, ri, "finetune-acc");
     svg_line_chart(b,
                    &(SvgChart){.id = id,
@@ -954,9 +954,9 @@ static void section_finetune(JsonBuf *b, const Run *r, int ri) {
                                .ylabel = "learning rate",
                                .x_integer = 1,
                                .log_ratio = 5},
-                   &(SvgSeries){.name = "lr", .x = ex, .y = er, .n = ne, .markers = 1, .step = 1}, 1);
+                   &(SvgSeries){.name = "lr", .x = ex, .y = er, .n = ne, .step = 1}, 1);
     ss[0] = (SvgSeries){.name = "per log interval", .x = is.x, .y = is.y, .n = is.n, .thin = 1};
-    ss[1] = (SvgSeries){.name = "epoch", .x = ex, .y = es, .n = ne, .color = 4, .markers = 1};
+    ss[1] = (SvgSeries){.name = "epoch", .x = ex, .y = es, .n = ne, .color = 4};
     chart_id(id, sizeof id, ri, "finetune-speed");
     svg_line_chart(b,
                    &(SvgChart){.id = id,
@@ -971,7 +971,7 @@ static void section_finetune(JsonBuf *b, const Run *r, int ri) {
         b,
         &(SvgChart){
             .id = id, .title = "Time per epoch", .xlabel = "epoch", .ylabel = "seconds", .x_integer = 1, .y_zero = 1},
-        &(SvgSeries){.name = "epoch", .x = ex, .y = et, .n = ne, .markers = 1}, 1);
+        &(SvgSeries){.name = "epoch", .x = ex, .y = et, .n = ne}, 1);
     jb_str(b, "</div>\n");
     xy_free(&il, 1), xy_free(&ia, 1), xy_free(&is, 1);
     free(d), free(ex);
@@ -1353,6 +1353,7 @@ static const char CSS[] =
     ".kpi{background:#f7f8fa;border:1px solid #e6e8eb;border-radius:8px;padding:8px 14px;min-width:120px}\n"
     ".kpi .v{font-size:20px;font-weight:600;color:#1d2a3a;word-break:break-all}.kpi .k{font-size:12px;color:#666}\n"
     ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:14px;align-items:start}\n"
+    ".grid>figure.wide{grid-column:1/-1}\n"
     "figure{margin:0;background:#fff;border:1px solid #e6e8eb;border-radius:8px;padding:6px;overflow-x:auto}\n"
     "figure svg{display:block;max-width:100%;height:auto}\n"
     "figure.empty{min-height:120px}figure.empty .title{font-weight:600;font-size:14px;padding:6px 8px}\n"

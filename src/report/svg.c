@@ -195,7 +195,8 @@ static void axis_label(const Axis *a, int i, char *buf, int n, int percent) {
 /* ---------------------------------------------------------------- figure frame */
 
 static void figure_open(JsonBuf *b, const SvgChart *c, int w, int h) {
-    jb_str(b, "<figure class=\"chart\" data-chart=\"");
+    /* wider than a grid column: the figure spans the row (class "wide", see the page's CSS) */
+    jb_str(b, w > 640 ? "<figure class=\"chart wide\" data-chart=\"" : "<figure class=\"chart\" data-chart=\"");
     html_escape(b, c->id);
     jb_printf(b,
               "\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
@@ -448,7 +449,7 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
         figure_empty(b, c, NULL);
         return;
     }
-    const int W = ncat * ns > 60 ? 900 : 600;
+    const int W = ncat * ns > 40 ? (ncat * ns * 12 + 120 > 1220 ? 1220 : ncat * ns * 12 + 120) : 600;
     int *cols = xcalloc((size_t)ns, sizeof *cols);
     for (int k = 0; k < ns; k++) cols[k] = k;
     Axis ay;
@@ -605,9 +606,9 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
         figure_empty(b, c, C < 1 ? NULL : "no test videos counted yet");
         return;
     }
-    double cell = 440.0 / C;
+    double cell = C > 30 ? 900.0 / C : 440.0 / C; /* many classes: the full page width */
     if (cell > 64) cell = 64;
-    if (cell < 6) cell = 6;
+    if (cell < 7) cell = 7;
     double fs = cell >= 12 ? 11 : cell - 1;
     int maxc = 0;
     for (int i = 0; i < C; i++) maxc = text_chars(labels[i]) > maxc ? text_chars(labels[i]) : maxc;
@@ -619,12 +620,17 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
     figure_open(b, c, (int)ceil(W), (int)ceil(H));
     char col[8];
     int numbers = cell >= 18;
+    /* many classes: empty cells are the background (a 101 x 101 matrix is mostly zeros); the diagonal and
+     * every non-zero cell are drawn, each with its tooltip */
+    ramp(col, 0);
+    jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", L, T, side, side, col);
     for (int i = 0; i < C; i++) {
         int64_t row = 0;
         for (int j = 0; j < C; j++) row += m[(size_t)i * C + j] > 0 ? m[(size_t)i * C + j] : 0;
         for (int j = 0; j < C; j++) {
             int64_t v = m[(size_t)i * C + j];
             double f = row > 0 && v > 0 ? (double)v / (double)row : 0;
+            if (C > 30 && v <= 0 && i != j) continue;
             ramp(col, f);
             jb_printf(
                 b, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s><title>",

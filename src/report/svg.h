@@ -51,7 +51,8 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
 /* One bar per row, labels on the left, values at the bars' ends; colors[i] of row i (NULL: all 0). */
 void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
                     int n);
-/* C x C counts m[true * C + predicted], coloured by the share of the row (the true class). */
+/* C x C counts m[true * C + predicted], coloured by the share of the row (the true class); every cell
+ * is a <rect class="cell"> with a tooltip, for more than 30 classes only the diagonal and non-zero ones. */
 void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C, const int64_t *m);
 
 /* Tick positions of a nice linear axis over [lo, hi] (about want of them, steps 1, 2, 5 x 10^k);
