@@ -34,6 +34,15 @@ static inline void fx_write(const char *dir, const char *name, const char *fmt, 
     free(p);
 }
 
+static inline void fx_write_bytes(const char *dir, const char *name, const void *d, size_t n) {
+    if (mkdir_p(dir)) die("%s: cannot create: %m", dir);
+    char *p = path_join(dir, name);
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(d, 1, n, f) != n) die("%s: cannot write: %m", p);
+    fclose(f);
+    free(p);
+}
+
 static inline char *fx_path(const char *a, const char *b) { return path_join(a, b); }
 
 static inline void fx_pretrain(const char *dir) {

@@ -261,6 +261,26 @@ static void test_sparse(void) {
     CHECK(strstr(h, "unknown kind ignored") != NULL, "event 5 ignored");
     free(h);
 
+    /* found by fuzz_report: a per_class.tsv row whose class id is beyond the 100000 limit */
+    snprintf(dir, sizeof dir, "%s/tsv", root);
+    fx_write(dir, "per_class.tsv", "class\tname\tvideos\tcorrect\ttop1\n2\tB\t2\t1\t0.5\n7000000\tX\t1\t1\t1.0\n");
+    h = render(dir, &n);
+    CHECK(strstr(h, ">class 1</text>") && strstr(h, ">B</text>") && !strstr(h, ">X</text>"), "class ids beyond the limit left out");
+    free(h);
+    /* the fuzzer's input itself, as every file of a run folder (as fuzz_report writes it) */
+    size_t rn;
+    const char *re;
+    char *reg = (char *)read_file("tests/fuzz/regress/report_tsv_class_id_huge", &rn, &re);
+    CHECK(reg != NULL, "tests/fuzz/regress/report_tsv_class_id_huge: %s (run from the repository root)", reg ? "" : re);
+    if (reg) {
+        snprintf(dir, sizeof dir, "%s/regress", root);
+        static const char *const names[] = {"metrics.jsonl", "results.json", "retrieval.json", "per_class.tsv"};
+        for (int i = 0; i < 4; i++) fx_write_bytes(dir, names[i], reg, rn);
+        h = render(dir, &n);
+        free(h);
+        free(reg);
+    }
+
     /* test_scores.npz alone, 101 classes */
     snprintf(dir, sizeof dir, "%s/scores", root);
     fx_scores(dir, 202, 101);

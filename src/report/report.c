@@ -469,7 +469,7 @@ static void load_per_class_tsv(Run *r) {
         double v = 0, h = 0;
         for (int i = 0; i < n; i++) {
             int k = rows[i].cls - 1;
-            if (k < 0) continue;
+            if (k < 0 || k >= C) continue; /* a class id beyond 100000 did not count in C */
             if (!r->names[k]) r->names[k] = xstrdup(rows[i].name);
             if (make_per) r->per[k] = rows[i].top1;
             if (isfinite(rows[i].videos)) v += rows[i].videos, h += rows[i].correct;
