@@ -208,6 +208,7 @@ static void test_sparse(void) {
     fx_write(dir, "config.yaml", "pool_size: 5\nrounds: 20\n");
     char *h = render(dir, &n);
     CHECK(strstr(h, "badge pretrain") && strstr(h, "pre-training incomplete: 0 of 20 rounds"), "config-only pretrain");
+    CHECK(strstr(h, "<h2>started <span") != NULL, "the folder itself is named by its last component");
     expect_empty(h, "r0-pretrain-loss");
     expect_empty(h, "r0-pretrain-round");
     expect_empty(h, "r0-pretrain-time");
@@ -230,6 +231,7 @@ static void test_sparse(void) {
     expect_chart(h, "r0-finetune-time");
     char *f = figure_of(h, "r0-finetune-time");
     CHECK(f && count(f, "class=\"dot\"") == 1 && strstr(f, ">1</text>"), "one point: a dot, and its tick");
+    CHECK(f && strstr(f, ">0</text>") && !strstr(f, ">-1</text>"), "a lone epoch 1: axis 0..2, nothing negative");
     free(f);
     free(h);
 

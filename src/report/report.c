@@ -47,6 +47,7 @@ enum { K_PRETRAIN = 1, K_FINETUNE = 2, K_TEST = 4, K_RETRIEVE = 8 };
 
 typedef struct {
     char *dir, *rel; /* path; path below the report's folder ("" for itself) */
+    char *name;      /* rel, or for the report's folder itself its last path component */
     int kinds;
     char *files; /* "metrics.jsonl (12 lines), config.yaml, ..." */
     char **notes;
@@ -557,6 +558,25 @@ static void discover(const char *dir, const char *rel, int depth, Runs *out) {
             Run *r = VPUSH(out->r, out->n, out->cap);
             memset(r, 0, sizeof *r);
             r->dir = xstrdup(dir), r->rel = xstrdup(rel);
+            if (rel[0]) {
+                r->name = xstrdup(rel);
+            } else {
+                size_t n = strlen(dir);
+                while (n > 1 && dir[n - 1] == '/') n--;
+                const char *b = dir + n;
+                while (b > dir && b[-1] != '/') b--;
+                r->name = xmalloc((size_t)(dir + n - b) + 1);
+                memcpy(r->name, b, (size_t)(dir + n - b));
+                r->name[dir + n - b] = 0;
+                char *real = NULL;
+                if (!r->name[0] || !strcmp(r->name, ".") || !strcmp(r->name, "..")) { /* the folder's own name */
+                    free(r->name);
+                    real = realpath(dir, NULL);
+                    const char *sl = real ? strrchr(real, '/') : NULL;
+                    r->name = xstrdup(sl && sl[1] ? sl + 1 : real ? real : dir);
+                }
+                free(real);
+            }
         }
     }
     if (depth >= 2) return;
@@ -613,7 +633,7 @@ static void free_run(Run *r) {
     for (int k = 0; r->names && k < r->C; k++) free(r->names[k]);
     free(r->notes), free(r->pt), free(r->fit), free(r->rd), free(r->ft), free(r->ep), free(r->strategy);
     free(r->config), free(r->conf), free(r->per), free(r->names), free(r->checkpoint), free(r->ret_init);
-    free(r->dir), free(r->rel), free(r->files);
+    free(r->dir), free(r->rel), free(r->name), free(r->files);
 }
 
 /* ---------------------------------------------------------------- derived numbers */
@@ -770,7 +790,7 @@ static void kpi(JsonBuf *b, const char *value, const char *label) {
     jb_str(b, "</div></div>");
 }
 
-static const char *run_name(const Run *r) { return r->rel[0] ? r->rel : "."; }
+static const char *run_name(const Run *r) { return r->name; }
 
 /* ---------------------------------------------------------------- sections */
 

@@ -147,7 +147,9 @@ static void axis_linear(Axis *a, double lo, double hi, int want, int integer) {
     if (hi - lo <= fabs(hi) * 1e-12 || !(hi > lo)) {
         double pad = integer ? 1 : fabs(hi) * 0.1;
         if (!(pad > 1e-300)) pad = 1;
+        int nonneg = lo >= 0; /* a flat non-negative range (one round, one epoch) stays non-negative */
         lo -= pad, hi += pad;
+        if (nonneg && lo < 0) lo = 0;
     }
     a->nt = svg_nice_ticks(lo, hi, want, a->ticks, &a->step);
     if (integer && a->step < 1) a->step = 1;
