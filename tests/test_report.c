@@ -267,7 +267,8 @@ static void test_sparse(void) {
     snprintf(dir, sizeof dir, "%s/tsv", root);
     fx_write(dir, "per_class.tsv", "class\tname\tvideos\tcorrect\ttop1\n2\tB\t2\t1\t0.5\n7000000\tX\t1\t1\t1.0\n");
     h = render(dir, &n);
-    CHECK(strstr(h, ">class 1</text>") && strstr(h, ">B</text>") && !strstr(h, ">X</text>"), "class ids beyond the limit left out");
+    CHECK(strstr(h, ">class 1</text>") && strstr(h, ">B</text>") && !strstr(h, ">X</text>"),
+          "class ids beyond the limit left out");
     free(h);
     /* the fuzzer's input itself, as every file of a run folder (as fuzz_report writes it) */
     size_t rn;

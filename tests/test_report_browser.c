@@ -63,7 +63,8 @@ int main(int argc, char **argv) {
     CHECK(html_check(dom, why, sizeof why) == 0, "the DOM is balanced: %s", why);
     /* the browser's DOM has what the page has: no element dropped or re-nested away by the parser */
     int fig = (count(src, "<figure class=\"chart") - count(src, "\"chart empty\"")), svg = count(src, "<svg");
-    CHECK(fig == 17 && (count(dom, "<figure class=\"chart") - count(dom, "\"chart empty\"")) == fig, "%d charts in the DOM (%d in the page)",
+    CHECK(fig == 17 && (count(dom, "<figure class=\"chart") - count(dom, "\"chart empty\"")) == fig,
+          "%d charts in the DOM (%d in the page)",
           (count(dom, "<figure class=\"chart") - count(dom, "\"chart empty\"")), fig);
     CHECK(count(dom, "<svg") == svg && count(dom, "<rect class=\"cell\"") == count(src, "<rect class=\"cell\"") &&
               count(dom, "<rect class=\"bar\"") == count(src, "<rect class=\"bar\"") &&

@@ -887,8 +887,7 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
                    ss, nc);
 
     ss[0] = (SvgSeries){.name = "round (wall)", .x = rx, .y = sx, .n = nr, .color = SVG_DARK};
-    ss[1] =
-        (SvgSeries){.name = "server (aggregate + write)", .x = rx, .y = wx, .n = nr, .color = SVG_GREY};
+    ss[1] = (SvgSeries){.name = "server (aggregate + write)", .x = rx, .y = wx, .n = nr, .color = SVG_GREY};
     for (int c = 0; c < nc; c++) {
         snprintf(names[c + 2], sizeof names[c + 2], "client %d fit", ids[c]);
         ss[c + 2] = (SvgSeries){.name = names[c + 2], .x = ft[c].x, .y = ft[c].y, .n = ft[c].n, .color = c};
