@@ -105,7 +105,7 @@ demo: $(BUILD)/fedvssl
 	$(BUILD)/fedvssl demo
 
 # Fuzzers (clang's libFuzzer + ASan/UBSan) for the parsers of outside files; not part of `make test`.
-FUZZ_SRC := $(filter-out src/nn/% src/model/% src/cmd/%,$(SRC))
+FUZZ_SRC := $(filter-out src/nn/% src/model/% src/cmd/% src/fl/%,$(SRC))
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	for f in tests/fuzz/fuzz_*.c; do \

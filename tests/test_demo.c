@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     const char *files[] = {"pretrain/fedvssl_results/round-1.npz", "pretrain/fedvssl_results/round-1-weights.array.npz",
                            "pretrain/metrics.jsonl", "init.npz", "finetune_pretrained/epoch_1.npz",
                            "finetune_pretrained/results.json", "finetune_scratch/results.json",
-                           "retrieve_pretrained/retrieval.json", "retrieve_scratch/retrieval.json"};
+                           "retrieve_pretrained/retrieval.json", "retrieve_scratch/retrieval.json", "report.html"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(p, sizeof p, "%s/%s", out, files[i]);
         CHECK(is_file(p), "%s written", files[i]);

@@ -274,6 +274,12 @@ static void test_test(void) {
     CHECK(top1 >= 0 && top1 <= 1 && top5 >= top1 && top5 <= 1 && mca >= 0 && mca <= 1, "metrics in [0,1]: %g %g %g",
           top1, top5, mca);
     CHECK(top5 == 1, "top-5 of 3 classes is 1: %g", top5);
+    /* the fine-tune run's report now shows the test too */
+    snprintf(p, sizeof p, "%s/A/report.html", root);
+    char *h = slurp(p);
+    CHECK(strstr(h, "badge test") && strstr(h, "<rect class=\"cell\"") && strstr(h, "data-chart=\"r0-finetune-loss\""),
+          "report.html after the test: fine-tune curves and the confusion matrix");
+    free(h);
     CHECK(json_num(r, "num_videos") == 2 && json_num(r, "num_classes") == 3 && strstr(r, "epoch_2.npz") &&
               strstr(r, "\"per_class\": [") && strstr(r, "\"confusion\": ["),
           "results.json fields:\n%s", r);

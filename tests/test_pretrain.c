@@ -50,6 +50,13 @@ static void check_run(const char *run) {
     CHECK(count(m, "\"event\": \"client_fit\"") == 4, "four client_fit lines");
     CHECK(count(m, "\"ok\": true") == 4, "all fits ok");
     free(m);
+    /* the run's report, written at its end */
+    snprintf(p, sizeof p, "%s/report.html", run);
+    m = slurp(p);
+    CHECK(strstr(m, "pre-training complete: 2 rounds") && strstr(m, "data-chart=\"r0-pretrain-loss\"") &&
+              strstr(m, "</html>"),
+          "report.html of the run");
+    free(m);
     /* the native checkpoint: every state-dict key by name, float64 counters, meta */
     snprintf(p, sizeof p, "%s/fedvssl_results/round-2.npz", run);
     Npz z;

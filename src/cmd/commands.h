@@ -20,6 +20,7 @@ int cmd_finetune(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* The key tables of the commands that take key=value settings (k: room for 32 keys, or NULL; returns the
  * count), for the demo, which checks the options it passes on before any work. */
@@ -40,6 +41,7 @@ int export_config_keys(ExportConfig *c, CfgKey *k);
     {"finetune", cmd_finetune, "TSN fine-tuning on UCF-101 (per-epoch checkpoints, automatic resume)"}, \
     {"test", cmd_test, "test a fine-tuned model: 10 clips per video, top-1 / top-5 / mean class accuracy"}, \
     {"retrieve", cmd_retrieve, "video retrieval with backbone features: R@1/5/10/20/50"}, \
+    {"report", cmd_report, "HTML report of a run folder (or of a demo root): charts, test and retrieval results"}, \
     {"grad", cmd_grad, "one training step on given weights and batch: loss, gradients, stepped state"}, \
     {"bench", cmd_bench, "time training steps and inference; compare with bench/bench_torch.py"},
 

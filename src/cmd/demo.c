@@ -17,6 +17,7 @@
 #include "../data/fsutil.h"
 #include "../nn/backend.h"
 #include "../nn/ops.h"
+#include "../report/report.h"
 #include "commands.h"
 #include "finetune_config.h"
 #include "pretrain_config.h"
@@ -274,6 +275,9 @@ int cmd_demo(int argc, char **argv) {
     for (int i = 0; i < nstages; i++) printf("%-34s %8.1f\n", stages[i].name, stages[i].sec);
     printf("\nfiles: %s (round checkpoints in fedvssl_results/), %s, %s/results.json, %s/retrieval.json\n", pre, init,
            ft[0], ret[0]);
+    char err[1024];
+    if (report_write(out, err, sizeof err)) warnf("the report could not be written: %s", err);
+    else printf("report: %s/report.html (every stage's charts; open it in a browser)\n", out);
     printf("at this scale the accuracies say little; bench/pretrain_vs_scratch.sh and RESULTS.md measure a larger "
            "run\n");
     return 0;

@@ -13,6 +13,7 @@
 #include "../data/fsutil.h"
 #include "../fl/fl.h"
 #include "../nn/ops.h"
+#include "../report/report.h"
 #include "commands.h"
 #include "pretrain_config.h"
 
@@ -98,6 +99,7 @@ int cmd_pretrain(int argc, char **argv) {
     if (!a.quiet && !rc)
         printf("done in %.1f s: round checkpoints in %s/fedvssl_results/ (round-<r>.npz, round-<r>-weights.array.npz)\n",
                now_sec() - t0, run);
+    report_after_run(run, a.quiet); /* also after a stopped run: the report shows how far it got */
     free(cfg), free(mpath), free(run);
     config_free();
     return rc ? 1 : 0;

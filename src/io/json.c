@@ -279,3 +279,121 @@ void jb_num(JsonBuf *b, double v) {
     if (!strpbrk(t, ".eEn")) strcat(t, ".0"); /* a float stays a float */
     jb_str(b, t);
 }
+
+/* ---------------------------------------------------------------- tree */
+static void jv_clear(JsonValue *v) {
+    if (!v) return;
+    for (int i = 0; i < v->n; i++) {
+        jv_clear(&v->items[i]);
+        if (v->keys) free(v->keys[i]);
+    }
+    free(v->items), free(v->keys), free(v->str);
+    memset(v, 0, sizeof *v);
+}
+
+void json_free(JsonValue *v) {
+    jv_clear(v);
+    free(v);
+}
+
+static int jv_number(JsonParser *p, JsonValue *v) {
+    size_t st = p->pos;
+    int64_t iv;
+    int is_int;
+    if (json_number(p, &iv, &is_int)) return -1;
+    size_t n = p->pos - st;
+    char small[64], *t = n < sizeof small ? small : xmalloc(n + 1);
+    memcpy(t, p->s + st, n);
+    t[n] = 0;
+    v->type = JV_NUM;
+    v->num = is_int ? (double)iv : strtod(t, NULL); /* the literal was checked: strtod reads all of it */
+    if (t != small) free(t);
+    return 0;
+}
+
+static int jv_value(JsonParser *p, JsonValue *v, int allow_nan, int depth) {
+    memset(v, 0, sizeof *v);
+    if (depth > 64) return json_fail(p, "nesting too deep");
+    int c = json_peek(p);
+    if (c == '"') {
+        if (json_string(p)) return -1;
+        v->type = JV_STR;
+        v->str = xstrdup(p->buf ? p->buf : "");
+        return 0;
+    }
+    if (allow_nan && (c == 'N' || c == 'I' || (c == '-' && p->pos + 1 < p->len && p->s[p->pos + 1] == 'I'))) {
+        int neg = c == '-';
+        if (neg) p->pos++;
+        if (json_lit(p, c == 'N' ? "NaN" : "Infinity")) return -1;
+        v->type = JV_NUM;
+        v->num = c == 'N' ? NAN : neg ? -INFINITY : INFINITY;
+        return 0;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return jv_number(p, v);
+    if (c == 't' || c == 'f') {
+        v->type = JV_BOOL;
+        v->num = c == 't';
+        return json_lit(p, c == 't' ? "true" : "false");
+    }
+    if (c == 'n') return json_lit(p, "null");
+    if (c != '[' && c != '{') return json_fail(p, c < 0 ? "unexpected end of input" : "unexpected character");
+    int obj = c == '{', close = obj ? '}' : ']', cap = 0;
+    v->type = obj ? JV_OBJ : JV_ARR;
+    p->pos++;
+    if (json_peek(p) == close) return p->pos++, 0;
+    for (;;) {
+        if (v->n == cap) {
+            cap = cap ? 2 * cap : 8;
+            v->items = xrealloc(v->items, sizeof *v->items * (size_t)cap);
+            if (obj) v->keys = xrealloc(v->keys, sizeof *v->keys * (size_t)cap);
+        }
+        if (obj) {
+            if (json_string(p)) return -1;
+            if (json_peek(p) != ':') return json_fail(p, "expected ':'");
+            p->pos++;
+        }
+        /* the item counts once it exists, so a failure inside it is freed with the rest */
+        JsonValue *it = &v->items[v->n];
+        memset(it, 0, sizeof *it);
+        if (obj) v->keys[v->n] = xstrdup(p->buf ? p->buf : "");
+        v->n++;
+        if (jv_value(p, it, allow_nan, depth + 1)) return -1;
+        c = json_peek(p);
+        if (c == ',') {
+            p->pos++;
+            continue;
+        }
+        if (c == close) return p->pos++, 0;
+        return json_fail(p, c < 0 ? "unexpected end of input" : "expected ',' or '%c'", close);
+    }
+}
+
+JsonValue *json_parse(const char *s, size_t len, const char *label, int allow_nan, char *err, size_t errlen) {
+    JsonParser p = {s, len, 0, label, err, errlen, 0, NULL, 0, 0};
+    JsonValue *v = xcalloc(1, sizeof *v);
+    int rc = jv_value(&p, v, allow_nan, 0);
+    if (!rc && json_peek(&p) >= 0) rc = json_fail(&p, "unexpected text after the value");
+    free(p.buf);
+    if (rc) {
+        json_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+const JsonValue *json_get(const JsonValue *v, const char *key) {
+    if (!v || v->type != JV_OBJ) return NULL;
+    for (int i = v->n - 1; i >= 0; i--)
+        if (!strcmp(v->keys[i], key)) return &v->items[i];
+    return NULL;
+}
+
+double json_get_num(const JsonValue *v, const char *key) {
+    const JsonValue *m = json_get(v, key);
+    return m && m->type == JV_NUM ? m->num : NAN;
+}
+
+const char *json_get_str(const JsonValue *v, const char *key, const char *def) {
+    const JsonValue *m = json_get(v, key);
+    return m && m->type == JV_STR ? m->str : def;
+}

@@ -43,4 +43,27 @@ void jb_json_str(JsonBuf *b, const char *s);
 /* A float as Python's repr would write it (shortest round-trip form), "NaN"/"Infinity" as json.dumps. */
 void jb_num(JsonBuf *b, double v);
 
+/* ---- a JSON document as a tree (results.json, retrieval.json, metrics.jsonl lines for the report) ---- */
+
+typedef enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ } JsonType;
+typedef struct JsonValue {
+    JsonType type;
+    double num;               /* JV_NUM (integers too); JV_BOOL: 0 or 1 */
+    char *str;                /* JV_STR: NUL-terminated UTF-8 */
+    int n;                    /* JV_ARR, JV_OBJ: number of items */
+    char **keys;              /* JV_OBJ: n keys (duplicates kept; json_get finds the last, as Python) */
+    struct JsonValue *items;  /* JV_ARR, JV_OBJ: n values */
+} JsonValue;
+
+/* Parses one complete JSON text (nothing but white space after it), nested at most 64 deep.
+ * allow_nan also takes NaN, Infinity and -Infinity, which json.dumps (and jb_num) write.
+ * Returns a tree to free with json_free, or NULL with "<label>:<line>:<col>: ..." in err. */
+JsonValue *json_parse(const char *s, size_t len, const char *label, int allow_nan, char *err, size_t errlen);
+void json_free(JsonValue *v);
+/* The member key of an object (NULL if v is not an object or has no such key). */
+const JsonValue *json_get(const JsonValue *v, const char *key);
+/* Member key as a number (NaN when missing or not a number), as a string (def when missing or not one). */
+double json_get_num(const JsonValue *v, const char *key);
+const char *json_get_str(const JsonValue *v, const char *key, const char *def);
+
 #endif

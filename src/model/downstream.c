@@ -19,6 +19,7 @@
 #include "../io/json.h"
 #include "../io/npy.h"
 #include "../nn/backend.h"
+#include "../report/report.h"
 #include "evaluate.h"
 #include "train.h"
 
@@ -459,6 +460,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         free(path);
     }
     fclose(mx);
+    report_after_run(out, c->quiet);
     loader_free(L);
     model_free(&m);
     free(mom), free(list), free(out), free(ckpt), free(cfg), free(mpath);
@@ -619,6 +621,7 @@ int test_run(const TestConfig *c) {
     if (!c->quiet)
         printf("top-1 %.2f%%  top-5 %.2f%%  mean class accuracy %.2f%%  (%d videos, %.1f s) -> %s\n", 100 * top1,
                100 * top5, 100 * mca, N, secs, rp);
+    report_after_run(out, c->quiet);
     for (int k = 0; k < C; k++) free(names[k]);
     free(names), free(b.p), free(tsv.p), free(rp), free(tp), free(sp);
     free(logits), free(scores), free(labels), free(conf), free(per);
@@ -721,6 +724,7 @@ int retrieve_run(const RetrieveConfig *c) {
         for (int k = 0; k < RETRIEVE_NK; k++) printf("  R@%d %.2f%%", RETRIEVE_KS[k], 100 * rec[k]);
         printf("  (%.1f s) -> %s\n", secs, rp);
     }
+    report_after_run(out, c->quiet);
     free(j.p), free(rp), free(fp), free(gf), free(gl), free(qf), free(ql);
     model_free(&m);
     free(trl), free(tel), free(out);
