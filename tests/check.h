@@ -14,6 +14,9 @@ static int check_failures, check_count;
             fputc('\n', stderr);                                      \
         }                                                             \
     } while (0)
+/* Running maximum of an error for "max |got - want| < tol" checks. fmax() drops a NaN argument, so a NaN
+ * result would read as error 0 and pass: here a NaN makes the error infinite. */
+static inline double max_err(double acc, double d) { return isnan(d) ? INFINITY : d > acc ? d : acc; }
 #define TEST_END()                                                                 \
     do {                                                                           \
         printf("%d checks, %d failed\n", check_count, check_failures);            \

@@ -116,7 +116,7 @@ static void test_optim(void) {
     for (size_t i = 0; i < n; i++) {
         float d = g[i] * 0.5f + 1e-4f * w[i];
         d = 0.9f * v[i] + d;
-        err = fmax(err, fabs(w2[i] - (w[i] - 0.01f * d)));
+        err = max_err(err, fabs(w2[i] - (w[i] - 0.01f * d)));
     }
     CHECK(err < 1e-6, "SGD step matches the CPU formula (%g)", err);
     free(w), free(g), free(v), free(w2);

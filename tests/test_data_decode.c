@@ -203,7 +203,7 @@ static void check_loader(const Npz *g, const uint8_t *ja, size_t la, const uint8
                                 float got = clips[k * per_clip + (((size_t)c * 16 + t) * CROP + y) * CROP + x];
                                 double grey = (got * sd[c] + mean[c]) * 255.0;
                                 double d = fabs(grey - want[((size_t)(y + 8) * 171 + x + 29) * 3 + (2 - c)]);
-                                worst = fmax(worst, d), sum += d;
+                                worst = max_err(worst, d), sum += d;
                             }
             double avg = sum / (10.0 * per_clip);
             if (!fast)

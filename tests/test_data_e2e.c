@@ -219,7 +219,7 @@ static void do_loader(void) {
                     for (int c = 0; c < 3; c++) {
                         float want = (rs[((y + 8) * 171 + x + 29) * 3 + (2 - c)] / 255.f - mean[c]) / sd[c];
                         float got = b.imgs[(((long)c * 16 + 5) * 112 + y) * 112 + x];
-                        worst = fmaxf(worst, fabsf(got - want));
+                        worst = (float)max_err(worst, fabsf(got - want));
                     }
             CHECK(worst < 1e-5, "test clip = resize 171x128 + centre crop + normalise (max diff %g)", worst);
             free(dec), free(rs);

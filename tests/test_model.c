@@ -106,7 +106,7 @@ static void check_model(const char *kind, const char *dir, const char *device, c
             npy_to_f32(ols, ol);
             memcpy(want, gls->data, sizeof(double) * gc->steps);
             for (int k = 0; k < gc->steps; k++) lmax = fmax(lmax, fabs(want[k]));
-            for (int k = 0; k < gc->steps; k++) lerr = fmax(lerr, fabs(ol[k] - want[k]));
+            for (int k = 0; k < gc->steps; k++) lerr = max_err(lerr, fabs(ol[k] - want[k]));
         }
     }
     CHECK(lerr <= ltol * lmax, "%s loss %.7g vs %.7g (worst step error %.3g, tolerance %.3g of %.4g)", kind, loss, gl,
