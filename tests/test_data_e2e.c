@@ -190,6 +190,30 @@ static void do_loader(void) {
         free(cf);
         loader_free(Ln), loader_free(Lz), loader_free(Lf);
     }
+    /* a pack held in memory gives the worker's clip (what the frame-pack fuzzer drives) */
+    {
+        Loader *Lc = loader_open(data, ann, LOADER_CTP, 4, 3, 1, NULL, err, sizeof err);
+        char zp[400];
+        snprintf(zp, sizeof zp, "%s/zips/%s.zip", data, all.e[4].name);
+        size_t plen;
+        const char *re;
+        uint8_t *pack = read_file(zp, &plen, &re);
+        float tr2[3 * 16 * 4], tw2[3 * 16];
+        CHECK(Lc && pack, "%s", Lc ? re : err);
+        if (Lc && pack) {
+            memset(cc, 0, clip_n * sizeof(float));
+            int rc1 = loader_sample(Lc, 1, 6, 4, ca, tr, tw8, err, sizeof err);
+            int rc2 = loader_sample_pack_mem(pack, plen, zp, LOADER_CTP, 3, 1, 6, NULL, cc, tr2, tw2, err, sizeof err);
+            CHECK(rc1 == 0 && rc2 == 0 && !memcmp(ca, cc, clip_n * sizeof(float)) && !memcmp(tr, tr2, sizeof tr) &&
+                      !memcmp(tw8, tw2, sizeof tw2),
+                  "pack in memory = pack file: same clip and trajectories (%s)", err);
+            CHECK(loader_sample_pack_mem(pack, plen - 1, "mem.zip", LOADER_CTP, 3, 1, 6, NULL, cc, tr2, tw2, err, sizeof err) &&
+                      !strncmp(err, "mem.zip: ", 9),
+                  "a truncated pack in memory is refused, named: %s", err);
+        }
+        free(pack);
+        if (Lc) loader_free(Lc);
+    }
     free(ca), free(cc);
 
     /* test: 10 clips per video; clip 0 of video 0 against a hand-built pipeline (full decode, resize, centre crop) */

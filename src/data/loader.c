@@ -63,7 +63,7 @@ static void work_free(Work *w) { free(w->jpg_out), free(w->frames), free(w->scra
 
 /* Decode `n` frames idx[] of an open pack, each resized to (tw, th) (direct resize) and cut to the
  * 112x112 window at (cx, cy), mirrored when flip — scale, flip and crop in one pass. */
-static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_members, int N, const int *idx, int n,
+static int load_frames(const LoaderOptions *opt, Work *w, const ZipReader *z, const int *jpg_members, int N, const int *idx, int n,
                        int scale_short, int tw_fixed, int th_fixed, int crop_mode, Rng *r, uint8_t *out, int *flip_out,
                        char *err, size_t errlen) {
     (void)N;
@@ -114,9 +114,9 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
         }
         char jerr[256];
         /* the resized frame's columns read are [cx, cx + 112) with or without the flip */
-        int part = L->opt.all_rows ? 0 : CROP;
+        int part = opt->all_rows ? 0 : CROP;
         JpegDecodeOptions jo = {.target_w = tw, .target_h = th, .x0 = cx, .cols = part, .y0 = cy, .rows = part,
-                                .dct_scale = L->opt.fast_decode, .fast_idct = L->opt.fast_idct};
+                                .dct_scale = opt->fast_decode, .fast_idct = opt->fast_idct};
         int ok = jpeg_decode_bgr(data, len, &jo, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
         if (owned) free((void *)data);
         if (ok) {
@@ -157,21 +157,20 @@ static int *frame_members(const ZipReader *z, int *N, char *err, size_t errlen) 
     return m;
 }
 
-static int run_sample(Loader *L, Work *w, int epoch, int position, int index, float *imgs, float *gt_trajs,
-                      float *gt_weights, char *err, size_t errlen) {
-    Rng r = rng_make(L->seed, (uint64_t)epoch, (uint64_t)position, (uint64_t)L->mode);
-    ZipReader z;
-    if (zip_open(&z, L->zip_paths[index], err, errlen)) return -1;
+/* One sample of an open frame pack: what a worker does with the pack of the sample it was given. */
+static int sample_pack(const ZipReader *z, LoaderMode mode, uint64_t seed, const LoaderOptions *opt, Work *w, int epoch,
+                       int position, float *imgs, float *gt_trajs, float *gt_weights, char *err, size_t errlen) {
+    Rng r = rng_make(seed, (uint64_t)epoch, (uint64_t)position, (uint64_t)mode);
     int N = 0, rc = -1;
-    int *mem = frame_members(&z, &N, err, errlen);
+    int *mem = frame_members(z, &N, err, errlen);
     if (!mem) goto out;
-    if (L->mode == LOADER_TEST) {
+    if (mode == LOADER_TEST) {
         int idx[TEST_CLIPS * CLIP_LEN];
         sample_clips_uniform(N, TEST_CLIPS, 2, idx);
         ColourJitter cj;
         colour_none(&cj);
         for (int c = 0; c < TEST_CLIPS; c++) {
-            if (load_frames(L, w, &z, mem, N, idx + c * CLIP_LEN, CLIP_LEN, 0, 171, 128, 2, &r, w->frames, NULL, err,
+            if (load_frames(opt, w, z, mem, N, idx + c * CLIP_LEN, CLIP_LEN, 0, 171, 128, 2, &r, w->frames, NULL, err,
                             errlen))
                 goto out;
             float *o = imgs + (long)c * CLIP_FLOATS;
@@ -179,13 +178,13 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
                 frame_to_tensor(w->frames + (size_t)t * CROP * CROP * 3, CROP * CROP, &cj, t, o + t * PLANE,
                                 CLIP_LEN * PLANE, w->scratch);
         }
-    } else if (L->mode == LOADER_FINETUNE) {
+    } else if (mode == LOADER_FINETUNE) {
         static const int stride2[1] = {2};
         static const int sizes[3][2] = {{149, 112}, {171, 128}, {192, 144}};
         int idx[CLIP_LEN];
         sample_clip_random(&r, N, stride2, 1, 0, idx);
         int s = rng_int(&r, 0, 2);
-        if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, 0, sizes[s][0], sizes[s][1], 1, &r, w->frames, NULL, err,
+        if (load_frames(opt, w, z, mem, N, idx, CLIP_LEN, 0, sizes[s][0], sizes[s][1], 1, &r, w->frames, NULL, err,
                         errlen))
             goto out;
         ColourJitter cj;
@@ -199,7 +198,7 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
         int idx[CLIP_LEN];
         sample_clip_random(&r, N, strides, 5, 1, idx);
         int s = scales[rng_int(&r, 0, 2)];
-        if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, s, 0, 0, 0, &r, w->frames, NULL, err, errlen)) goto out;
+        if (load_frames(opt, w, z, mem, N, idx, CLIP_LEN, s, 0, 0, 0, &r, w->frames, NULL, err, errlen)) goto out;
         PatchMaskInfo pm;
         patch_mask(&r, w->frames, CROP, CROP, &pm);
         ColourJitter cj;
@@ -217,6 +216,29 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
     rc = 0;
 out:
     free(mem);
+    return rc;
+}
+
+static int run_sample(Loader *L, Work *w, int epoch, int position, int index, float *imgs, float *gt_trajs,
+                      float *gt_weights, char *err, size_t errlen) {
+    ZipReader z;
+    if (zip_open(&z, L->zip_paths[index], err, errlen)) return -1;
+    int rc = sample_pack(&z, L->mode, L->seed, &L->opt, w, epoch, position, imgs, gt_trajs, gt_weights, err, errlen);
+    zip_close(&z);
+    return rc;
+}
+
+int loader_sample_pack_mem(const uint8_t *pack, size_t len, const char *label, LoaderMode mode, uint64_t seed,
+                           int epoch, int position, const LoaderOptions *opt, float *imgs, float *gt_trajs,
+                           float *gt_weights, char *err, size_t errlen) {
+    static const LoaderOptions defaults = {0};
+    ZipReader z;
+    if (zip_open_mem(&z, pack, len, label, err, errlen)) return -1;
+    Work w;
+    work_init(&w);
+    int rc = sample_pack(&z, mode, seed, opt ? opt : &defaults, &w, epoch, position, imgs, gt_trajs, gt_weights, err,
+                         errlen);
+    work_free(&w);
     zip_close(&z);
     return rc;
 }
