@@ -98,18 +98,37 @@ test: all
 demo: $(BUILD)/fedvssl
 	$(BUILD)/fedvssl demo
 
-# Fuzzers (clang's libFuzzer + ASan/UBSan) for the parsers of outside files; not part of `make test`.
-FUZZ_SRC := $(filter-out src/nn/% src/model/% src/cmd/%,$(SRC))
-fuzz:
-	@mkdir -p $(BUILD)/fuzz
-	for f in tests/fuzz/fuzz_*.c; do \
-	  clang -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O1 -fsanitize=fuzzer,address,undefined -fopenmp \
-	    $$f $(FUZZ_SRC) -ljpeg -lyaml -lz -lm -lpthread -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
-	done
+# Fuzzers (clang's libFuzzer + ASan/UBSan) for the parsers of outside data; not part of `make test`. The library
+# sources they need are compiled once (no FFmpeg, no MPI), each tests/fuzz/fuzz_<name>.c links against them.
+# `make fuzz-ci` runs every fuzzer FUZZ_SECONDS over its seed corpus (tests/fuzz/corpus/<name>/) and fails on
+# any finding; tests/fuzz/regress/ holds the inputs of past findings (replayed by tests/test_fuzz_regress.c).
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O1 -fno-omit-frame-pointer -fopenmp \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wall -Wextra
+FUZZ_SRC     := $(filter-out src/nn/% src/model/% src/cmd/%,$(SRC)) src/cmd/pretrain_config.c src/cmd/finetune_config.c
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 20
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libfuzzed.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzzed.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_DIR)/libfuzzed.a -ljpeg -lyaml -lz -lm -lpthread -o $@
+
+fuzz: $(FUZZERS)
+
+fuzz-ci: fuzz
+	@bash tests/fuzz/ci.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all bench deps test demo clean fuzz
+.PHONY: all bench deps test demo clean fuzz fuzz-ci
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,4 +1,5 @@
 /* zip / npz round trips and rejection of damaged files. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,16 @@ int main(void) {
     if (b) npy_to_i64(b, &v);
     CHECK(b && b->ndim == 0 && v == 42, "scalar int64");
     CHECK(npz_get(&z, "missing") == NULL, "missing key");
+    /* float -> int64 as NumPy's astype(int64) on x86-64: toward zero; NaN and out of range INT64_MIN (a plain
+     * cast is undefined: found by fuzz_npy) */
+    {
+        double dv[6] = {-2.5, 3.99, NAN, 1e300, -9223372036854775808.0, 9223372036854775808.0};
+        int64_t want[6] = {-2, 3, INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN}, got[6];
+        NpyArray fa = {.type = NPY_F64, .ndim = 1, .shape = {6}, .numel = 6, .data = (const uint8_t *)dv, .nbytes = 48};
+        npy_to_i64(&fa, got);
+        CHECK(!memcmp(got, want, sizeof want), "float64 -> int64: %lld %lld %lld", (long long)got[0], (long long)got[2],
+              (long long)got[3]);
+    }
     npz_close(&z);
 
     /* Header strings exactly as np.save writes them. */

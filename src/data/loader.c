@@ -68,6 +68,7 @@ static int load_frames(const LoaderOptions *opt, Work *w, const ZipReader *z, co
                        char *err, size_t errlen) {
     (void)N;
     int tw = 0, th = 0, cx = 0, cy = 0, flip = 0, last = -1, dw = 0, dh = 0;
+    char nm[200]; /* a member's name, for messages */
     for (int i = 0; i < n; i++) {
         uint8_t *dst = out + (size_t)i * CROP * CROP * 3;
         if (idx[i] == last) { /* clamped indices repeat the last frame: copy instead of decoding again */
@@ -87,7 +88,7 @@ static int load_frames(const LoaderOptions *opt, Work *w, const ZipReader *z, co
             int nw, nh;
             char jerr[256];
             if (jpeg_size(data, len, &nw, &nh, jerr, sizeof jerr)) {
-                snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);
+                snprintf(err, errlen, "%s: %s: %s", z->path, printable(nm, sizeof nm, z->e[m].name), jerr);
                 if (owned) free((void *)data);
                 return -1;
             }
@@ -120,7 +121,7 @@ static int load_frames(const LoaderOptions *opt, Work *w, const ZipReader *z, co
         int ok = jpeg_decode_bgr(data, len, &jo, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
         if (owned) free((void *)data);
         if (ok) {
-            snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);
+            snprintf(err, errlen, "%s: %s: %s", z->path, printable(nm, sizeof nm, z->e[m].name), jerr);
             return -1;
         }
         /* with flip, the window of the mirrored image starting at cx is the mirror of the window at tw-cx-112 */
