@@ -135,5 +135,12 @@ int main(void) {
               !strchr(err, '\n') && l.n == 0,
           "refused in one line: %s", err);
     free(d);
+    /* a dtype string with a newline was copied raw into the message */
+    d = load("npy_dtype_newline", &len);
+    NpyArray a;
+    CHECK(npy_parse(d, len, &a, "regress.npy", err, sizeof err) != 0 && strstr(err, "unsupported dtype '?|u1'") &&
+              !strchr(err, '\n'),
+          "refused in one line: %s", err);
+    free(d);
     TEST_END();
 }

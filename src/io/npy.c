@@ -136,7 +136,9 @@ int npy_parse(const uint8_t *b, size_t len, NpyArray *a, const char *label, char
     else if (!strcmp(descr, "|u1") || !strcmp(descr, "|b1")) a->type = NPY_U8;
     else if (!strcmp(descr, "|O")) a->type = NPY_OBJECT;
     else {
-        snprintf(err, errlen, "%s: unsupported dtype '%s' (need little-endian float32/float64/int64/int32/uint8)", label, descr);
+        char shown[sizeof descr];
+        snprintf(err, errlen, "%s: unsupported dtype '%s' (need little-endian float32/float64/int64/int32/uint8)", label,
+                 printable(shown, sizeof shown, descr));
         return -1;
     }
     if (fortran && a->ndim > 1) {
