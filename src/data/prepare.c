@@ -383,17 +383,15 @@ static void fmt_time(double s, char *b, size_t n) {
 static int write_split_files(const char *ann_dir, const Split *S, char *err, size_t errlen) {
     for (int which = 0; which < 2; which++) {
         const AnnList *l = which ? &S->test : &S->train;
-        char fn[64];
+        char fn[64], fj[64];
         snprintf(fn, sizeof fn, "%s_split_%d.txt", which ? "test" : "train", S->split);
-        char *p = path_join(ann_dir, fn);
-        int rc = ann_write_txt(p, l->e, l->n);
-        if (!rc) {
-            strcpy(p + strlen(p) - 3, "json");
-            rc = ann_write_json(p, l->e, l->n);
-        }
-        if (rc) snprintf(err, errlen, "%s: cannot write", p);
+        snprintf(fj, sizeof fj, "%s_split_%d.json", which ? "test" : "train", S->split);
+        char *p = path_join(ann_dir, fn), *pj = path_join(ann_dir, fj);
+        int rc = ann_write_txt(p, l->e, l->n), rcj = rc ? 0 : ann_write_json(pj, l->e, l->n);
+        if (rc || rcj) snprintf(err, errlen, "%s: cannot write", rc ? p : pj);
         free(p);
-        if (rc) return -1;
+        free(pj);
+        if (rc || rcj) return -1;
     }
     return 0;
 }

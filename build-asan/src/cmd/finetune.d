@@ -1,0 +1,16 @@
+build-asan/src/cmd/finetune.o: src/cmd/finetune.c \
+ src/cmd/../core/config.h src/cmd/../model/downstream.h \
+ src/cmd/../model/../core/config.h src/cmd/../model/model.h \
+ src/cmd/../model/../core/state.h src/cmd/../model/../nn/backend.h \
+ src/cmd/../model/../nn/ops.h src/cmd/../model/../nn/ops.h \
+ src/cmd/commands.h src/cmd/finetune_config.h
+src/cmd/../core/config.h:
+src/cmd/../model/downstream.h:
+src/cmd/../model/../core/config.h:
+src/cmd/../model/model.h:
+src/cmd/../model/../core/state.h:
+src/cmd/../model/../nn/backend.h:
+src/cmd/../model/../nn/ops.h:
+src/cmd/../model/../nn/ops.h:
+src/cmd/commands.h:
+src/cmd/finetune_config.h:

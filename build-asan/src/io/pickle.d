@@ -1,0 +1,2 @@
+build-asan/src/io/pickle.o: src/io/pickle.c src/io/pickle.h
+src/io/pickle.h:

@@ -1,0 +1,2 @@
+build-asan/src/nn/ref.o: src/nn/ref.c src/nn/ops.h
+src/nn/ops.h:

@@ -1,0 +1,27 @@
+build-asan/tests/test_eval.o: tests/test_eval.c \
+ tests/../src/model/downstream.h tests/../src/model/../core/config.h \
+ tests/../src/model/model.h tests/../src/model/../core/state.h \
+ tests/../src/model/../nn/backend.h tests/../src/model/../nn/ops.h \
+ tests/../src/model/../nn/ops.h tests/../src/model/evaluate.h \
+ tests/../src/model/../data/loader.h tests/golden.h \
+ tests/../src/core/util.h tests/../src/io/npy.h tests/../src/io/zip.h \
+ tests/../src/io/../core/util.h tests/check.h tests/detgen.h \
+ tests/../src/core/rng.h tests/../src/core/state.h
+tests/../src/model/downstream.h:
+tests/../src/model/../core/config.h:
+tests/../src/model/model.h:
+tests/../src/model/../core/state.h:
+tests/../src/model/../nn/backend.h:
+tests/../src/model/../nn/ops.h:
+tests/../src/model/../nn/ops.h:
+tests/../src/model/evaluate.h:
+tests/../src/model/../data/loader.h:
+tests/golden.h:
+tests/../src/core/util.h:
+tests/../src/io/npy.h:
+tests/../src/io/zip.h:
+tests/../src/io/../core/util.h:
+tests/check.h:
+tests/detgen.h:
+tests/../src/core/rng.h:
+tests/../src/core/state.h:
