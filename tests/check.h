@@ -3,6 +3,8 @@
 #define FEDVSSL_CHECK_H
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 static int check_failures, check_count;
 #define CHECK(cond, ...)                                              \
     do {                                                              \
@@ -14,6 +16,15 @@ static int check_failures, check_count;
             fputc('\n', stderr);                                      \
         }                                                             \
     } while (0)
+/* Running maximum of an error for "max |got - want| < tol" checks. fmax() drops a NaN argument, so a NaN
+ * result would read as error 0 and pass: here a NaN makes the error infinite. */
+static inline double max_err(double acc, double d) { return isnan(d) ? INFINITY : d > acc ? d : acc; }
+/* FEDVSSL_TEST_SCALE=small (`make sanitize` sets it, where every test runs instrumented): the costliest tests
+ * leave out their slowest cases, each saying which in its output. Unset: everything runs. */
+static inline int test_scale_small(void) {
+    const char *s = getenv("FEDVSSL_TEST_SCALE");
+    return s && !strcmp(s, "small");
+}
 #define TEST_END()                                                                 \
     do {                                                                           \
         printf("%d checks, %d failed\n", check_count, check_failures);            \

@@ -45,7 +45,7 @@ static inline double golden_scalar(const Npz *z, const char *key) {
 static inline double cmp_arrays(const char *what, const float *got, const float *want, size_t n, double tol) {
     double amax = 0, err = 0;
     for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(want[i]));
-    for (size_t i = 0; i < n; i++) err = fmax(err, fabs((double)got[i] - want[i]));
+    for (size_t i = 0; i < n; i++) err = max_err(err, fabs((double)got[i] - want[i]));
     double rel = amax > 0 ? err / amax : err;
     CHECK(rel <= tol && isfinite(rel), "%s: relative error %.3g > %.1g (max |want| %.3g)", what, rel, tol, amax);
     return rel;

@@ -440,8 +440,8 @@ static void test_help(void) {
         const char *l = strstr(buf, head), *e = l ? strchr(l + 1, '\n') : NULL;
         char def[80];
         snprintf(def, sizeof def, pretrain_keys[i].type == CFG_STR ? "(default \"%s\")" : "(default %s)", pretrain_keys[i].def);
-        const char *d = l ? strstr(l, def) : NULL;
-        CHECK(l && d && (!e || d < e) && strstr(l, pretrain_keys[i].help) < e, "help lists %s with %s", pretrain_keys[i].key, def);
+        const char *d = l ? strstr(l, def) : NULL, *hp = l ? strstr(l, pretrain_keys[i].help) : NULL;
+        CHECK(l && d && hp && (!e || (d < e && hp < e)), "help lists %s with %s and its help", pretrain_keys[i].key, def);
     }
     CHECK(strstr(buf, "inproc|mpi") && strstr(buf, "int >= 1") && strstr(buf, "float in [0, 1]") && strstr(buf, "bool"),
           "types, bounds, allowed values:\n%s", buf);

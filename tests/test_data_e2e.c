@@ -157,13 +157,14 @@ static void do_loader(void) {
             Loader *Ra = loader_open(data, ann, lm, 4, 3, 1, &rows_all, err, sizeof err);
             Loader *Rc = loader_open(data, ann, lm, 4, 3, 1, &rows_crop, err, sizeof err);
             CHECK(Ra && Rc, "%s", err);
-            int same = 1;
+            int same = 1, sampled = 0;
             for (int k = 0; Ra && Rc && k < 24; k++) {
-                loader_sample(Ra, k / 9, k % 9, k % 9, ca, tr, tw8, err, sizeof err);
-                loader_sample(Rc, k / 9, k % 9, k % 9, cc, tr, tw8, err, sizeof err);
+                memset(ca, 0xff, clip_n * sizeof(float)), memset(cc, 0, clip_n * sizeof(float));
+                sampled += !loader_sample(Ra, k / 9, k % 9, k % 9, ca, tr, tw8, err, sizeof err) &&
+                           !loader_sample(Rc, k / 9, k % 9, k % 9, cc, tr, tw8, err, sizeof err);
                 same &= !memcmp(ca, cc, clip_n * sizeof(float));
             }
-            CHECK(same, "decoding only the crop window changes no pixel (24 %s clips, all three scales, %s decode)",
+            CHECK(sampled == 24 && same, "decoding only the crop window changes no pixel (24 %s clips, all three scales, %s decode)",
                   mode ? "fine-tune" : "CtP", fast ? "DCT-scaled" : "full-size");
             if (Ra) loader_free(Ra);
             if (Rc) loader_free(Rc);
@@ -178,14 +179,40 @@ static void do_loader(void) {
         CHECK(Ln && Lz && Lf, "%s", err);
         float *cf = xmalloc(clip_n * sizeof(float));
         if (Ln && Lz && Lf) {
-            loader_sample(Ln, 0, 0, 0, ca, tr, tw8, err, sizeof err);
-            loader_sample(Lz, 0, 0, 0, cc, tr, tw8, err, sizeof err);
-            loader_sample(Lf, 0, 0, 0, cf, tr, tw8, err, sizeof err);
+            memset(ca, 0xff, clip_n * sizeof(float)), memset(cc, 0, clip_n * sizeof(float));
+            CHECK(!loader_sample(Ln, 0, 0, 0, ca, tr, tw8, err, sizeof err) &&
+                      !loader_sample(Lz, 0, 0, 0, cc, tr, tw8, err, sizeof err) &&
+                      !loader_sample(Lf, 0, 0, 0, cf, tr, tw8, err, sizeof err),
+                  "samples: %s", err);
             CHECK(!memcmp(ca, cc, clip_n * sizeof(float)), "NULL options = zeroed options (full decode)");
             CHECK(memcmp(ca, cf, clip_n * sizeof(float)), "fast_decode changes the pixels");
         }
         free(cf);
         loader_free(Ln), loader_free(Lz), loader_free(Lf);
+    }
+    /* a pack held in memory gives the worker's clip (what the frame-pack fuzzer drives) */
+    {
+        Loader *Lc = loader_open(data, ann, LOADER_CTP, 4, 3, 1, NULL, err, sizeof err);
+        char zp[400];
+        snprintf(zp, sizeof zp, "%s/zips/%s.zip", data, all.e[4].name);
+        size_t plen;
+        const char *re;
+        uint8_t *pack = read_file(zp, &plen, &re);
+        float tr2[3 * 16 * 4], tw2[3 * 16];
+        CHECK(Lc && pack, "%s", Lc ? re : err);
+        if (Lc && pack) {
+            memset(cc, 0, clip_n * sizeof(float));
+            int rc1 = loader_sample(Lc, 1, 6, 4, ca, tr, tw8, err, sizeof err);
+            int rc2 = loader_sample_pack_mem(pack, plen, zp, LOADER_CTP, 3, 1, 6, NULL, cc, tr2, tw2, err, sizeof err);
+            CHECK(rc1 == 0 && rc2 == 0 && !memcmp(ca, cc, clip_n * sizeof(float)) && !memcmp(tr, tr2, sizeof tr) &&
+                      !memcmp(tw8, tw2, sizeof tw2),
+                  "pack in memory = pack file: same clip and trajectories (%s)", err);
+            CHECK(loader_sample_pack_mem(pack, plen - 1, "mem.zip", LOADER_CTP, 3, 1, 6, NULL, cc, tr2, tw2, err, sizeof err) &&
+                      !strncmp(err, "mem.zip: ", 9),
+                  "a truncated pack in memory is refused, named: %s", err);
+        }
+        free(pack);
+        if (Lc) loader_free(Lc);
     }
     free(ca), free(cc);
 
@@ -200,14 +227,14 @@ static void do_loader(void) {
             char zp[400];
             snprintf(zp, sizeof zp, "%s/zips/%s.zip", data, all.e[0].name);
             ZipReader z;
-            zip_open(&z, zp, err, sizeof err);
+            if (zip_open(&z, zp, err, sizeof err)) die("%s", err);
             size_t len;
             int owned, w, h, idx[160];
             sample_clips_uniform(z.n, 10, 2, idx);
             const uint8_t *jp = zip_read(&z, idx[5], &len, &owned, err, sizeof err); /* clip 0, frame 5 */
             uint8_t *dec = NULL, *rs = xmalloc(171 * 128 * 3);
             size_t cap = 0;
-            jpeg_decode_bgr(jp, len, NULL, &dec, &cap, &w, &h, err, sizeof err);
+            if (!jp || jpeg_decode_bgr(jp, len, NULL, &dec, &cap, &w, &h, err, sizeof err)) die("%s", err);
             resize_u8(dec, w, h, 3, rs, 171, 128);
             float worst = 0;
             static const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
@@ -216,7 +243,7 @@ static void do_loader(void) {
                     for (int c = 0; c < 3; c++) {
                         float want = (rs[((y + 8) * 171 + x + 29) * 3 + (2 - c)] / 255.f - mean[c]) / sd[c];
                         float got = b.imgs[(((long)c * 16 + 5) * 112 + y) * 112 + x];
-                        worst = fmaxf(worst, fabsf(got - want));
+                        worst = (float)max_err(worst, fabsf(got - want));
                     }
             CHECK(worst < 1e-5, "test clip = resize 171x128 + centre crop + normalise (max diff %g)", worst);
             free(dec), free(rs);
@@ -245,10 +272,12 @@ static void do_loader(void) {
     fwrite(zb, 1, len, f);
     fclose(f);
     free(zb);
+    char msgs[300];
+    snprintf(msgs, sizeof msgs, "%s/damaged.log", root);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        int fd = open("/dev/null", 1);
+        int fd = open(msgs, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 2);
         Loader *X = loader_new(data, ann, LOADER_TEST, 1, 1, 1);
         for (int k = 0; k < 3; k++) loader_next(X, &b);
@@ -258,6 +287,11 @@ static void do_loader(void) {
     int status = 0;
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1, "damaged pack ends the run with exit 1 (status %d)", status);
+    char *log = (char *)read_file(msgs, &len, &re);
+    if (log) log = xrealloc(log, len + 1), log[len] = 0;
+    CHECK(log && strstr(log, zp) && strstr(log, "CRC mismatch"), "the message names the pack and the problem: %s",
+          log ? log : re);
+    free(log);
 
     /* training skips it: another sample takes its place (the same one whatever the threads), it is counted once;
      * beyond max_bad_fraction the run stops */
@@ -279,12 +313,12 @@ static void do_loader(void) {
     CHECK(same && nb == 6, "a damaged pack is skipped: full batches, 1 thread == 2 threads (%d batches)", nb);
     CHECK(S1 && loader_bad_samples(S1) == 1 && loader_bad_samples(S2) == 1, "counted once");
     loader_free(S1), loader_free(S2);
-    char log[400];
-    snprintf(log, sizeof log, "%s/bad.log", root);
+    char blog[400];
+    snprintf(blog, sizeof blog, "%s/bad.log", root);
     fflush(NULL);
     pid = fork();
     if (pid == 0) { /* 1 bad sample of 9 is more than 0.1 allows */
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fd = open(blog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 2);
         LoaderOptions strict = {.max_bad_fraction = 0.1};
         Loader *X = loader_open(data, ann, LOADER_CTP, 3, 5, 1, &strict, err, sizeof err);
@@ -292,7 +326,7 @@ static void do_loader(void) {
         _exit(0);
     }
     waitpid(pid, &status, 0);
-    uint8_t *lg = read_file(log, &len, &re);
+    uint8_t *lg = read_file(blog, &len, &re);
     lg = xrealloc(lg, len + 1);
     lg[len] = 0;
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && strstr((char *)lg, "1 of the 9 samples") &&

@@ -76,7 +76,7 @@ int main(void) {
         snprintf(name, sizeof name, "resize_f32_%d.bin", k);
         float *g = (float *)golden(name, sizeof(float) * (size_t)dw * dh);
         double md = 0;
-        for (int i = 0; g && i < dw * dh; i++) md = fmax(md, fabs(g[i] - dst[i]));
+        for (int i = 0; g && i < dw * dh; i++) md = max_err(md, fabs(g[i] - dst[i]));
         CHECK(g && md < 1e-6, "float resize %dx%d -> %dx%d: max diff %g", sw, sh, dw, dh, md);
         free(b), free(src), free(dst), free(g);
     }

@@ -154,6 +154,7 @@ static void test_fuzz(void) {
         if (!ann_parse_json(c, len, "mut", &l, err, sizeof err)) ann_free(&l);
         else CHECK(strncmp(err, "mut:", 4) == 0, "message names the file: %s", err);
         if (!ann_parse_txt(c, len, "mut", 1, &l, err, sizeof err)) ann_free(&l);
+        else CHECK(strncmp(err, "mut:", 4) == 0, "text list message names the file: %s", err);
         free(c);
     }
     /* specific messages */

@@ -87,11 +87,16 @@ static void test_colour(void) {
     CHECK(w == 192 && h == 144, "-> 192x144");
     scaled_size(240, 320, 112, &w, &h);
     CHECK(w == 112 && h == 149, "portrait -> 112x149");
-    scaled_size(250, 200, 112, &w, &h); /* 140.0 exactly; 225x200 -> 126.0; 330x240*112 = 154.0 */
-    CHECK(w == 140, "250x200 -> 140");
-    scaled_size(270, 240, 128, &w, &h); /* 144.0 */
-    scaled_size(180, 160, 112, &w, &h); /* 126 */
-    scaled_size(330, 240, 96, &w, &h);  /* 132 */
+    /* products that are whole numbers: exact, whatever the rounding of the division */
+    static const int exact[][5] = {{250, 200, 112, 140, 112}, {225, 200, 112, 126, 112}, {330, 240, 112, 154, 112},
+                                   {270, 240, 128, 144, 128}, {180, 160, 112, 126, 112}, {330, 240, 96, 132, 96},
+                                   {200, 250, 112, 112, 140}};
+    for (int i = 0; i < (int)(sizeof exact / sizeof *exact); i++) {
+        const int *c = exact[i];
+        w = h = -1;
+        scaled_size(c[0], c[1], c[2], &w, &h);
+        CHECK(w == c[3] && h == c[4], "%dx%d, short side %d -> %dx%d (%dx%d)", c[0], c[1], c[2], c[3], c[4], w, h);
+    }
 
     /* GroupToTensor on hand values, no jitter */
     ColourJitter c;

@@ -369,7 +369,7 @@ static void test_retrieve(void) {
         for (int i = 0; i < 3; i++) {
             double s = 0, t = 0;
             for (int d = 0; d < 512; d++) s += (double)a[i * 512 + d] * a[i * 512 + d], t += (double)b[i * 512 + d] * b[i * 512 + d];
-            norm_err = fmax(norm_err, fmax(fabs(sqrt(s) - 1), fabs(sqrt(t) - 1)));
+            norm_err = max_err(max_err(norm_err, fabs(sqrt(s) - 1)), fabs(sqrt(t) - 1));
         }
         CHECK(norm_err < 1e-5, "features L2-normalised (%g)", norm_err);
         double again[RETRIEVE_NK];

@@ -113,7 +113,7 @@ static void test_golden(void) {
     memcpy(m, mean, sizeof(float) * (size_t)N * C);
     eval_softmax(m, N, C);
     double err = 0;
-    for (int i = 0; i < N * C; i++) err = fmax(err, fabs(m[i] - scores[i]));
+    for (int i = 0; i < N * C; i++) err = max_err(err, fabs(m[i] - scores[i]));
     CHECK(err < 1e-7, "softmax: max error %g", err);
 
     /* the metrics on NumPy's scores (the tie rows are exact there) */
@@ -151,8 +151,8 @@ static void test_golden(void) {
     eval_l2_normalize(q, Nq, D);
     eval_l2_normalize(g, Ng, D);
     double eq = 0, eg = 0;
-    for (int i = 0; i < Nq * D; i++) eq = fmax(eq, fabs(q[i] - qn[i]));
-    for (int i = 0; i < Ng * D; i++) eg = fmax(eg, fabs(g[i] - gn[i]));
+    for (int i = 0; i < Nq * D; i++) eq = max_err(eq, fabs(q[i] - qn[i]));
+    for (int i = 0; i < Ng * D; i++) eg = max_err(eg, fabs(g[i] - gn[i]));
     CHECK(eq < 1e-7 && eg < 1e-7, "L2 normalisation: max error %g %g", eq, eg);
     int ks[8];
     double rec[8], rec_np[8];

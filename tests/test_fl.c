@@ -54,11 +54,11 @@ static double compare(const Npz *z, const State *s, const float *w, const double
             CHECK(a->type == NPY_F64 && a->ndim == 0, "%s counters are float64 0-d in the reference", strat);
             double v;
             memcpy(&v, a->data, 8);
-            worst = fmax(worst, fabs(v - c[e->off]));
+            worst = max_err(worst, fabs(v - c[e->off]));
         } else {
             float *x = xmalloc(e->numel * sizeof(float));
             npy_to_f32(a, x);
-            for (int64_t j = 0; j < e->numel; j++) worst = fmax(worst, fabs((double)x[j] - w[e->off + j]));
+            for (int64_t j = 0; j < e->numel; j++) worst = max_err(worst, fabs((double)x[j] - w[e->off + j]));
             free(x);
         }
     }

@@ -6,6 +6,7 @@
 #include "../src/core/config.h"
 #include "../src/core/util.h"
 #include "../src/data/jpeg.h"
+#include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
 #include "../src/io/pickle.h"
 #include "check.h"
@@ -71,6 +72,35 @@ static void replay_config(const char *name) {
     config_free();
 }
 
+/* NPY arrays of floats that int64 cannot hold: converted as NumPy does (INT64_MIN), not by an undefined cast */
+static void replay_npy_to_i64(const char *name) {
+    char err[512];
+    size_t len;
+    uint8_t *d = load(name, &len);
+    NpyArray a;
+    int rc = npy_parse(d, len, &a, "regress", err, sizeof err);
+    CHECK(rc == 0 && (a.type == NPY_F32 || a.type == NPY_F64) && a.numel > 0 && a.numel < 64, "%s parses: %s", name, err);
+    if (rc == 0 && a.numel > 0 && a.numel < 64) {
+        int64_t q[64];
+        npy_to_i64(&a, q);
+        int ok = 1, big = 0;
+        for (int64_t i = 0; i < a.numel; i++) {
+            double v;
+            if (a.type == NPY_F32) {
+                float f;
+                memcpy(&f, a.data + 4 * i, 4);
+                v = f;
+            } else
+                memcpy(&v, a.data + 8 * i, 8);
+            int in = v >= -9223372036854775808.0 && v < 9223372036854775808.0;
+            big += !in;
+            ok &= in ? q[i] == (int64_t)v : q[i] == INT64_MIN;
+        }
+        CHECK(ok && big > 0, "%s: %d out-of-range values -> INT64_MIN, the others truncated", name, big);
+    }
+    free(d);
+}
+
 int main(void) {
     char err[512];
     size_t len;
@@ -94,6 +124,23 @@ int main(void) {
     d = load("pickle_tuple_of_empty_stack", &len);
     Pickle pk;
     CHECK(pickle_load(&pk, d, len, "regress", err, sizeof err) != 0 && strstr(err, "no STOP"), "refused: %s", err);
+    free(d);
+    /* float -> int64 of values out of range (UBSan: float-cast-overflow) in counters and labels */
+    replay_npy_to_i64("npy_f32_to_int64_out_of_range");
+    replay_npy_to_i64("npy_f64_to_int64_out_of_range");
+    /* a member name with a newline was copied raw into the error message: two lines */
+    d = load("ckpt_member_name_newline", &len);
+    CkptList l;
+    CHECK(ckpt_read_mem(d, len, "regress.npz", &l, err, sizeof err) != 0 && !strncmp(err, "regress.npz: ", 13) &&
+              !strchr(err, '\n') && l.n == 0,
+          "refused in one line: %s", err);
+    free(d);
+    /* a dtype string with a newline was copied raw into the message */
+    d = load("npy_dtype_newline", &len);
+    NpyArray a;
+    CHECK(npy_parse(d, len, &a, "regress.npy", err, sizeof err) != 0 && strstr(err, "unsupported dtype '?|u1'") &&
+              !strchr(err, '\n'),
+          "refused in one line: %s", err);
     free(d);
     TEST_END();
 }

@@ -1,10 +1,14 @@
 /* zip / npz round trips and rejection of damaged files. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../src/io/npy.h"
 #include "check.h"
+
+static unsigned rd16le(const uint8_t *p) { return p[0] | p[1] << 8; }
+static uint32_t rd32le(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 int main(void) {
     char dir[] = "/tmp/fedvssl_test_io_XXXXXX", path[256], err[512];
@@ -31,6 +35,16 @@ int main(void) {
     if (b) npy_to_i64(b, &v);
     CHECK(b && b->ndim == 0 && v == 42, "scalar int64");
     CHECK(npz_get(&z, "missing") == NULL, "missing key");
+    /* float -> int64 as NumPy's astype(int64) on x86-64: toward zero; NaN and out of range INT64_MIN (a plain
+     * cast is undefined: found by fuzz_npy) */
+    {
+        double dv[6] = {-2.5, 3.99, NAN, 1e300, -9223372036854775808.0, 9223372036854775808.0};
+        int64_t want[6] = {-2, 3, INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN}, got[6];
+        NpyArray fa = {.type = NPY_F64, .ndim = 1, .shape = {6}, .numel = 6, .data = (const uint8_t *)dv, .nbytes = 48};
+        npy_to_i64(&fa, got);
+        CHECK(!memcmp(got, want, sizeof want), "float64 -> int64: %lld %lld %lld", (long long)got[0], (long long)got[2],
+              (long long)got[3]);
+    }
     npz_close(&z);
 
     /* Header strings exactly as np.save writes them. */
@@ -67,22 +81,66 @@ int main(void) {
         zip_close(&zr);
     }
     CHECK(rejected == trials, "every truncated archive is rejected (%d of %d)", rejected, trials);
-    for (size_t k = 0; buf && k < len; k += 3) { /* corrupt member data -> CRC error */
+    /* Every byte flipped in turn. Which bytes the reader may ignore is read off the archive's own
+     * layout: in local headers, everything but the signature and the name/extra lengths (the central
+     * directory is authoritative for method, CRC and sizes) and the name; in central entries the
+     * versions, flags, time/date, disk number and attributes; in the end record the disk fields and
+     * the comment length. Central names are not checksummed: a flip there must open and read but no
+     * longer find the original name. Every other flip (member data, NPY headers, CRCs, sizes, offsets,
+     * signatures, counts) must be rejected at open or at read (CRC-32 detects every one-byte error). */
+    uint8_t *role = buf ? calloc(len, 1) : NULL; /* 0 checked, 1 ignored, 2 central name */
+    int layout_ok = buf != NULL && len > 22;
+    size_t o = 0;
+    while (layout_ok && o + 30 <= len && rd32le(buf + o) == 0x04034b50) {
+        size_t nl = rd16le(buf + o + 26), xl = rd16le(buf + o + 28), dl = rd32le(buf + o + 18);
+        memset(role + o + 4, 1, 22); /* version .. uncompressed size */
+        memset(role + o + 30, 1, nl);
+        o += 30 + nl + xl + dl;
+    }
+    int members = 0;
+    while (layout_ok && o + 46 <= len && rd32le(buf + o) == 0x02014b50) {
+        size_t nl = rd16le(buf + o + 28), xl = rd16le(buf + o + 30), cl = rd16le(buf + o + 32);
+        memset(role + o + 4, 1, 6);   /* made by, needed, flags */
+        memset(role + o + 12, 1, 4);  /* time, date */
+        memset(role + o + 34, 1, 8);  /* disk, internal and external attributes */
+        memset(role + o + 46, 2, nl);
+        o += 46 + nl + xl + cl;
+        members++;
+    }
+    layout_ok = layout_ok && members == 2 && o + 22 == len && rd32le(buf + o) == 0x06054b50;
+    CHECK(layout_ok, "archive layout: 2 members, central directory, end record");
+    if (layout_ok) {
+        memset(role + o + 4, 1, 6);  /* disk numbers, entries on this disk */
+        memset(role + o + 20, 1, 2); /* comment length */
+    }
+    int n_checked = 0, n_caught = 0, n_ignored = 0, n_ignored_ok = 0, n_names = 0, n_names_ok = 0;
+    for (size_t k = 0; layout_ok && k < len; k++) {
         uint8_t *c = malloc(len);
         memcpy(c, buf, len);
         c[k] ^= 0x5a;
         ZipReader zr;
-        if (!zip_open_mem(&zr, c, len, "flip", err, sizeof err)) {
-            for (int i = 0; i < zr.n; i++) {
-                size_t ml;
-                int owned;
-                const uint8_t *m = zip_read(&zr, i, &ml, &owned, err, sizeof err);
-                if (m && owned) free((void *)m);
-            }
-            zip_close(&zr);
+        int opened = !zip_open_mem(&zr, c, len, "flip", err, sizeof err), read_all = opened;
+        for (int i = 0; opened && i < zr.n; i++) {
+            size_t ml;
+            int owned;
+            const uint8_t *m = zip_read(&zr, i, &ml, &owned, err, sizeof err);
+            if (!m) read_all = 0;
+            else if (owned) free((void *)m);
         }
+        int names_same = opened && zr.n == 2 && zip_find(&zr, "x.weight.npy") == 0 && zip_find(&zr, "n.npy") == 1;
+        if (opened) zip_close(&zr);
+        if (role[k] == 0) n_checked++, n_caught += !read_all;
+        else if (role[k] == 1) n_ignored++, n_ignored_ok += read_all && names_same;
+        else n_names++, n_names_ok += read_all && !names_same;
+        if (role[k] == 0 && read_all) fprintf(stderr, "flip at byte %zu went undetected\n", k);
         free(c);
     }
+    CHECK(n_checked > 200 && n_caught == n_checked, "every flip in checked bytes rejected (%d of %d)", n_caught, n_checked);
+    CHECK(n_ignored == 2 * 22 + 12 + 5 + 2 * 18 + 8 && n_ignored_ok == n_ignored,
+          "flips in ignored fields read as before (%d of %d)", n_ignored_ok, n_ignored);
+    CHECK(n_names == 17 && n_names_ok == n_names, "flips in central names read under another name (%d of %d)",
+          n_names_ok, n_names);
+    free(role);
     free(buf);
     /* NPY headers with random bytes changed, cut or extended: parsed or refused, never a crash, and a
      * parsed array never claims more data than the blob holds. */

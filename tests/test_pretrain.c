@@ -19,6 +19,16 @@
 
 static char root[64], data[128], common[1024];
 
+/* The longest "seconds" of the client_fit records of a metrics.jsonl (0 without any). */
+static double max_fit_seconds(const char *m) {
+    double worst = 0;
+    for (const char *p = m; (p = strstr(p, "\"event\": \"client_fit\"")); p++) {
+        const char *e = strchr(p, '\n'), *s = strstr(p, "\"seconds\": ");
+        if (s && (!e || s < e)) worst = fmax(worst, strtod(s + 11, NULL));
+    }
+    return worst;
+}
+
 static void setup(void) {
     snprintf(data, sizeof data, "%s/data", root);
     CHECK(sh("%s synth --out %s/raw --classes 2 --videos-per-class 4 --frames 20 --seed 3 >/dev/null", fedvssl_bin,
@@ -138,17 +148,26 @@ int main(int argc, char **argv) {
             CHECK(same_file(a, b), "round %d checkpoint identical in both transports", r);
         }
         /* round_timeout: client 2 sleeps past it in round 1 and is dropped there; its rank is still busy
-         * in round 2, so client 2 fails that round too; the late answer is drained at the end */
+         * in round 2, so client 2 fails that round too; the late answer is drained at the end. The timeout is
+         * 3x the slowest healthy fit of the run above (at least 8 s): a fixed 8 s dropped healthy clients on a
+         * loaded 2-core machine or under a sanitizer, where one local step takes about as long. */
+        snprintf(a, sizeof a, "%s/metrics.jsonl", r2);
+        char *m = slurp(a);
+        double slowest = max_fit_seconds(m), timeout = fmax(8, ceil(3 * slowest));
+        free(m);
         t0 = now_sec();
         rc = sh("mpirun --allow-run-as-root --oversubscribe -np 3 %s pretrain %s transport=mpi out=%s/slow "
-                "round_timeout=8 fault.kind=slow fault.client=2 fault.round=1 fault.seconds=10 "
+                "round_timeout=%.0f fault.kind=slow fault.client=2 fault.round=1 fault.seconds=%.0f "
                 "strategy.min_fit_clients=1 >%s/slow.out 2>&1",
-                fedvssl_bin, common, root, root);
-        printf("mpi run with a slow client: %.1f s\n", now_sec() - t0);
+                fedvssl_bin, common, root, timeout, timeout + 4, root);
+        printf("mpi run with a slow client (round_timeout %.0f s; slowest healthy fit %.1f s): %.1f s\n", timeout,
+               slowest, now_sec() - t0);
         snprintf(a, sizeof a, "%s/slow/metrics.jsonl", root);
-        char *m = slurp(a);
+        m = slurp(a);
+        char want[128];
+        snprintf(want, sizeof want, "no answer from rank 2 within round_timeout %.1f s", timeout);
         CHECK(rc == 0 && count(m, "\"results\": 1") == 2, "both rounds aggregate client 1 alone");
-        CHECK(strstr(m, "no answer from rank 2 within round_timeout 8.0 s") != NULL, "round 1: client 2 timed out");
+        CHECK(strstr(m, want) != NULL, "round 1: client 2 timed out ('%s')", want);
         CHECK(strstr(m, "rank 2 has not answered an earlier round") != NULL, "round 2: its rank is still busy");
         free(m);
         snprintf(a, sizeof a, "%s/slow/fedvssl_results/round-2.npz", root);
@@ -158,12 +177,16 @@ int main(int argc, char **argv) {
     }
 
     /* parameters in memory of their own (as on a GPU): a missing host/device sync changes the bits */
-    snprintf(a, sizeof a, "%s/separate", root);
-    CHECK(sh("%s pretrain %s out=%s device=cpu-separate", fedvssl_bin, common, a) == 0, "cpu-separate run");
-    for (int r = 1; r <= 2; r++) {
-        snprintf(a, sizeof a, "%s/fedvssl_results/round-%d.npz", r1, r);
-        snprintf(b, sizeof b, "%s/separate/fedvssl_results/round-%d.npz", root, r);
-        CHECK(same_file(a, b), "round %d checkpoint identical with separate parameter memory", r);
+    if (test_scale_small())
+        printf("FEDVSSL_TEST_SCALE=small: the cpu-separate and compat=flower runs left out\n");
+    else {
+        snprintf(a, sizeof a, "%s/separate", root);
+        CHECK(sh("%s pretrain %s out=%s device=cpu-separate", fedvssl_bin, common, a) == 0, "cpu-separate run");
+        for (int r = 1; r <= 2; r++) {
+            snprintf(a, sizeof a, "%s/fedvssl_results/round-%d.npz", r1, r);
+            snprintf(b, sizeof b, "%s/separate/fedvssl_results/round-%d.npz", root, r);
+            CHECK(same_file(a, b), "round %d checkpoint identical with separate parameter memory", r);
+        }
     }
 
     /* kill -9 during round 2 (after client 1 finished it), then resume */
@@ -211,10 +234,12 @@ int main(int argc, char **argv) {
     free(m);
 
     /* the Flower baseline's exact semantics */
-    CHECK(sh("%s pretrain %s out=%s/flower strategy.compat=flower rounds=1", fedvssl_bin, common, root) == 0,
-          "compat=flower run");
-    snprintf(a, sizeof a, "%s/flower", root);
-    check_flower(a);
+    if (!test_scale_small()) {
+        CHECK(sh("%s pretrain %s out=%s/flower strategy.compat=flower rounds=1", fedvssl_bin, common, root) == 0,
+              "compat=flower run");
+        snprintf(a, sizeof a, "%s/flower", root);
+        check_flower(a);
+    }
 
     /* bad configuration and data: one clear error */
     struct {

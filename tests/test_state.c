@@ -112,6 +112,7 @@ static void test_errors(void) {
         }
     npz_writer_close(&nw);
     rc = system(cmd);
+    len = 0;
     msg = (char *)read_file(out, &len, &e);
     msg = msg ? xrealloc(msg, len + 1) : xstrdup("");
     msg[len] = 0;

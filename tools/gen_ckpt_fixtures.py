@@ -16,7 +16,7 @@ Python-made fixtures (committed; test_ckpt reads them and compares values):
   authors_objarr_p4.npz, authors_objarr_np2.npz   the same array pickled with protocol 4, and with
                       NumPy 2's module name numpy._core.multiarray
   hostile_*.npz       arr_0.npy = object-array NPY header + a hostile pickle; each must be refused
-Also the seed corpus tests/fuzz/seed_pickle/ of tests/fuzz/fuzz_pickle.c (raw pickles of the above).
+Also the seed corpus tests/fuzz/corpus/pickle/ of tests/fuzz/fuzz_pickle.c (raw pickles of the above).
 C-made files checked (written by flwr_round_write / pth_write in test_ckpt --write-golden):
   c_round.npz  loaded with np.load(allow_pickle=True)['arr_0'].item() -> Parameters, blobs np.load'ed
   c_state.pth  loaded with torch.load(weights_only=True) -> {'state_dict': OrderedDict}
@@ -137,7 +137,7 @@ def write_fixtures():
 
 def write_fuzz_seeds():
     """Seed corpus of tests/fuzz/fuzz_pickle.c: raw pickles taken from the fixtures, and one npz."""
-    d = os.path.join(ROOT, "tests", "fuzz", "seed_pickle")
+    d = os.path.join(ROOT, "tests", "fuzz", "corpus", "pickle")
     os.makedirs(d, exist_ok=True)
     for name in ["flwr_params.npz", "authors_objarr.npz", "authors_objarr_p4.npz", "c_round.npz"]:
         path = os.path.join(OUT, name)
@@ -200,5 +200,5 @@ if __name__ == "__main__":
     if "--check" not in sys.argv:
         write_fixtures()
         write_fuzz_seeds()
-        print("wrote fixtures into", os.path.normpath(OUT), "and fuzz seeds into tests/fuzz/seed_pickle")
+        print("wrote fixtures into", os.path.normpath(OUT), "and fuzz seeds into tests/fuzz/corpus/pickle")
     sys.exit(0 if check_c_files() else 1)

@@ -151,7 +151,7 @@ void state_axpy(State *y, float a, const State *x) {
             for (int64_t k = 0; k < e->numel; k++) w[k] += a * v[k];
         } else {
             for (int64_t k = 0; k < e->numel; k++)
-                y->cnt[e->off + k] = (int64_t)((double)y->cnt[e->off + k] + (double)a * (double)x->cnt[e->off + k]);
+                y->cnt[e->off + k] = f64_to_i64((double)y->cnt[e->off + k] + (double)a * (double)x->cnt[e->off + k]);
         }
     }
 }

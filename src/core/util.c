@@ -128,6 +128,21 @@ int atomic_commit(AtomicFile *af) {
     return ok ? 0 : -1;
 }
 
+const char *printable(char *buf, size_t n, const char *s) {
+    size_t k = 0, len = strlen(s);
+    for (size_t i = 0; i < len && k + 1 < n; i++) {
+        if (len - i > n - 1 - k && k + 4 >= n) { /* no room for the rest: end with "..." */
+            memcpy(buf + k, "...", 3);
+            k += 3;
+            break;
+        }
+        unsigned char c = (unsigned char)s[i];
+        buf[k++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    buf[k] = 0;
+    return buf;
+}
+
 uint8_t *read_file(const char *path, size_t *len, const char **err) {
     FILE *f = fopen(path, "rb");
     if (!f) {

@@ -33,6 +33,17 @@ int atomic_commit(AtomicFile *af); /* 0 ok (renamed, directory fsynced); on fail
 void fsync_parent_dir(const char *path);
 void atomic_abort(AtomicFile *af);
 
+/* float -> int64 as NumPy's astype(np.int64) gives it on x86-64 (and PyTorch's .long()): truncation toward zero;
+ * NaN and values outside the int64 range give INT64_MIN. A plain C cast of those is undefined. Counters read
+ * from checkpoint files (float64 in the Flower format) go through this. */
+static inline int64_t f64_to_i64(double v) {
+    return v >= -9223372036854775808.0 && v < 9223372036854775808.0 ? (int64_t)v : INT64_MIN;
+}
+
+/* A string read from a file (a member or key name) made fit for a one-line message: control bytes (< 0x20,
+ * 0x7f) become '?', and it is cut to fit buf (n >= 4) with "..." at the end. Returns buf. */
+const char *printable(char *buf, size_t n, const char *s);
+
 /* Read a whole file; returns NULL and sets *err (static string) on failure. */
 uint8_t *read_file(const char *path, size_t *len, const char **err);
 

@@ -27,6 +27,13 @@ void ann_free(AnnList *l) {
     memset(l, 0, sizeof *l);
 }
 
+/* Names are video paths: a control character (a newline from "\n", an escape) can only be damage. */
+static int has_control(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
 int ann_parse_json(const char *text, size_t len, const char *label, AnnList *out, char *err, size_t errlen) {
     JsonParser p = {.s = text, .len = len, .label = label, .err = err, .errlen = errlen};
     memset(out, 0, sizeof *out);
@@ -61,6 +68,10 @@ int ann_parse_json(const char *text, size_t len, const char *label, AnnList *out
                     p.pos++;
                     if (key == 1) {
                         if (json_string(&p)) goto fail;
+                        if (has_control(p.buf)) {
+                            json_fail(&p, "entry %d: \"name\" holds a control character (not a video name)", out->n + 1);
+                            goto fail;
+                        }
                         free(name), name = xstrdup(p.buf);
                     } else if (key == 2) {
                         int c = json_peek(&p), isi = 0;
@@ -167,12 +178,18 @@ int ann_parse_txt(const char *text, size_t len, const char *label, int need_labe
             errno = 0;
             long long v = strtoll(sp, &endp, 10);
             if (endp == sp || *endp || errno) {
-                snprintf(err, errlen, "%s:%d: expected '<name> <integer label>', got label '%.40s'", label, lineno, sp);
+                char shown[48];
+                snprintf(err, errlen, "%s:%d: expected '<name> <integer label>', got label '%s'", label, lineno,
+                         printable(shown, sizeof shown, sp));
                 goto fail;
             }
             lab = v;
         } else if (need_label) {
             snprintf(err, errlen, "%s:%d: missing label (expected '<name> <integer label>')", label, lineno);
+            goto fail;
+        }
+        if (has_control(s)) {
+            snprintf(err, errlen, "%s:%d: control character in the name (names are video paths)", label, lineno);
             goto fail;
         }
         ann_push(out, s, lab);

@@ -18,8 +18,9 @@
 #include "../core/rng.h"
 #include "transforms.h"
 
-/* S = L->crop (112, the reference's, unless LoaderOptions.crop says otherwise): frames are S x S */
-#define PLANE ((long)L->crop * L->crop)
+/* S = the clip side (112, the reference's, unless LoaderOptions.crop says otherwise): frames are S x S;
+ * functions that use these have S in scope */
+#define PLANE ((long)S * S)
 #define CLIP_FLOATS (3L * CLIP_LEN * PLANE)
 
 typedef struct {
@@ -59,7 +60,9 @@ struct Loader {
     int nbad;
 };
 
-static void work_init(const Loader *L, Work *w) {
+static int crop_of(const LoaderOptions *o) { return o->crop ? o->crop : CROP; }
+
+static void work_init(Work *w, int S) {
     memset(w, 0, sizeof *w);
     w->frames = xmalloc((size_t)CLIP_LEN * PLANE * 3);
     w->scratch = xmalloc((size_t)PLANE * 3);
@@ -68,11 +71,12 @@ static void work_free(Work *w) { free(w->jpg_out), free(w->frames), free(w->scra
 
 /* Decode `n` frames idx[] of an open pack, each resized to (tw, th) (direct resize) and cut to the
  * S x S window at (cx, cy), mirrored when flip — scale, flip and crop in one pass. */
-static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_members, int N, const int *idx, int n,
+static int load_frames(const LoaderOptions *opt, Work *w, const ZipReader *z, const int *jpg_members, int N, const int *idx, int n,
                        int scale_short, int tw_fixed, int th_fixed, int crop_mode, Rng *r, uint8_t *out, int *flip_out,
                        char *err, size_t errlen) {
     (void)N;
-    int tw = 0, th = 0, cx = 0, cy = 0, flip = 0, last = -1, dw = 0, dh = 0, S = L->crop;
+    int tw = 0, th = 0, cx = 0, cy = 0, flip = 0, last = -1, dw = 0, dh = 0, S = crop_of(opt);
+    char nm[200]; /* a member's name, for messages */
     for (int i = 0; i < n; i++) {
         uint8_t *dst = out + (size_t)i * S * S * 3;
         if (idx[i] == last) { /* clamped indices repeat the last frame: copy instead of decoding again */
@@ -92,7 +96,7 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
             int nw, nh;
             char jerr[256];
             if (jpeg_size(data, len, &nw, &nh, jerr, sizeof jerr)) {
-                snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);
+                snprintf(err, errlen, "%s: %s: %s", z->path, printable(nm, sizeof nm, z->e[m].name), jerr);
                 if (owned) free((void *)data);
                 return -1;
             }
@@ -119,13 +123,13 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
         }
         char jerr[256];
         /* the resized frame's columns read are [cx, cx + S) with or without the flip */
-        int part = L->opt.all_rows ? 0 : S;
+        int part = opt->all_rows ? 0 : S;
         JpegDecodeOptions jo = {.target_w = tw, .target_h = th, .x0 = cx, .cols = part, .y0 = cy, .rows = part,
-                                .dct_scale = L->opt.fast_decode, .fast_idct = L->opt.fast_idct};
+                                .dct_scale = opt->fast_decode, .fast_idct = opt->fast_idct};
         int ok = jpeg_decode_bgr(data, len, &jo, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
         if (owned) free((void *)data);
         if (ok) {
-            snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);
+            snprintf(err, errlen, "%s: %s: %s", z->path, printable(nm, sizeof nm, z->e[m].name), jerr);
             return -1;
         }
         /* with flip, the window of the mirrored image starting at cx is the mirror of the window at tw-cx-S */
@@ -163,23 +167,22 @@ static int *frame_members(const ZipReader *z, int *N, char *err, size_t errlen) 
 }
 
 /* A size of the reference's 112-pixel pipeline at crop S (the same at 112; rounded half away from zero). */
-static int sized(const Loader *L, int v) { return L->crop == CROP ? v : (int)lround((double)v * L->crop / CROP); }
+static int sized(int S, int v) { return S == CROP ? v : (int)lround((double)v * S / CROP); }
 
-static int run_sample(Loader *L, Work *w, int epoch, int position, int index, float *imgs, float *gt_trajs,
-                      float *gt_weights, char *err, size_t errlen) {
-    Rng r = rng_make(L->seed, (uint64_t)epoch, (uint64_t)position, (uint64_t)L->mode);
-    ZipReader z;
-    if (zip_open(&z, L->zip_paths[index], err, errlen)) return -1;
-    int N = 0, rc = -1;
-    int *mem = frame_members(&z, &N, err, errlen);
+/* One sample of an open frame pack: what a worker does with the pack of the sample it was given. */
+static int sample_pack(const ZipReader *z, LoaderMode mode, uint64_t seed, const LoaderOptions *opt, Work *w, int epoch,
+                       int position, float *imgs, float *gt_trajs, float *gt_weights, char *err, size_t errlen) {
+    Rng r = rng_make(seed, (uint64_t)epoch, (uint64_t)position, (uint64_t)mode);
+    int N = 0, rc = -1, S = crop_of(opt);
+    int *mem = frame_members(z, &N, err, errlen);
     if (!mem) goto out;
-    if (L->mode == LOADER_TEST) {
+    if (mode == LOADER_TEST) {
         int idx[TEST_CLIPS * CLIP_LEN];
         sample_clips_uniform(N, TEST_CLIPS, 2, idx);
         ColourJitter cj;
         colour_none(&cj);
         for (int c = 0; c < TEST_CLIPS; c++) {
-            if (load_frames(L, w, &z, mem, N, idx + c * CLIP_LEN, CLIP_LEN, 0, sized(L, 171), sized(L, 128), 2, &r, w->frames, NULL, err,
+            if (load_frames(opt, w, z, mem, N, idx + c * CLIP_LEN, CLIP_LEN, 0, sized(S, 171), sized(S, 128), 2, &r, w->frames, NULL, err,
                             errlen))
                 goto out;
             float *o = imgs + (long)c * CLIP_FLOATS;
@@ -187,13 +190,13 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
                 frame_to_tensor(w->frames + (size_t)t * PLANE * 3, PLANE, &cj, t, o + t * PLANE,
                                 CLIP_LEN * PLANE, w->scratch);
         }
-    } else if (L->mode == LOADER_FINETUNE) {
+    } else if (mode == LOADER_FINETUNE) {
         static const int stride2[1] = {2};
         static const int sizes[3][2] = {{149, 112}, {171, 128}, {192, 144}};
         int idx[CLIP_LEN];
         sample_clip_random(&r, N, stride2, 1, 0, idx);
         int s = rng_int(&r, 0, 2);
-        if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, 0, sized(L, sizes[s][0]), sized(L, sizes[s][1]), 1, &r, w->frames, NULL, err,
+        if (load_frames(opt, w, z, mem, N, idx, CLIP_LEN, 0, sized(S, sizes[s][0]), sized(S, sizes[s][1]), 1, &r, w->frames, NULL, err,
                         errlen))
             goto out;
         ColourJitter cj;
@@ -206,10 +209,10 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
         static const int scales[3] = {112, 128, 144};
         int idx[CLIP_LEN];
         sample_clip_random(&r, N, strides, 5, 1, idx);
-        int s = sized(L, scales[rng_int(&r, 0, 2)]);
-        if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, s, 0, 0, 0, &r, w->frames, NULL, err, errlen)) goto out;
+        int s = sized(S, scales[rng_int(&r, 0, 2)]);
+        if (load_frames(opt, w, z, mem, N, idx, CLIP_LEN, s, 0, 0, 0, &r, w->frames, NULL, err, errlen)) goto out;
         PatchMaskInfo pm;
-        patch_mask(&r, w->frames, L->crop, L->crop, &pm);
+        patch_mask(&r, w->frames, S, S, &pm);
         ColourJitter cj;
         colour_ctp(&r, &cj);
         for (int t = 0; t < CLIP_LEN; t++)
@@ -225,6 +228,29 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
     rc = 0;
 out:
     free(mem);
+    return rc;
+}
+
+static int run_sample(Loader *L, Work *w, int epoch, int position, int index, float *imgs, float *gt_trajs,
+                      float *gt_weights, char *err, size_t errlen) {
+    ZipReader z;
+    if (zip_open(&z, L->zip_paths[index], err, errlen)) return -1;
+    int rc = sample_pack(&z, L->mode, L->seed, &L->opt, w, epoch, position, imgs, gt_trajs, gt_weights, err, errlen);
+    zip_close(&z);
+    return rc;
+}
+
+int loader_sample_pack_mem(const uint8_t *pack, size_t len, const char *label, LoaderMode mode, uint64_t seed,
+                           int epoch, int position, const LoaderOptions *opt, float *imgs, float *gt_trajs,
+                           float *gt_weights, char *err, size_t errlen) {
+    static const LoaderOptions defaults = {0};
+    if (!opt) opt = &defaults;
+    ZipReader z;
+    if (zip_open_mem(&z, pack, len, label, err, errlen)) return -1;
+    Work w;
+    work_init(&w, crop_of(opt));
+    int rc = sample_pack(&z, mode, seed, opt, &w, epoch, position, imgs, gt_trajs, gt_weights, err, errlen);
+    work_free(&w);
     zip_close(&z);
     return rc;
 }
@@ -238,7 +264,10 @@ int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, fl
     return run_sample(L, &L->main_work, epoch, position, index, imgs, gt_trajs, gt_weights, err, errlen);
 }
 
-static long clip_floats(const Loader *L) { return (long)L->clips * CLIP_FLOATS; }
+static long clip_floats(const Loader *L) {
+    int S = L->crop;
+    return (long)L->clips * CLIP_FLOATS;
+}
 
 static int known_bad(Loader *L, int index) {
     pthread_mutex_lock(&L->mu);
@@ -271,7 +300,7 @@ static void note_bad(Loader *L, int index, const char *err) {
 static void *worker(void *arg) {
     Loader *L = arg;
     Work w;
-    work_init(L, &w);
+    work_init(&w, L->crop);
     pthread_mutex_lock(&L->mu);
     for (;;) {
         /* a task is free when its batch fits in the ring window [cur, cur + depth) */
@@ -327,7 +356,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
     L->mode = mode, L->batch = batch, L->seed = seed, L->threads = num_threads;
     L->clips = mode == LOADER_TEST ? TEST_CLIPS : 1;
     if (opt) L->opt = *opt; /* zero (NULL): full-size decode, as the reference */
-    L->crop = L->opt.crop ? L->opt.crop : CROP;
+    L->crop = L->opt.crop = crop_of(&L->opt);
     L->depth = L->opt.prefetch > 0 ? L->opt.prefetch : 2 + (num_threads + batch - 1) / batch;
     L->zip_paths = xcalloc((size_t)L->ann.n, sizeof(char *));
     L->bad = xcalloc((size_t)L->ann.n, 1);
@@ -356,7 +385,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
             s->gt_weights = xalloc_aligned(sizeof(float) * (size_t)batch * NUM_TRAJ * CLIP_LEN);
         }
     }
-    work_init(L, &L->main_work);
+    work_init(&L->main_work, L->crop);
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->work_cv, NULL);
     pthread_cond_init(&L->done_cv, NULL);

@@ -60,4 +60,10 @@ int loader_bad_samples(Loader *L); /* distinct unreadable samples met so far */
 int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, float *gt_trajs, float *gt_weights,
                   char *err, size_t errlen);
 
+/* The same for a frame pack held in memory (label names it in messages), without a Loader: the worker's path from
+ * the opened pack on (frame list, clip sampling, JPEG decode, augmentation). opt may be NULL. For the fuzzer. */
+int loader_sample_pack_mem(const uint8_t *pack, size_t len, const char *label, LoaderMode mode, uint64_t seed,
+                           int epoch, int position, const LoaderOptions *opt, float *imgs, float *gt_trajs,
+                           float *gt_weights, char *err, size_t errlen);
+
 #endif

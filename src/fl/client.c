@@ -221,7 +221,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         if (strncmp(e->name, "backbone.", 9)) continue;
         if (e->type == ST_F32) memcpy(s->w + e->off, gw + e->off, e->numel * sizeof(float));
         else
-            for (int64_t k = 0; k < e->numel; k++) s->cnt[e->off + k] = (int64_t)gc[e->off + k]; /* float64 -> Long */
+            for (int64_t k = 0; k < e->numel; k++) s->cnt[e->off + k] = f64_to_i64(gc[e->off + k]); /* float64 -> Long */
     }
     model_upload_state(m);
 

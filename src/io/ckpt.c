@@ -281,8 +281,8 @@ static int read_zip(ZipReader *z, const char *path, CkptList *out, char *err, si
         const char *nm = z->e[i].name;
         size_t l = strlen(nm), len;
         if (l < 4 || strcmp(nm + l - 4, ".npy")) continue;
-        char label[600];
-        snprintf(label, sizeof label, "%s: %s", path, nm);
+        char label[600], shown[200];
+        snprintf(label, sizeof label, "%s: %s", path, printable(shown, sizeof shown, nm));
         if (!(m = zip_read(z, i, &len, &owned, err, errlen))) goto fail;
         NpyArray a;
         if (npy_parse(m, len, &a, label, err, errlen)) goto fail;

@@ -136,7 +136,9 @@ int npy_parse(const uint8_t *b, size_t len, NpyArray *a, const char *label, char
     else if (!strcmp(descr, "|u1") || !strcmp(descr, "|b1")) a->type = NPY_U8;
     else if (!strcmp(descr, "|O")) a->type = NPY_OBJECT;
     else {
-        snprintf(err, errlen, "%s: unsupported dtype '%s' (need little-endian float32/float64/int64/int32/uint8)", label, descr);
+        char shown[sizeof descr];
+        snprintf(err, errlen, "%s: unsupported dtype '%s' (need little-endian float32/float64/int64/int32/uint8)", label,
+                 printable(shown, sizeof shown, descr));
         return -1;
     }
     if (fortran && a->ndim > 1) {
@@ -178,8 +180,8 @@ void npy_to_i64(const NpyArray *a, int64_t *dst) {
     size_t n = a->numel;
     switch (a->type) {
     case NPY_I64: memcpy(dst, a->data, n * 8); break;
-    case NPY_F32: for (size_t i = 0; i < n; i++) { float v; memcpy(&v, a->data + 4 * i, 4); dst[i] = (int64_t)v; } break;
-    case NPY_F64: for (size_t i = 0; i < n; i++) { double v; memcpy(&v, a->data + 8 * i, 8); dst[i] = (int64_t)v; } break;
+    case NPY_F32: for (size_t i = 0; i < n; i++) { float v; memcpy(&v, a->data + 4 * i, 4); dst[i] = f64_to_i64(v); } break;
+    case NPY_F64: for (size_t i = 0; i < n; i++) { double v; memcpy(&v, a->data + 8 * i, 8); dst[i] = f64_to_i64(v); } break;
     case NPY_I32: for (size_t i = 0; i < n; i++) { int32_t v; memcpy(&v, a->data + 4 * i, 4); dst[i] = v; } break;
     case NPY_U8: for (size_t i = 0; i < n; i++) dst[i] = a->data[i]; break;
     default: memset(dst, 0, n * 8);
@@ -205,7 +207,8 @@ int npz_open(Npz *f, const char *path, char *err, size_t errlen) {
         f->names[f->n] = xstrdup(nm);
         f->names[f->n][l - 4] = 0;
         f->n++;
-        snprintf(label, sizeof label, "%s: array '%s'", path, f->names[f->n - 1]);
+        char shown[200];
+        snprintf(label, sizeof label, "%s: array '%s'", path, printable(shown, sizeof shown, f->names[f->n - 1]));
         if (npy_parse(b, len, &f->arr[f->n - 1], label, err, errlen)) goto fail;
     }
     return 0;

@@ -139,24 +139,26 @@ int zip_find(const ZipReader *z, const char *name) {
 const uint8_t *zip_read(const ZipReader *z, int i, size_t *len, int *owned, char *err, size_t errlen) {
     const ZipEntry *e = &z->e[i];
     uint8_t *out = NULL;
+    char nm[200]; /* the member's name, for messages (names come from the file) */
+#define NAME printable(nm, sizeof nm, e->name)
     *owned = 0;
     if (e->local_off > z->len || z->len - e->local_off < 30 || rd32(z->data + e->local_off) != 0x04034b50)
-        FAIL("%s: member '%s': bad local header (truncated or corrupt)", z->path, e->name);
+        FAIL("%s: member '%s': bad local header (truncated or corrupt)", z->path, NAME);
     /* The local header's own name/extra lengths: NumPy's differ from the central directory's. */
     uint64_t start = e->local_off + 30 + rd16(z->data + e->local_off + 26) + rd16(z->data + e->local_off + 28);
     if (start > z->len || e->comp_size > z->len - start)
-        FAIL("%s: member '%s' extends past the end of the file (truncated?)", z->path, e->name);
+        FAIL("%s: member '%s' extends past the end of the file (truncated?)", z->path, NAME);
     const uint8_t *src = z->data + start;
     if (e->method == 0) {
-        if (e->comp_size != e->size) FAIL("%s: member '%s': stored sizes disagree", z->path, e->name);
-        if (crc32_z(0, src, e->size) != e->crc) FAIL("%s: member '%s': CRC mismatch (corrupt)", z->path, e->name);
+        if (e->comp_size != e->size) FAIL("%s: member '%s': stored sizes disagree", z->path, NAME);
+        if (crc32_z(0, src, e->size) != e->crc) FAIL("%s: member '%s': CRC mismatch (corrupt)", z->path, NAME);
         *len = e->size;
         return src;
     }
-    if (e->method != 8) FAIL("%s: member '%s': unsupported compression method %u", z->path, e->name, e->method);
+    if (e->method != 8) FAIL("%s: member '%s': unsupported compression method %u", z->path, NAME, e->method);
     /* Deflate expands at most ~1032:1; a larger claim is a corrupt (or hostile) header, refused
      * before anything is allocated for it. */
-    if (e->size > e->comp_size * 1032 + 1024) FAIL("%s: member '%s': implausible size", z->path, e->name);
+    if (e->size > e->comp_size * 1032 + 1024) FAIL("%s: member '%s': implausible size", z->path, NAME);
     out = xmalloc(e->size ? e->size : 1);
     z_stream s;
     memset(&s, 0, sizeof s);
@@ -175,14 +177,15 @@ const uint8_t *zip_read(const ZipReader *z, int i, size_t *len, int *owned, char
         if (r == Z_OK && ci == s.avail_in && co == s.avail_out) r = Z_DATA_ERROR; /* no progress */
     }
     inflateEnd(&s);
-    if (r != Z_STREAM_END || out_left != 0) FAIL("%s: member '%s': corrupt compressed data", z->path, e->name);
-    if (crc32_z(0, out, e->size) != e->crc) FAIL("%s: member '%s': CRC mismatch (corrupt)", z->path, e->name);
+    if (r != Z_STREAM_END || out_left != 0) FAIL("%s: member '%s': corrupt compressed data", z->path, NAME);
+    if (crc32_z(0, out, e->size) != e->crc) FAIL("%s: member '%s': CRC mismatch (corrupt)", z->path, NAME);
     *len = e->size;
     *owned = 1;
     return out;
 fail:
     free(out);
     return NULL;
+#undef NAME
 }
 
 /* ---- writer ---- */

@@ -1,8 +1,8 @@
 /* libFuzzer target: pickles from outside (checkpoint npz files, .pth data.pkl). Each input is run
  * (1) through the pickle VM, (2) as an npz archive, and (3) as the pickle of an arr_0.npy member of a
  * valid archive (so that the archive's CRC does not stop mutations before the checkpoint walker).
- * Seeds: tests/fuzz/seed_pickle/ (written by tools/gen_ckpt_fixtures.py). Build and run:
- *   make fuzz && UBSAN_OPTIONS=halt_on_error=1 ./build/fuzz/fuzz_pickle -max_total_time=120 CORPUS tests/fuzz/seed_pickle
+ * Seeds: tests/fuzz/corpus/pickle/ (written by tools/gen_ckpt_fixtures.py). Build and run:
+ *   make fuzz && UBSAN_OPTIONS=halt_on_error=1 ./build/fuzz/fuzz_pickle -max_total_time=120 CORPUS tests/fuzz/corpus/pickle
  * (halt_on_error: UBSan findings stop the run like crashes; CORPUS an empty scratch directory). */
 #include <stdint.h>
 #include <stdlib.h>
