@@ -212,7 +212,7 @@ int cmd_demo(int argc, char **argv) {
     add(&a, "strategy.min_fit_clients=%d", clients), add(&a, "strategy.min_available_clients=%d", clients);
     add(&a, "max_iters=%d", steps), add(&a, "data.batch=%d", batch), add(&a, "data.crop=%d", crop);
     add(&a, "seed=%d", seed), add(&a, "device=%s", device), add(&a, "out=%s", pre), add(&a, "quiet=%s", q);
-    add(&a, "log_interval=1");
+    add(&a, "log_interval=1"), add(&a, "data.threads=%d", ops_threads());
     if (!quiet) printf("\n[4/8] pretrain: federated CtP, FedVSSL (alpha 0.9, beta 1) -> %s\n", pre);
     run(cmd_pretrain, "pretrain", "pretrain", &a);
 
@@ -236,11 +236,12 @@ int cmd_demo(int argc, char **argv) {
         add(&a, "lr_steps=[%d]", epochs > 1 ? epochs * 2 / 3 : 1), add(&a, "data.batch=%d", batch);
         add(&a, "data.crop=%d", crop), add(&a, "seed=%d", seed), add(&a, "device=%s", device);
         add(&a, "out=%s", ft[r]), add(&a, "quiet=%s", q), add(&a, "log_interval=2");
+        add(&a, "data.threads=%d", ops_threads());
         if (!quiet) printf("\n[6/8] finetune (%s): TSN, %d epochs -> %s\n", runs[r], epochs, ft[r]);
         snprintf(name, sizeof name, "finetune (%s)", runs[r]);
         run(cmd_finetune, "finetune", xstrdup(name), &a);
         add(&a, "data_dir=%s", data), add(&a, "run=%s", ft[r]), add(&a, "data.crop=%d", crop);
-        add(&a, "device=%s", device), add(&a, "quiet=%s", q);
+        add(&a, "device=%s", device), add(&a, "quiet=%s", q), add(&a, "data.threads=%d", ops_threads());
         if (!quiet) printf("\n[7/8] test (%s): 10 clips per test video -> %s/results.json\n", runs[r], ft[r]);
         snprintf(name, sizeof name, "test (%s)", runs[r]);
         run(cmd_test, "test", xstrdup(name), &a);
@@ -249,6 +250,7 @@ int cmd_demo(int argc, char **argv) {
         char name[64];
         add(&a, "data_dir=%s", data), add(&a, "init=%s", r ? "" : init), add(&a, "data.crop=%d", crop);
         add(&a, "seed=%d", seed), add(&a, "device=%s", device), add(&a, "out=%s", ret[r]), add(&a, "quiet=%s", q);
+        add(&a, "data.threads=%d", ops_threads());
         if (!quiet)
             printf("\n[8/8] retrieve (%s backbone): test videos query the train videos -> %s/retrieval.json\n",
                    r ? "random" : "pre-trained", ret[r]);
