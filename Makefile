@@ -75,6 +75,12 @@ $(BUILD)/tests/test_cuda: $(BUILD)/tests/test_cuda.o $(BUILD)/libfedvssl.a $(CUD
 $(BUILD)/libfedvssl.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+# fedvssl --version: the release and the commit it was built from; version.h changes only when they do.
+VERSION := 0.9.0
+$(shell mkdir -p $(BUILD) && v='#define FEDVSSL_VERSION "$(VERSION) ($(shell git rev-parse --short HEAD 2>/dev/null || echo "no git")$(shell git diff --quiet HEAD 2>/dev/null || echo ", modified"))"'; \
+  [ "$$(cat $(BUILD)/version.h 2>/dev/null)" = "$$v" ] || echo "$$v" > $(BUILD)/version.h)
+$(BUILD)/src/main.o: CFLAGS += -I$(BUILD)
+
 $(BUILD)/fedvssl: $(BUILD)/src/main.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

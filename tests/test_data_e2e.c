@@ -258,6 +258,47 @@ static void do_loader(void) {
     int status = 0;
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1, "damaged pack ends the run with exit 1 (status %d)", status);
+
+    /* training skips it: another sample takes its place (the same one whatever the threads), it is counted once;
+     * beyond max_bad_fraction the run stops */
+    LoaderOptions lo = {.max_bad_fraction = 0.2};
+    Loader *S1 = loader_open(data, ann, LOADER_FINETUNE, 3, 5, 1, &lo, err, sizeof err);
+    Loader *S2 = loader_open(data, ann, LOADER_FINETUNE, 3, 5, 2, &lo, err, sizeof err);
+    CHECK(S1 && S2, "open: %s", err);
+    size_t ft_n = 3L * 3 * 16 * 112 * 112;
+    int same = 1, nb = 0;
+    for (int epoch = 0; S1 && S2 && epoch < 2; epoch++) {
+        loader_epoch_begin(S1, epoch), loader_epoch_begin(S2, epoch);
+        Batch x, y;
+        while (loader_next(S1, &x)) {
+            same &= loader_next(S2, &y) && x.n == 3 && !memcmp(x.imgs, y.imgs, sizeof(float) * ft_n) &&
+                    !memcmp(x.labels, y.labels, sizeof(int64_t) * 3);
+            nb++;
+        }
+    }
+    CHECK(same && nb == 6, "a damaged pack is skipped: full batches, 1 thread == 2 threads (%d batches)", nb);
+    CHECK(S1 && loader_bad_samples(S1) == 1 && loader_bad_samples(S2) == 1, "counted once");
+    loader_free(S1), loader_free(S2);
+    char log[400];
+    snprintf(log, sizeof log, "%s/bad.log", root);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) { /* 1 bad sample of 9 is more than 0.1 allows */
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 2);
+        LoaderOptions strict = {.max_bad_fraction = 0.1};
+        Loader *X = loader_open(data, ann, LOADER_CTP, 3, 5, 1, &strict, err, sizeof err);
+        for (int k = 0; X && k < 4; k++) loader_next(X, &b);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    uint8_t *lg = read_file(log, &len, &re);
+    lg = xrealloc(lg, len + 1);
+    lg[len] = 0;
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && strstr((char *)lg, "1 of the 9 samples") &&
+              strstr((char *)lg, "data.max_bad_fraction=0.1") && strstr((char *)lg, all.e[1].name),
+          "beyond the limit: exit 1 naming the count, the key and the pack (status %d): %s", status, (char *)lg);
+    free(lg);
     ann_free(&all), ann_free(&cl[0]), ann_free(&cl[1]);
 }
 

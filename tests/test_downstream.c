@@ -1,10 +1,12 @@
-/* fedvssl finetune / test / retrieve end to end on a tiny synthetic set (3 classes, 9 train and 3 test
+/* fedvssl export / finetune / test / retrieve end to end on a tiny synthetic set (3 classes, 9 train and 3 test
  * videos): bad inputs end in one clear line naming the file; the backbone of a Flower-format round file
  * (by position) = that of a named npz; a fine-tune from a pretrain-style checkpoint (float64 counters)
  * takes its backbone; epochs=1 then epochs=2 (resume) gives the
  * uninterrupted run's checkpoint bit for bit; test's results.json matches a recomputation from its
  * saved logits; retrieve's R@k is monotone, R@50 = 1 on a small gallery, and matches a recomputation
- * from its saved features. */
+ * from its saved features. Export: the baseline's and the authors' files written by NumPy
+ * (tools/gen_export_fixtures.py) and our native one give init.npz and both .pth flavours with the
+ * expected values; hostile pickles and malformed files are refused in one line. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,38 +19,13 @@
 #include "../src/data/fsutil.h"
 #include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
+#include "../src/io/zip.h"
 #include "../src/model/downstream.h"
 #include "../src/model/evaluate.h"
+#include "cmdtest.h"
 #include "golden.h"
 
 static char root[64], data[128];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static char *slurp(const char *path) {
-    size_t n;
-    const char *e;
-    char *s = (char *)read_file(path, &n, &e);
-    if (!s) return xstrdup("");
-    s = xrealloc(s, n + 1);
-    s[n] = 0;
-    return s;
-}
-
-static int count(const char *hay, const char *needle) {
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
-    return n;
-}
 
 /* the number after "key": in a JSON text (NAN if absent) */
 static double json_num(const char *text, const char *key) {
@@ -160,7 +137,7 @@ static void test_bad_inputs(const char *init) {
     int64_t sh1[1] = {4};
     write_npz1(p, "arr_0", 1, sh1);
     snprintf(a, sizeof a, "finetune data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);
-    expect_error("init without backbone entries", a, "no_backbone.npz: no backbone.* arrays", "'arr_0'");
+    expect_error("init without backbone entries", a, "no_backbone.npz: none of R3D-18's backbone.* entries", "'arr_0'");
     snprintf(p, sizeof p, "%s/short-weights.array.npz", root);
     write_flwr_init(p, 5);
     snprintf(a, sizeof a, "retrieve data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);
@@ -404,6 +381,162 @@ static void test_retrieve(void) {
     free(r);
 }
 
+/* ---- fedvssl export ---- */
+
+/* Value of element k of CtP state entry j in the fixtures of tools/gen_export_fixtures.py. */
+static float fixture_value(int j, int64_t k) { return (float)((j + 1) / 1024.0 + (double)(k % 2) / 65536.0); }
+
+/* An exported init.npz: every backbone entry holds the fixture's values (counters 100 + j), the
+ * classifier is [classes, 512] and equals a fresh TSN's of the same seed (what finetune draws). */
+static void check_exported(const char *what, const char *path, int classes, int seed) {
+    Npz z;
+    char err[1024];
+    if (npz_open(&z, path, err, sizeof err)) {
+        CHECK(0, "%s: %s", what, err);
+        return;
+    }
+    Model m;
+    model_init(&m, MODEL_TSN, classes);
+    model_reset_parameters(&m, (uint64_t)seed);
+    int ok = z.n == m.st.n, bad_at = -1;
+    for (int j = 0; ok && j < m.st.n; j++) {
+        const StateEntry *e = &m.st.e[j];
+        const NpyArray *a = npz_get(&z, e->name);
+        ok = a && a->numel == e->numel && a->type == (e->type == ST_F32 ? NPY_F32 : NPY_I64) && !strcmp(z.names[j], e->name);
+        for (int64_t k = 0; ok && k < e->numel; k++) {
+            if (j < 120) ok = e->type == ST_F32 ? ((const float *)a->data)[k] == fixture_value(j, k)
+                                                : ((const int64_t *)a->data)[k] == 100 + j;
+            else ok = ((const float *)a->data)[k] == m.st.w[e->off + k];
+        }
+        if (!ok) bad_at = j;
+    }
+    CHECK(ok, "%s: %d entries in state order, backbone = the fixture's, classifier = seed %d's (first bad: %d %s)", what,
+          z.n, seed, bad_at, bad_at >= 0 ? m.st.e[bad_at].name : "");
+    model_free(&m);
+    npz_close(&z);
+}
+
+/* A .pth written by export: PyTorch's zip layout, 122 tensors; tensor i's storage bytes; size of each
+ * counter's storage (8 bytes: int64 or float64 alike, so also the first float's bytes are checked). */
+static void check_pth(const char *what, const char *path, int classes, int ref, int entries_f64) {
+    size_t len;
+    const char *e;
+    uint8_t *f = read_file(path, &len, &e);
+    ZipReader z;
+    char err[1024];
+    if (!f || zip_open_mem(&z, f, len, path, err, sizeof err)) {
+        CHECK(0, "%s: %s unreadable", what, path);
+        free(f);
+        return;
+    }
+    CHECK(z.n == 122 + 3, "%s: %d members", what, z.n);
+    Model m;
+    model_init(&m, MODEL_TSN, classes);
+    int ok = 1;
+    char bad[160] = "";
+    for (int i = 0; i < z.n && ok; i++) {
+        const char *slash = strrchr(z.e[i].name, '/');
+        int idx;
+        if (!slash || !strstr(z.e[i].name, "/data/") || sscanf(slash + 1, "%d", &idx) != 1) continue;
+        size_t n;
+        int owned;
+        const uint8_t *d = zip_read(&z, i, &n, &owned, err, sizeof err);
+        const StateEntry *se = &m.st.e[idx];
+        size_t want = idx < 120 ? (size_t)se->numel * (se->type == ST_F32 ? 4 : 8)
+                                : ref ? (idx == 120 ? 512u * 512 * 2 * 4 : 512u * 4) : (size_t)se->numel * 4;
+        ok = d && n == want;
+        if (ok && idx < 122 && (idx < 120 || ref) && se->type == ST_F32) {
+            float v0, v1;
+            memcpy(&v0, d, 4), memcpy(&v1, d + 4, 4);
+            ok = v0 == fixture_value(idx, 0) && v1 == fixture_value(idx, 1);
+        }
+        if (ok && se->type == ST_I64 && idx < 120) {
+            double dv;
+            int64_t iv;
+            memcpy(&dv, d, 8), memcpy(&iv, d, 8);
+            ok = entries_f64 ? dv == 100 + idx : iv == 100 + idx;
+        }
+        if (!ok) snprintf(bad, sizeof bad, "%s (%zu bytes, want %zu)", z.e[i].name, n, want);
+        if (d && owned) free((void *)d);
+    }
+    CHECK(ok, "%s: every tensor's storage as expected %s", what, bad);
+    model_free(&m);
+    zip_close(&z);
+    free(f);
+}
+
+static void test_export(void) {
+    char a[1024], out[256], pth[256], ref[256];
+    snprintf(out, sizeof out, "%s/init.npz", root);
+    snprintf(pth, sizeof pth, "%s/model.pth", root);
+    snprintf(ref, sizeof ref, "%s/model_pretrained.pth", root);
+    /* the baseline's round file (float64 counters) and the authors' release (int64), both written by NumPy */
+    const char *fx[2] = {"tests/golden/export/flwr_round.npz", "tests/golden/export/authors_ctp.npz"};
+    for (int i = 0; i < 2; i++) {
+        unlink(out);
+        char log[256];
+        snprintf(log, sizeof log, "%s/export.txt", root);
+        int rc = sh("%s export %s --out %s --pth %s classes=5 seed=11 >%s", fedvssl_bin, fx[i], out, pth, log);
+        char *t = slurp(log);
+        CHECK(rc == 0 && strstr(t, "took 120 of 120 backbone entries") &&
+                  strstr(t, i ? "object array of 126" : "flwr Parameters (126"),
+              "export %s: exit %d, says the format and what it took: %s", fx[i], rc, t);
+        free(t);
+        check_exported(fx[i], out, 5, 11);
+        check_pth(fx[i], pth, 5, 0, 0);
+        rc = sh("%s export %s out=%s pth=%s pth_format=reference --quiet", fedvssl_bin, fx[i], out, ref);
+        CHECK(rc == 0, "export %s pth_format=reference", fx[i]);
+        check_pth(fx[i], ref, 101, 1, i == 0);
+    }
+    /* ours by name: a native round checkpoint with the same values (state_save_npz of a CtP state) */
+    Model m;
+    model_init(&m, MODEL_CTP, 0);
+    for (int j = 0; j < m.st.n; j++) {
+        const StateEntry *e = &m.st.e[j];
+        for (int64_t k = 0; k < e->numel; k++) {
+            if (e->type == ST_F32) m.st.w[e->off + k] = fixture_value(j, k);
+            else m.st.cnt[e->off + k] = 100 + j;
+        }
+    }
+    char native[256];
+    snprintf(native, sizeof native, "%s/round-3.npz", root);
+    state_save_npz(&m.st, native);
+    model_free(&m);
+    snprintf(a, sizeof a, "export %s out=%s --quiet", native, out);
+    CHECK(sh("%s %s", fedvssl_bin, a) == 0, "export of a native checkpoint");
+    check_exported("native round checkpoint", out, 101, 7);
+    /* what export refuses, in one line naming the file; nothing is written */
+    unlink(out);
+    expect_error("export without out=", "export tests/golden/export/flwr_round.npz", "out= is required", NULL);
+    expect_error("export without a checkpoint", "export out=x.npz", "no checkpoint given", NULL);
+    snprintf(a, sizeof a, "export %s/missing.npz out=%s", root, out);
+    expect_error("export of a missing file", a, "/missing.npz: no such file", NULL);
+    snprintf(a, sizeof a, "export tests/golden/ckpt/flwr_params.npz out=%s", out);
+    expect_error("export of a short list", a, "flwr_params.npz: flwr Parameters (7", "fewer than the 120");
+    snprintf(a, sizeof a, "export tests/golden/ckpt/named.npz out=%s", out);
+    expect_error("export of foreign names", a, "named.npz: none of R3D-18's backbone.* entries", "'backbone.conv1.weight'");
+    char part[256];
+    snprintf(part, sizeof part, "%s/partial.npz", root);
+    int64_t stem[5] = {64, 3, 3, 7, 7};
+    float *zero = xcalloc(64 * 3 * 3 * 7 * 7, sizeof(float));
+    NpzWriter w;
+    CHECK(npz_writer_open(&w, part) == 0 && npz_writer_add(&w, "backbone.stem.conv.weight", NPY_F32, 5, stem, zero) == 0 &&
+              npz_writer_close(&w) == 0,
+          "write %s", part);
+    free(zero);
+    snprintf(a, sizeof a, "export %s out=%s", part, out);
+    expect_error("export of a partial backbone", a, "partial.npz: holds only 1 of the 120 backbone entries", NULL);
+    const char *hostile[] = {"os_system", "posix_system", "eval", "stack_global", "reduce_ndarray", "huge_binbytes",
+                             "deep", "memo_get", "inst"};
+    for (size_t i = 0; i < sizeof hostile / sizeof *hostile; i++) {
+        char want[96];
+        snprintf(a, sizeof a, "export tests/golden/ckpt/hostile_%s.npz out=%s pth=%s", hostile[i], out, pth);
+        snprintf(want, sizeof want, "hostile_%s.npz", hostile[i]);
+        expect_error("export of a hostile pickle", a, want, NULL);
+    }
+    CHECK(!is_file(out), "no output after the refusals");
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     fedvssl_bin_init(argv[0]);
@@ -419,6 +552,7 @@ int main(int argc, char **argv) {
     write_flwr_init(flwr, 126);
     test_flwr_init(init, flwr);
     test_bad_inputs(init);
+    test_export();
     test_finetune(init);
     test_test();
     test_retrieve();

@@ -14,45 +14,10 @@
 #include "../src/data/fsutil.h"
 #include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
+#include "cmdtest.h"
 #include "golden.h"
 
 static char root[64], data[128], common[1024];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-static char *slurp(const char *path) {
-    size_t n;
-    const char *e;
-    char *s = (char *)read_file(path, &n, &e);
-    if (!s) return xstrdup("");
-    s = xrealloc(s, n + 1);
-    s[n] = 0;
-    return s;
-}
-
-static int count(const char *hay, const char *needle) {
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
-    return n;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t la, lb;
-    const char *e;
-    uint8_t *x = read_file(a, &la, &e), *y = read_file(b, &lb, &e);
-    int same = x && y && la == lb && !memcmp(x, y, la);
-    free(x), free(y);
-    return same;
-}
 
 static void setup(void) {
     snprintf(data, sizeof data, "%s/data", root);

@@ -80,12 +80,14 @@ static void print_profile(double total) {
 
 static const Backend *bench_backend;
 
+static int bench_crop = 112; /* --crop: clip side */
+
 static Timing bench_train(ModelKind kind, int B, int steps, int warmup, int profile, double peak) {
     Model m;
     model_init(&m, kind, 101);
     model_use_backend(&m, bench_backend);
     model_reset_parameters(&m, 7);
-    Dims in = {B, 3, 16, 112, 112};
+    Dims in = {B, 3, 16, bench_crop, bench_crop};
     model_plan(&m, in, 1);
     size_t n = dims_numel(in);
     float *imgs = xalloc_aligned(n * sizeof(float)), *trajs = xmalloc((size_t)B * 3 * 16 * 4 * sizeof(float));
@@ -123,7 +125,7 @@ static Timing bench_infer(int clips, int reps, double peak) {
     model_init(&m, MODEL_TSN, 101);
     model_use_backend(&m, bench_backend);
     model_reset_parameters(&m, 7);
-    Dims in = {clips, 3, 16, 112, 112};
+    Dims in = {clips, 3, 16, bench_crop, bench_crop};
     model_plan(&m, in, 0);
     size_t n = dims_numel(in);
     float *imgs = xalloc_aligned(n * sizeof(float));
@@ -148,6 +150,7 @@ int cmd_bench(int argc, char **argv) {
     Opt opts[] = {
         {"model", OPT_STR, &what, "ctp, tsn, infer or all"},
         {"batch", OPT_INT, &batch, "clips per training step"},
+        {"crop", OPT_INT, &bench_crop, "clip side (112 = the reference; data.crop of the other commands)"},
         {"steps", OPT_INT, &steps, "timed steps"},
         {"warmup", OPT_INT, &warmup, "untimed steps first"},
         {"clips", OPT_INT, &clips, "clips for the inference benchmark"},
@@ -158,6 +161,7 @@ int cmd_bench(int argc, char **argv) {
     };
     args_parse(argc, argv, "bench", "[--model ctp|tsn|infer|all] [options]", opts, sizeof opts / sizeof *opts);
     if (batch < 1 || steps < 1 || warmup < 0 || clips < 1) die("bench: --batch, --steps, --clips must be >= 1");
+    if (bench_crop < 32 || bench_crop > 512) die("bench: --crop must be in [32, 512]");
     int all = !strcmp(what, "all");
     if (!all && strcmp(what, "ctp") && strcmp(what, "tsn") && strcmp(what, "infer"))
         die("bench: --model must be ctp, tsn, infer or all");

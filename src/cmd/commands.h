@@ -19,15 +19,25 @@ int cmd_pretrain(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+
+/* The key tables of the commands that take key=value settings (k: room for 32 keys, or NULL; returns the
+ * count), for the demo, which checks the options it passes on before any work. */
+#include "../core/config.h"
+#include "../model/downstream.h"
+int test_config_keys(TestConfig *c, CfgKey *k);
+int retrieve_config_keys(RetrieveConfig *c, CfgKey *k);
+int export_config_keys(ExportConfig *c, CfgKey *k);
 
 /* One line per command: {"name", cmd_name, "help"}, */
 #define FEDVSSL_COMMANDS                                                                          \
-    {"demo", cmd_demo, "the built-in small default: synth -> prepare -> partition -> CtP training"}, \
+    {"demo", cmd_demo, "the whole pipeline on a small synthetic default: synth ... pretrain, export, finetune, test, retrieve"}, \
     {"synth", cmd_synth, "write a synthetic UCF-101-style dataset (.avi videos + split lists)"},  \
     {"prepare", cmd_prepare, "decode videos into CtP frame packs (zips of JPEGs) + annotations"}, \
     {"partition", cmd_partition, "split an annotation list into client_dist<N>.json files"},      \
     {"pretrain", cmd_pretrain, "federated CtP pre-training: FedVSSL / FedAvg rounds, round checkpoints, resume"}, \
+    {"export", cmd_export, "a pre-trained checkpoint -> the fine-tune initial state (and the reference's .pth)"}, \
     {"finetune", cmd_finetune, "TSN fine-tuning on UCF-101 (per-epoch checkpoints, automatic resume)"}, \
     {"test", cmd_test, "test a fine-tuned model: 10 clips per video, top-1 / top-5 / mean class accuracy"}, \
     {"retrieve", cmd_retrieve, "video retrieval with backbone features: R@1/5/10/20/50"}, \

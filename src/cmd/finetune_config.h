@@ -6,8 +6,8 @@
 
 typedef struct {
     const char *data_dir, *train_list, *init, *out, *device, *precision;
-    int epochs, batch, seed, threads, fast_decode, max_iters, log_interval, quiet;
-    double lr, momentum, wd, clip, gamma, dropout;
+    int epochs, batch, seed, threads, fast_decode, crop, max_iters, log_interval, quiet;
+    double max_bad, lr, momentum, wd, clip, gamma, dropout;
     CfgFloats lr_steps;
 } FinetuneArgs;
 

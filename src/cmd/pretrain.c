@@ -59,7 +59,7 @@ int cmd_pretrain(int argc, char **argv) {
     c.strat.kind = a.fedavg ? STRAT_FEDAVG : !strcmp(a.compat, "flower") ? STRAT_FLOWER : STRAT_FEDVSSL;
     c.strat.alpha = a.mix, c.strat.swbeta = a.swbeta;
     c.h = (Hyper){(float)a.lr, (float)a.momentum, (float)a.wd, (float)a.clip};
-    c.batch = a.batch, c.threads = ops_threads(), c.reseed_each_round = a.reseed, c.fast_decode = a.fast_decode;
+    c.batch = a.batch, c.threads = ops_threads(), c.reseed_each_round = a.reseed, c.fast_decode = a.fast_decode, c.crop = a.crop, c.max_bad_fraction = a.max_bad;
     c.log_interval = a.log_interval, c.max_iters = a.max_iters, c.round_timeout = a.round_timeout;
     c.device = a.device, c.precision = a.precision, c.quiet = a.quiet;
     c.fault = a.fault, c.fault_client = a.fault_client, c.fault_round = a.fault_round;

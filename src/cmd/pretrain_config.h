@@ -6,9 +6,9 @@
 
 typedef struct {
     const char *data_dir, *partition_dir, *out, *resume, *transport, *device, *precision, *compat, *fault;
-    int pool_size, rounds, seed, swbeta, min_fit, min_avail, fedavg, batch, threads, reseed, fast_decode, max_iters,
+    int pool_size, rounds, seed, swbeta, min_fit, min_avail, fedavg, batch, threads, reseed, fast_decode, crop, max_iters,
         log_interval, quiet, fault_client, fault_round;
-    double mix, fraction, lr, momentum, wd, clip, round_timeout, fault_seconds;
+    double max_bad, mix, fraction, lr, momentum, wd, clip, round_timeout, fault_seconds;
 } PretrainArgs;
 
 /* Fills k (room for 64 keys; may be NULL) with the table writing into a; returns the key count. */

@@ -7,29 +7,40 @@
 #include "../model/downstream.h"
 #include "commands.h"
 
-int cmd_retrieve(int argc, char **argv) {
-    RetrieveConfig c;
+/* The command's keys, writing into c (k: room for 32; may be NULL); returns the count. */
+int retrieve_config_keys(RetrieveConfig *c, CfgKey *k) {
     const CfgKey keys[] = {
-        {"data_dir", CFG_STR, &c.data_dir, "data/ucf101", NULL, 0, 0, "dataset root with zips/ and annotations/"},
-        {"init", CFG_STR, &c.init, "", NULL, 0, 0,
+        {"data_dir", CFG_STR, &c->data_dir, "data/ucf101", NULL, 0, 0, "dataset root with zips/ and annotations/"},
+        {"init", CFG_STR, &c->init, "", NULL, 0, 0,
          "weights whose backbone.* entries are used: a pretrain round checkpoint (round-<r>.npz or the baseline's "
          "round-<r>-weights.array.npz) or a finetune epoch_<e>.npz (\"\" = random init, a baseline)"},
-        {"out", CFG_STR, &c.out, "", NULL, 0, 0, "folder for retrieval.json (\"\" = outputs/<date>/<time>)"},
-        {"train_list", CFG_STR, &c.train_list, "annotations/train_split_1.json", NULL, 0, 0,
+        {"out", CFG_STR, &c->out, "", NULL, 0, 0, "folder for retrieval.json (\"\" = outputs/<date>/<time>)"},
+        {"train_list", CFG_STR, &c->train_list, "annotations/train_split_1.json", NULL, 0, 0,
          "the gallery, relative to data_dir unless absolute"},
-        {"test_list", CFG_STR, &c.test_list, "annotations/test_split_1.json", NULL, 0, 0,
+        {"test_list", CFG_STR, &c->test_list, "annotations/test_split_1.json", NULL, 0, 0,
          "the queries, relative to data_dir unless absolute"},
-        {"seed", CFG_INT, &c.seed, "7", NULL, 0, INT_MAX, "seed of the random initialisation (without init)"},
-        {"data.batch", CFG_INT, &c.batch, "2", NULL, 1, 4096, "videos per forward (x 10 clips)"},
-        {"data.threads", CFG_INT, &c.threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
-        {"data.fast_decode", CFG_BOOL, &c.fast_decode, "false", NULL, 0, 0,
+        {"seed", CFG_INT, &c->seed, "7", NULL, 0, INT_MAX, "seed of the random initialisation (without init)"},
+        {"data.batch", CFG_INT, &c->batch, "2", NULL, 1, 4096, "videos per forward (x 10 clips)"},
+        {"data.threads", CFG_INT, &c->threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
+        {"data.fast_decode", CFG_BOOL, &c->fast_decode, "false", NULL, 0, 0,
          "decode JPEGs DCT-scaled (faster, pixels differ from the reference)"},
-        {"max_videos", CFG_INT, &c.max_videos, "0", NULL, 0, INT_MAX, "only the first N videos of each list (0 = all)"},
-        {"device", CFG_STR, &c.device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
-        {"precision", CFG_ENUM, &c.precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
-        {"quiet", CFG_BOOL, &c.quiet, "false", NULL, 0, 0, "no progress output"},
+        {"data.crop", CFG_INT, &c->crop, "112", NULL, 32, 512,
+         "clip side in pixels (112 = the reference; smaller scales every size of the pipeline, for small runs)"},
+        {"max_videos", CFG_INT, &c->max_videos, "0", NULL, 0, INT_MAX, "only the first N videos of each list (0 = all)"},
+        {"device", CFG_STR, &c->device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
+        {"precision", CFG_ENUM, &c->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
+        {"quiet", CFG_BOOL, &c->quiet, "false", NULL, 0, 0, "no progress output"},
     };
-    config_cli("retrieve", "init=<checkpoint.npz> [key=value ...]", keys, (int)(sizeof keys / sizeof *keys), argc,
+    int n = (int)(sizeof keys / sizeof *keys);
+    if (k) memcpy(k, keys, sizeof keys);
+    return n;
+}
+
+int cmd_retrieve(int argc, char **argv) {
+    RetrieveConfig c;
+    CfgKey keys[32];
+    int nk = retrieve_config_keys(&c, keys);
+    config_cli("retrieve", "init=<checkpoint.npz> [key=value ...]", keys, nk, argc,
                argv, NULL, 0);
     int rc = retrieve_run(&c);
     config_free();

@@ -1,9 +1,12 @@
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "../core/util.h"
 
@@ -41,3 +44,23 @@ char *path_join(const char *a, const char *b) {
     return r;
 }
 
+
+int remove_stale_temps(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *t = strstr(de->d_name, ".tmp.");
+        char *end;
+        if (!t || t == de->d_name) continue;
+        long pid = strtol(t + 5, &end, 10);
+        if (*end || end == t + 5 || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno == EPERM) continue; /* its writer is still running */
+        char *p = path_join(dir, de->d_name);
+        if (!unlink(p)) n++;
+        free(p);
+    }
+    closedir(d);
+    return n;
+}

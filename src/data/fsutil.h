@@ -8,5 +8,8 @@ int is_dir(const char *path);
 int is_file(const char *path);
 /* "a/b" (xmalloc'd). */
 char *path_join(const char *a, const char *b);
+/* Removes the temporary files "<name>.tmp.<pid>" that atomic writes of a killed process left in dir
+ * (not recursive; only those whose pid is not a live process of this host). Returns the count. */
+int remove_stale_temps(const char *dir);
 
 #endif

@@ -2,6 +2,7 @@
  * straight into batch slots of a bounded ring. */
 #include "loader.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@
 #include "../core/rng.h"
 #include "transforms.h"
 
-#define PLANE ((long)CROP * CROP)
+/* S = L->crop (112, the reference's, unless LoaderOptions.crop says otherwise): frames are S x S */
+#define PLANE ((long)L->crop * L->crop)
 #define CLIP_FLOATS (3L * CLIP_LEN * PLANE)
 
 typedef struct {
@@ -29,7 +31,7 @@ typedef struct {
 typedef struct { /* per-thread scratch */
     uint8_t *jpg_out;
     size_t jpg_cap;
-    uint8_t *frames; /* [16][112][112][3] */
+    uint8_t *frames; /* [16][S][S][3] */
     uint8_t *scratch;
 } Work;
 
@@ -39,6 +41,7 @@ struct Loader {
     int batch, clips, threads, depth;
     uint64_t seed;
     LoaderOptions opt;
+    int crop; /* S */
     AnnList ann;
     char **zip_paths;
     /* epoch state */
@@ -52,26 +55,28 @@ struct Loader {
     Work main_work;
     char fail_msg[1024];
     int failed;
+    uint8_t *bad; /* [ann.n]: samples found unreadable (training modes skip them) */
+    int nbad;
 };
 
-static void work_init(Work *w) {
+static void work_init(const Loader *L, Work *w) {
     memset(w, 0, sizeof *w);
-    w->frames = xmalloc((size_t)CLIP_LEN * CROP * CROP * 3);
-    w->scratch = xmalloc((size_t)CROP * CROP * 3);
+    w->frames = xmalloc((size_t)CLIP_LEN * PLANE * 3);
+    w->scratch = xmalloc((size_t)PLANE * 3);
 }
 static void work_free(Work *w) { free(w->jpg_out), free(w->frames), free(w->scratch); }
 
 /* Decode `n` frames idx[] of an open pack, each resized to (tw, th) (direct resize) and cut to the
- * 112x112 window at (cx, cy), mirrored when flip — scale, flip and crop in one pass. */
+ * S x S window at (cx, cy), mirrored when flip — scale, flip and crop in one pass. */
 static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_members, int N, const int *idx, int n,
                        int scale_short, int tw_fixed, int th_fixed, int crop_mode, Rng *r, uint8_t *out, int *flip_out,
                        char *err, size_t errlen) {
     (void)N;
-    int tw = 0, th = 0, cx = 0, cy = 0, flip = 0, last = -1, dw = 0, dh = 0;
+    int tw = 0, th = 0, cx = 0, cy = 0, flip = 0, last = -1, dw = 0, dh = 0, S = L->crop;
     for (int i = 0; i < n; i++) {
-        uint8_t *dst = out + (size_t)i * CROP * CROP * 3;
+        uint8_t *dst = out + (size_t)i * S * S * 3;
         if (idx[i] == last) { /* clamped indices repeat the last frame: copy instead of decoding again */
-            memcpy(dst, dst - (size_t)CROP * CROP * 3, (size_t)CROP * CROP * 3);
+            memcpy(dst, dst - (size_t)S * S * 3, (size_t)S * S * 3);
             continue;
         }
         int m = jpg_members[idx[i]];
@@ -94,27 +99,27 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
             if (scale_short) scaled_size(nw, nh, scale_short, &tw, &th);
             else if (nh > nw) tw = th_fixed, th = tw_fixed; /* portrait video: the (W,H) tuple is swapped */
             else tw = tw_fixed, th = th_fixed;
-            if (tw < CROP || th < CROP) {
-                snprintf(err, errlen, "%s: frames %dx%d are too small for a %d crop", z->path, nw, nh, CROP);
+            if (tw < S || th < S) {
+                snprintf(err, errlen, "%s: frames %dx%d are too small for a %d crop", z->path, nw, nh, S);
                 if (owned) free((void *)data);
                 return -1;
             }
             if (crop_mode == 0) { /* random crop + flip decision (CtP order: scale, crop, flip) */
-                cy = rng_int(r, 0, th - CROP);
-                cx = rng_int(r, 0, tw - CROP);
+                cy = rng_int(r, 0, th - S);
+                cx = rng_int(r, 0, tw - S);
                 flip = rng_uniform(r) < 0.5;
             } else if (crop_mode == 1) { /* fine-tune: flip p 0.35 before the crop; same distribution */
                 flip = rng_uniform(r) < 0.35;
-                cy = rng_int(r, 0, th - CROP);
-                cx = rng_int(r, 0, tw - CROP);
+                cy = rng_int(r, 0, th - S);
+                cx = rng_int(r, 0, tw - S);
             } else { /* centre crop */
-                cx = (tw - CROP) / 2, cy = (th - CROP) / 2;
+                cx = (tw - S) / 2, cy = (th - S) / 2;
             }
             if (flip_out) *flip_out = flip;
         }
         char jerr[256];
-        /* the resized frame's columns read are [cx, cx + 112) with or without the flip */
-        int part = L->opt.all_rows ? 0 : CROP;
+        /* the resized frame's columns read are [cx, cx + S) with or without the flip */
+        int part = L->opt.all_rows ? 0 : S;
         JpegDecodeOptions jo = {.target_w = tw, .target_h = th, .x0 = cx, .cols = part, .y0 = cy, .rows = part,
                                 .dct_scale = L->opt.fast_decode, .fast_idct = L->opt.fast_idct};
         int ok = jpeg_decode_bgr(data, len, &jo, &w->jpg_out, &w->jpg_cap, &dw, &dh, jerr, sizeof jerr);
@@ -123,8 +128,8 @@ static int load_frames(Loader *L, Work *w, const ZipReader *z, const int *jpg_me
             snprintf(err, errlen, "%s: %s: %s", z->path, z->e[m].name, jerr);
             return -1;
         }
-        /* with flip, the window of the mirrored image starting at cx is the mirror of the window at tw-cx-112 */
-        resize_u8_window(w->jpg_out, dw, dh, 3, tw, th, flip ? tw - cx - CROP : cx, cy, CROP, CROP, flip, dst);
+        /* with flip, the window of the mirrored image starting at cx is the mirror of the window at tw-cx-S */
+        resize_u8_window(w->jpg_out, dw, dh, 3, tw, th, flip ? tw - cx - S : cx, cy, S, S, flip, dst);
         last = idx[i];
     }
     return 0;
@@ -157,6 +162,9 @@ static int *frame_members(const ZipReader *z, int *N, char *err, size_t errlen) 
     return m;
 }
 
+/* A size of the reference's 112-pixel pipeline at crop S (the same at 112; rounded half away from zero). */
+static int sized(const Loader *L, int v) { return L->crop == CROP ? v : (int)lround((double)v * L->crop / CROP); }
+
 static int run_sample(Loader *L, Work *w, int epoch, int position, int index, float *imgs, float *gt_trajs,
                       float *gt_weights, char *err, size_t errlen) {
     Rng r = rng_make(L->seed, (uint64_t)epoch, (uint64_t)position, (uint64_t)L->mode);
@@ -171,12 +179,12 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
         ColourJitter cj;
         colour_none(&cj);
         for (int c = 0; c < TEST_CLIPS; c++) {
-            if (load_frames(L, w, &z, mem, N, idx + c * CLIP_LEN, CLIP_LEN, 0, 171, 128, 2, &r, w->frames, NULL, err,
+            if (load_frames(L, w, &z, mem, N, idx + c * CLIP_LEN, CLIP_LEN, 0, sized(L, 171), sized(L, 128), 2, &r, w->frames, NULL, err,
                             errlen))
                 goto out;
             float *o = imgs + (long)c * CLIP_FLOATS;
             for (int t = 0; t < CLIP_LEN; t++)
-                frame_to_tensor(w->frames + (size_t)t * CROP * CROP * 3, CROP * CROP, &cj, t, o + t * PLANE,
+                frame_to_tensor(w->frames + (size_t)t * PLANE * 3, PLANE, &cj, t, o + t * PLANE,
                                 CLIP_LEN * PLANE, w->scratch);
         }
     } else if (L->mode == LOADER_FINETUNE) {
@@ -185,27 +193,27 @@ static int run_sample(Loader *L, Work *w, int epoch, int position, int index, fl
         int idx[CLIP_LEN];
         sample_clip_random(&r, N, stride2, 1, 0, idx);
         int s = rng_int(&r, 0, 2);
-        if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, 0, sizes[s][0], sizes[s][1], 1, &r, w->frames, NULL, err,
+        if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, 0, sized(L, sizes[s][0]), sized(L, sizes[s][1]), 1, &r, w->frames, NULL, err,
                         errlen))
             goto out;
         ColourJitter cj;
         colour_finetune(&r, &cj);
         for (int t = 0; t < CLIP_LEN; t++)
-            frame_to_tensor(w->frames + (size_t)t * CROP * CROP * 3, CROP * CROP, &cj, t, imgs + t * PLANE,
+            frame_to_tensor(w->frames + (size_t)t * PLANE * 3, PLANE, &cj, t, imgs + t * PLANE,
                             CLIP_LEN * PLANE, w->scratch);
     } else {
         static const int strides[5] = {1, 2, 3, 4, 5};
         static const int scales[3] = {112, 128, 144};
         int idx[CLIP_LEN];
         sample_clip_random(&r, N, strides, 5, 1, idx);
-        int s = scales[rng_int(&r, 0, 2)];
+        int s = sized(L, scales[rng_int(&r, 0, 2)]);
         if (load_frames(L, w, &z, mem, N, idx, CLIP_LEN, s, 0, 0, 0, &r, w->frames, NULL, err, errlen)) goto out;
         PatchMaskInfo pm;
-        patch_mask(&r, w->frames, CROP, CROP, &pm);
+        patch_mask(&r, w->frames, L->crop, L->crop, &pm);
         ColourJitter cj;
         colour_ctp(&r, &cj);
         for (int t = 0; t < CLIP_LEN; t++)
-            frame_to_tensor(w->frames + (size_t)t * CROP * CROP * 3, CROP * CROP, &cj, t, imgs + t * PLANE,
+            frame_to_tensor(w->frames + (size_t)t * PLANE * 3, PLANE, &cj, t, imgs + t * PLANE,
                             CLIP_LEN * PLANE, w->scratch);
         if (gt_trajs)
             for (int k = 0; k < NUM_TRAJ; k++)
@@ -232,10 +240,38 @@ int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, fl
 
 static long clip_floats(const Loader *L) { return (long)L->clips * CLIP_FLOATS; }
 
+static int known_bad(Loader *L, int index) {
+    pthread_mutex_lock(&L->mu);
+    int b = L->bad[index];
+    pthread_mutex_unlock(&L->mu);
+    return b;
+}
+
+/* A training sample that cannot be read: named once; more than max_bad_fraction of the list ends the run. */
+static void note_bad(Loader *L, int index, const char *err) {
+    pthread_mutex_lock(&L->mu);
+    if (!L->bad[index]) {
+        L->bad[index] = 1;
+        L->nbad++;
+        if (L->nbad > L->opt.max_bad_fraction * L->ann.n) {
+            if (!L->failed)
+                snprintf(L->fail_msg, sizeof L->fail_msg,
+                         "%d of the %d samples of %s are unreadable, more than data.max_bad_fraction=%g allows; the "
+                         "last: %.*s",
+                         L->nbad, L->ann.n, L->ann_path, L->opt.max_bad_fraction, (int)(sizeof L->fail_msg / 2), err);
+            L->failed = 1;
+        } else {
+            warnf("%s; skipped, another sample takes its place (%d of %d samples bad so far, at most %d allowed)", err,
+                  L->nbad, L->ann.n, (int)(L->opt.max_bad_fraction * L->ann.n));
+        }
+    }
+    pthread_mutex_unlock(&L->mu);
+}
+
 static void *worker(void *arg) {
     Loader *L = arg;
     Work w;
-    work_init(&w);
+    work_init(L, &w);
     pthread_mutex_lock(&L->mu);
     for (;;) {
         /* a task is free when its batch fits in the ring window [cur, cur + depth) */
@@ -248,9 +284,18 @@ static void *worker(void *arg) {
         int k = p % L->batch, index = L->order[p];
         pthread_mutex_unlock(&L->mu);
         char err[1024];
-        int rc = run_sample(L, &w, epoch, p, index, s->imgs + k * clip_floats(L),
+        int rc = -1, n = L->ann.n;
+        /* A bad sample in training is replaced by the next readable one of the epoch's order, with this
+         * position's random draws: the batches stay a function of (seed, epoch, position) whatever the
+         * threads. Test-time samples are never replaced (the metrics would change). */
+        for (int j = 0; rc && j < (L->mode == LOADER_TEST ? 1 : n); j++) {
+            index = L->order[(p + j) % L->total];
+            if (j && known_bad(L, index)) continue;
+            rc = run_sample(L, &w, epoch, p, index, s->imgs + k * clip_floats(L),
                             s->gt_trajs ? s->gt_trajs + k * NUM_TRAJ * CLIP_LEN * 4 : NULL,
                             s->gt_weights ? s->gt_weights + k * NUM_TRAJ * CLIP_LEN : NULL, err, sizeof err);
+            if (rc && L->mode != LOADER_TEST) note_bad(L, index, err);
+        }
         pthread_mutex_lock(&L->mu);
         s->labels[k] = L->ann.e[index].label - 1;
         if (rc && !L->failed) L->failed = 1, snprintf(L->fail_msg, sizeof L->fail_msg, "%s", err);
@@ -282,8 +327,10 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
     L->mode = mode, L->batch = batch, L->seed = seed, L->threads = num_threads;
     L->clips = mode == LOADER_TEST ? TEST_CLIPS : 1;
     if (opt) L->opt = *opt; /* zero (NULL): full-size decode, as the reference */
+    L->crop = L->opt.crop ? L->opt.crop : CROP;
     L->depth = L->opt.prefetch > 0 ? L->opt.prefetch : 2 + (num_threads + batch - 1) / batch;
     L->zip_paths = xcalloc((size_t)L->ann.n, sizeof(char *));
+    L->bad = xcalloc((size_t)L->ann.n, 1);
     int missing = 0;
     for (int i = 0; i < L->ann.n; i++) {
         size_t n = strlen(data_dir) + strlen(L->ann.e[i].name) + 16;
@@ -309,7 +356,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
             s->gt_weights = xalloc_aligned(sizeof(float) * (size_t)batch * NUM_TRAJ * CLIP_LEN);
         }
     }
-    work_init(&L->main_work);
+    work_init(L, &L->main_work);
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->work_cv, NULL);
     pthread_cond_init(&L->done_cv, NULL);
@@ -393,12 +440,18 @@ int loader_next(Loader *L, Batch *b) {
     }
     L->returned = 1;
     pthread_mutex_unlock(&L->mu);
-    b->imgs = s->imgs, b->gt_trajs = s->gt_trajs, b->gt_weights = s->gt_weights, b->labels = s->labels;
+    b->crop = L->crop, b->imgs = s->imgs, b->gt_trajs = s->gt_trajs, b->gt_weights = s->gt_weights, b->labels = s->labels;
     b->n = want, b->clips = L->clips;
     return 1;
 }
 
 int loader_num_samples(const Loader *L) { return L->ann.n; }
+int loader_bad_samples(Loader *L) {
+    pthread_mutex_lock(&L->mu);
+    int n = L->nbad;
+    pthread_mutex_unlock(&L->mu);
+    return n;
+}
 int loader_iters_per_epoch(const Loader *L) { return L->iters; }
 
 void loader_free(Loader *L) {
@@ -418,6 +471,7 @@ void loader_free(Loader *L) {
     free(L->slots);
     for (int i = 0; L->zip_paths && i < L->ann.n; i++) free(L->zip_paths[i]);
     free(L->zip_paths);
+    free(L->bad);
     free(L->order);
     ann_free(&L->ann);
     free(L->data_dir), free(L->ann_path);

@@ -1,8 +1,9 @@
 /* Training/test data loader: annotation list -> sampler -> worker threads (decode frame packs, augment) ->
  * bounded queue of ready batches. Output layouts (spec §2.1.5, §5):
- *   CTP:      imgs [B,3,16,112,112], gt_trajs [B,3,16,4], gt_weights [B,3,16], labels [B]
- *   FINETUNE: imgs [B,3,16,112,112], labels [B] (0-based)
- *   TEST:     imgs [B,10,3,16,112,112], labels [B]
+ *   CTP:      imgs [B,3,16,S,S], gt_trajs [B,3,16,4], gt_weights [B,3,16], labels [B]
+ *   FINETUNE: imgs [B,3,16,S,S], labels [B] (0-based)
+ *   TEST:     imgs [B,10,3,16,S,S], labels [B]
+ * with S = 112 (LoaderOptions.crop).
  * Every sample's randomness is a function of (seed, epoch, position in the epoch): the batches are the same
  * whatever the number of threads. */
 #ifndef FEDVSSL_LOADER_H
@@ -17,6 +18,7 @@ typedef struct {
     int64_t *labels;
     int n; /* real samples in this batch (< batch only for the last TEST batch) */
     int clips; /* 1, or 10 in TEST */
+    int crop;  /* S */
 } Batch;
 
 /* Zero-initialised (or NULL) = the reference pipeline: every JPEG decoded at full size (as cv2.imdecode), then
@@ -28,6 +30,13 @@ typedef struct {
     int all_rows;    /* decode every pixel (default 0: only the rows/columns the crop window reads; same result) */
     int fast_idct;   /* libjpeg-turbo IFAST IDCT + plain upsampling (default 0; other pixels too) */
     int prefetch;    /* batches in flight (default 2 + threads/batch) */
+    double max_bad_fraction; /* training modes: a sample that cannot be read (a damaged frame pack, an
+                        undecodable frame) is named on stderr and replaced by the next readable one of the
+                        epoch, until more than this fraction of the list is bad; then the loader stops with
+                        an error. 0 (default) = the reference: the first bad sample stops. Test mode: always 0 */
+    int crop;        /* clip side S (default 0 = 112, the reference's). Other sizes scale every size of the
+                        pipeline by S/112 (resize targets, CtP patch sizes and speeds): clips [.., 16, S, S]
+                        for small-scale runs (the demo); not a setting of the reference */
 } LoaderOptions;
 
 typedef struct Loader Loader;
@@ -45,6 +54,7 @@ int loader_next(Loader *L, Batch *b);
 void loader_free(Loader *L);
 int loader_num_samples(const Loader *L);
 int loader_iters_per_epoch(const Loader *L);
+int loader_bad_samples(Loader *L); /* distinct unreadable samples met so far */
 
 /* One sample, synchronously, into caller buffers (imgs sized for the mode): what a worker does. For tests. */
 int loader_sample(Loader *L, int epoch, int position, int index, float *imgs, float *gt_trajs, float *gt_weights,

@@ -3,6 +3,7 @@
 #include "prepare.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/util.h"
 #include "../io/zip.h"
 #include "annotations.h"
@@ -374,12 +376,6 @@ static void *prep_worker(void *arg) {
     return NULL;
 }
 
-static void fmt_time(double s, char *b, size_t n) {
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(b, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else snprintf(b, n, "%ldm%02lds", t / 60, t % 60);
-}
-
 static int write_split_files(const char *ann_dir, const Split *S, char *err, size_t errlen) {
     for (int which = 0; which < 2; which++) {
         const AnnList *l = which ? &S->test : &S->train;
@@ -388,10 +384,12 @@ static int write_split_files(const char *ann_dir, const Split *S, char *err, siz
         char *p = path_join(ann_dir, fn);
         int rc = ann_write_txt(p, l->e, l->n);
         if (!rc) {
-            strcpy(p + strlen(p) - 3, "json");
+            snprintf(fn, sizeof fn, "%s_split_%d.json", which ? "test" : "train", S->split);
+            free(p);
+            p = path_join(ann_dir, fn);
             rc = ann_write_json(p, l->e, l->n);
         }
-        if (rc) snprintf(err, errlen, "%s: cannot write", p);
+        if (rc) snprintf(err, errlen, "%s: cannot write: %s", p, strerror(errno));
         free(p);
         if (rc) return -1;
     }
@@ -516,25 +514,24 @@ int prepare_run(const PrepareOptions *o, PrepareStats *st, char *err, size_t err
     int nt = o->threads > 0 ? o->threads : 1;
     pthread_t *th = xmalloc(sizeof *th * (size_t)nt);
     for (int i = 0; i < nt; i++) pthread_create(&th[i], NULL, prep_worker, &j);
-    int tty = isatty(2);
+    Progress pr;
+    progress_init(&pr, stderr, !o->progress);
     double last = 0;
     pthread_mutex_lock(&j.mu);
     while (j.done < j.n) {
         pthread_cond_wait(&j.cv, &j.mu);
         double t = now_sec() - t0;
-        if (o->progress && (t - last > (tty ? 0.25 : 10.0) || j.done == j.n)) {
+        if (t - last > (pr.tty ? 0.25 : 10.0) || j.done == j.n) {
             last = t;
             int fresh = j.done - j.skipped;
             double rate = fresh > 0 ? fresh / t : 0;
-            char eta[32] = "?";
-            if (rate > 0) fmt_time((j.n - j.done) / rate, eta, sizeof eta);
-            fprintf(stderr, "%sprepare: %d/%d videos (%d skipped, %d failed)  %.1f videos/s  ETA %s   %s",
-                    tty ? "\r" : "", j.done, j.n, j.skipped, j.failed, rate, eta, tty ? "" : "\n");
+            progress_show(&pr, 1, "prepare:", j.done, j.n, rate > 0 ? (j.n - j.done) / rate : -1,
+                          "videos (%d skipped, %d failed)  %.1f videos/s", j.skipped, j.failed, rate);
         }
     }
     pthread_mutex_unlock(&j.mu);
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
-    if (o->progress && tty) fputc('\n', stderr);
+    progress_end(&pr, 0);
     free(th);
     st->videos = j.n, st->written = j.written, st->skipped = j.skipped, st->failed = j.failed;
     st->frames = j.frames;

@@ -89,7 +89,8 @@ static const double pm_ratios[7] = {0.5, 0.67, 0.75, 1.0, 1.33, 1.50, 2.0};
 static const double pm_key_probs[3] = {0.5, 0.3, 0.2};
 
 /* rectangle_movement (§2.2.3): integer boxes [3][16][4] from initial float boxes. */
-static void rectangle_movement(Rng *r, const double init[NUM_TRAJ][4], int W, int H, int boxes[NUM_TRAJ][CLIP_LEN][4]) {
+static void rectangle_movement(Rng *r, const double init[NUM_TRAJ][4], int W, int H, double unit,
+                               int boxes[NUM_TRAJ][CLIP_LEN][4]) {
     double c[NUM_TRAJ * 2], z[NUM_TRAJ * 2], cmin[NUM_TRAJ * 2], cmax[NUM_TRAJ * 2];
     for (int t = 0; t < NUM_TRAJ; t++) {
         c[2 * t] = (init[t][0] + init[t][2]) / 2, c[2 * t + 1] = (init[t][1] + init[t][3]) / 2;
@@ -104,7 +105,7 @@ static void rectangle_movement(Rng *r, const double init[NUM_TRAJ][4], int W, in
     for (int k = 1; k < nk; k++) {
         int g = keys[k] - keys[k - 1];
         for (int i = 0; i < NUM_TRAJ * 2; i++) {
-            double v = kv[(k - 1) * NUM_TRAJ * 2 + i] + rng_range(r, -3.0 * g, 3.0 * g);
+            double v = kv[(k - 1) * NUM_TRAJ * 2 + i] + rng_range(r, -3.0 * g * unit, 3.0 * g * unit);
             kv[k * NUM_TRAJ * 2 + i] = clampd(v, cmin[i], cmax[i]);
         }
     }
@@ -132,11 +133,13 @@ void patch_mask(Rng *r, uint8_t *frames, int W, int H, PatchMaskInfo *info) {
     PatchMaskInfo local;
     if (!info) info = &local;
     size_t fsz = (size_t)W * H * 3;
+    /* sizes and speeds in pixels are the reference's for a 112-wide crop: scaled for other crops (x 1 at 112) */
+    double unit = W / (double)CROP;
     /* 1. initial regions (RandomRegionSampler) */
     double init[NUM_TRAJ][4];
     for (int t = 0; t < NUM_TRAJ; t++) {
         int a = rng_int(r, 0, 41);
-        double ratio = pm_ratios[a / 6], scale = pm_scales[a % 6];
+        double ratio = pm_ratios[a / 6], scale = pm_scales[a % 6] * unit;
         double w = scale * sqrt(ratio), h = scale / sqrt(ratio);
         w *= exp(rng_range(r, -0.18, 0.18));
         h *= exp(rng_range(r, -0.18, 0.18));
@@ -145,7 +148,7 @@ void patch_mask(Rng *r, uint8_t *frames, int W, int H, PatchMaskInfo *info) {
         init[t][0] = x1, init[t][1] = y1, init[t][2] = x1 + w, init[t][3] = y1 + h;
     }
     /* 2. trajectories */
-    rectangle_movement(r, init, W, H, info->boxes);
+    rectangle_movement(r, init, W, H, unit, info->boxes);
 
     /* 3. patch content: crop of the un-pasted source frame, alpha mask, opacity, visibility */
     uint8_t *crop[NUM_TRAJ];

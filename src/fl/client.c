@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../data/fsutil.h"
@@ -88,19 +89,18 @@ typedef struct {
     const FlConfig *c;
     Metrics *mx;
     FILE *log;    /* mmcv-style <YYYYMMDD_HHMMSS>.log.json */
-    int cid, round, tty;
+    int cid, round;
     double t0;
+    Progress pr;
 } FitCtx;
 
 static void on_log(void *ctx, const TrainLog *lg, int iter, int iters, double loss) {
     FitCtx *fc = ctx;
     double el = now_sec() - fc->t0, eta = iter ? el / iter * (iters - iter) : 0;
-    if (!fc->c->quiet && (fc->tty || lg)) {
-        printf("%sround %d/%d  client %d  iter %d/%d  loss %.4f  %.1f clips/s  ETA %.0fs%s", fc->tty ? "\r" : "",
-               fc->round, fc->c->rounds, fc->cid + 1, iter, iters, lg ? lg->loss : loss,
-               el > 0 ? iter * fc->c->batch / el : 0, eta, fc->tty ? "\033[K" : "\n");
-        fflush(stdout);
-    }
+    char label[64];
+    snprintf(label, sizeof label, "round %d/%d  client %d  iter", fc->round, fc->c->rounds, fc->cid + 1);
+    progress_show(&fc->pr, lg != NULL, label, iter, iters, eta, "loss %.4f  %.1f clips/s", lg ? lg->loss : loss,
+                  el > 0 ? iter * fc->c->batch / el : 0);
     if (!lg) return;
     JsonBuf b = {0};
     /* the fields of mmcv's TextLoggerHook json lines (§3.3 step 11) */
@@ -183,7 +183,8 @@ static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
 void fl_client_model(Model *m, const FlConfig *c) {
     model_init(m, MODEL_CTP, 0);
     model_use_backend(m, backend_for(c->device, c->precision));
-    model_plan(m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+    int S = c->crop > 0 ? c->crop : 112; /* 0: the reference's clip side, as the loader takes it */
+    model_plan(m, (Dims){c->batch, 3, 16, S, S}, 1);
 }
 
 int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, Metrics *mx,
@@ -197,6 +198,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s: cannot create: %m", dir);
         goto done;
     }
+    remove_stale_temps(dir); /* the client's own work dir: on its rank's host */
     if (fault_hits(c, cid, round, "slow")) {
         struct timespec ts = {(time_t)c->fault_seconds, (long)((c->fault_seconds - (double)(time_t)c->fault_seconds) * 1e9)};
         nanosleep(&ts, NULL);
@@ -227,7 +229,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     char name[40];
     snprintf(name, sizeof name, "client_dist%d.json", cid + 1);
     ann = path_join(part, name);
-    LoaderOptions lo = {.fast_decode = c->fast_decode};
+    LoaderOptions lo = {.fast_decode = c->fast_decode, .crop = c->crop, .max_bad_fraction = c->max_bad_fraction};
     /* §3.9: the reference re-seeds every client construction, so each round replays one stream */
     uint64_t seed = c->reseed_each_round ? (uint64_t)c->seed : rng_at((uint64_t)c->seed, (uint64_t)cid);
     char err[1024];
@@ -236,13 +238,14 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s", err);
         goto done;
     }
-    FitCtx fc = {c, mx, open_mmcv_log(dir), cid, round, isatty(fileno(stdout)), now_sec()};
+    FitCtx fc = {c, mx, open_mmcv_log(dir), cid, round, now_sec(), {0}};
+    progress_init(&fc.pr, stdout, c->quiet);
     TrainOptions to = {c->h, c->reseed_each_round ? 0 : round - 1, c->log_interval, 1, c->max_iters, on_log, &fc,
                        fault_hits(c, cid, round, "nan") ? 1 : 0};
     TrainResult tr;
     int rc = train_epoch(m, L, &to, &tr);
     if (fc.log) fclose(fc.log);
-    if (fc.tty && !c->quiet) printf("\r\033[K"), fflush(stdout);
+    progress_end(&fc.pr, 1);
     loader_free(L);
     if (rc) {
         snprintf(res->err, sizeof res->err, "%s", tr.err);

@@ -22,6 +22,8 @@ typedef struct {
     StrategyConfig strat;
     Hyper h;
     int batch, threads, reseed_each_round, fast_decode, log_interval;
+    double max_bad_fraction;   /* LoaderOptions.max_bad_fraction */
+    int crop;                  /* clip side (LoaderOptions.crop; 112 = the reference) */
     int max_iters;             /* local iterations per round (0 = the whole epoch) */
     double round_timeout;      /* seconds, 0 = none */
     const char *device, *precision;

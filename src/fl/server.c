@@ -143,6 +143,8 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
         die("strategy.min_fit_clients=%d but pool_size=%d", c->min_fit_clients, c->pool_size);
     char *res_dir = fl_results_dir(c);
     if (mkdir_p(res_dir)) die("%s: cannot create: %m", res_dir);
+    int stale = remove_stale_temps(res_dir); /* left by writes a kill interrupted */
+    if (stale) printf("removed %d unfinished file(s) of an interrupted run from %s\n", stale, res_dir);
 
     /* layout of the global model, and the initial state: one client's fresh initialisation (§3.2) */
     Model tmp;

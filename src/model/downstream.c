@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../data/annotations.h"
@@ -151,9 +152,9 @@ int model_load_backbone(Model *m, const char *path, int *of, char *how, size_t h
     }
     int listed = z.n == 1 && z.arr[0].type == NPY_OBJECT;
     if (!listed)
-        die("%s: no backbone.* arrays among its %d (first: '%s'); expected a pretrain round checkpoint, a finetune "
-            "epoch_<e>.npz, or np.savez of a state dict",
-            path, z.n, z.n ? z.names[0] : "none");
+        die("%s: none of R3D-18's backbone.* entries (such as '%s') among its %d arrays (first: '%s'); expected a "
+            "pretrain round checkpoint, a finetune epoch_<e>.npz, or np.savez of a state dict",
+            path, s->e[0].name, z.n, z.n ? z.names[0] : "none");
     npz_close(&z);
     return load_backbone_by_position(m, path, how, howlen);
 }
@@ -215,9 +216,9 @@ static void load_list(const char *path, AnnList *l) {
 }
 
 static Loader *open_loader(const char *data_dir, const char *list, LoaderMode mode, int batch, uint64_t seed,
-                           int threads, int fast_decode) {
+                           int threads, int fast_decode, int crop, double max_bad) {
     char err[1024];
-    LoaderOptions lo = {.fast_decode = fast_decode};
+    LoaderOptions lo = {.fast_decode = fast_decode, .crop = crop, .max_bad_fraction = max_bad};
     Loader *L = loader_open(data_dir, list, mode, batch, seed, threads, &lo, err, sizeof err);
     if (!L) die("%s", err);
     return L;
@@ -232,13 +233,6 @@ static void append_line(FILE *f, const JsonBuf *b) {
     if (!f) return;
     fprintf(f, "%s\n", b->p);
     fflush(f);
-}
-
-static void fmt_eta(char *buf, size_t n, double s) {
-    if (!(s >= 0) || s > 1e8) s = 0;
-    long t = (long)(s + 0.5);
-    if (t >= 86400) snprintf(buf, n, "%ldd %02ld:%02ld:%02ld", t / 86400, t / 3600 % 24, t / 60 % 60, t % 60);
-    else snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
 /* ---------- fine-tuning ---------- */
@@ -314,7 +308,8 @@ static int load_checkpoint(Model *m, float *mom, const char *path, int64_t *step
 typedef struct {
     const FinetuneConfig *c;
     FILE *mx;
-    int epoch, start_epoch, iters, tty;
+    int epoch, start_epoch, iters;
+    Progress pr;
     double t0, lr, sum_loss, last_acc;
     int n_loss, have_acc;
 } FtCtx;
@@ -324,17 +319,15 @@ static void ft_on_log(void *ctx, const TrainLog *lg, int iter, int iters, double
     const FinetuneConfig *c = f->c;
     f->sum_loss += loss, f->n_loss++;
     if (lg) f->last_acc = lg->acc, f->have_acc = 1;
-    if (!c->quiet && (f->tty || lg)) {
+    {
         double el = now_sec() - f->t0;
         long done = (long)(f->epoch - f->start_epoch - 1) * f->iters + iter;
         long left = (long)(c->epochs - f->epoch) * f->iters + (iters - iter);
-        char eta[32], acc[24] = "";
-        fmt_eta(eta, sizeof eta, done > 0 ? el / done * left : 0);
+        char acc[24] = "", label[48];
         if (f->have_acc) snprintf(acc, sizeof acc, "  acc %.1f%%", f->last_acc);
-        printf("%sepoch %d/%d  iter %d/%d  loss %.4f%s  %.2f clips/s  ETA %s%s", f->tty ? "\r" : "", f->epoch,
-               c->epochs, iter, iters, lg ? lg->loss : loss, acc, el > 0 ? done * c->batch / el : 0, eta,
-               f->tty ? "\033[K" : "\n");
-        fflush(stdout);
+        snprintf(label, sizeof label, "epoch %d/%d  iter", f->epoch, c->epochs);
+        progress_show(&f->pr, lg != NULL, label, iter, iters, done > 0 ? el / done * left : -1, "loss %.4f%s  %.2f clips/s",
+                      lg ? lg->loss : loss, acc, el > 0 ? done * c->batch / el : 0);
     }
     if (!lg) return;
     JsonBuf b = {0};
@@ -368,7 +361,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     load_list(list, &ann);
     int C = max_label(&ann, list), nvid = ann.n;
     ann_free(&ann);
-    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode);
+    Loader *L = open_loader(c->data_dir, list, LOADER_FINETUNE, c->batch, (uint64_t)c->seed, threads, c->fast_decode, c->crop, c->max_bad_fraction);
     int iters = loader_iters_per_epoch(L);
     if (c->max_iters > 0 && c->max_iters < iters) iters = c->max_iters;
 
@@ -401,7 +394,8 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
     model_use_backend(&m, backend_for(c->device, c->precision));
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
-    model_plan(&m, (Dims){c->batch, 3, 16, 112, 112}, 1);
+    remove_stale_temps(out); /* unfinished checkpoints of an interrupted run */
+    model_plan(&m, (Dims){c->batch, 3, 16, c->crop, c->crop}, 1);
     model_upload_state(&m);
     if (m.pm == s->m) memcpy(s->m, mom, s->nf * sizeof(float));
     else m.be->upload(m.pm, mom, s->nf * sizeof(float));
@@ -416,7 +410,8 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
                C, nvid, iters, c->batch, start + 1, c->epochs, threads, c->device, out);
     if (start >= c->epochs && !c->quiet) printf("nothing to do: epoch %d of %d is done\n", start, c->epochs);
 
-    FtCtx f = {c, mx, 0, start, iters, isatty(fileno(stdout)), now_sec(), 0, 0, 0, 0, 0};
+    FtCtx f = {c, mx, 0, start, iters, {0}, now_sec(), 0, 0, 0, 0, 0};
+    progress_init(&f.pr, stdout, c->quiet);
     for (int e = start + 1; e <= c->epochs; e++) {
         double lr = finetune_lr(c->lr, c->gamma, c->lr_steps, c->n_lr_steps, e);
         Hyper h = {(float)lr, (float)c->momentum, (float)c->weight_decay, (float)c->clip};
@@ -425,7 +420,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, 0};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
-        if (f.tty && !c->quiet) printf("\r\033[K"), fflush(stdout);
+        progress_end(&f.pr, 1);
         if (rc) die("epoch %d: %s (the last checkpoint, epoch %d, is kept in %s)", e, r.err, e - 1, out);
         steps += r.iters;
         model_download_state(&m);
@@ -561,7 +556,7 @@ int test_run(const TestConfig *c) {
         if (ann.e[i].label > C)
             die("%s: entry %d ('%s') has label %lld, but %s has %d classes", list, i + 1, ann.e[i].name,
                 (long long)ann.e[i].label, ckpt, C);
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop, 0);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     int N = loader_num_samples(L);
     if (c->max_videos > 0 && c->max_videos < N) N = c->max_videos;
@@ -650,7 +645,7 @@ static const char RETRIEVE_PROTOCOL[] =
 static int features(Model *m, const RetrieveConfig *c, const char *list, const char *what, float **feat,
                     int64_t **labels) {
     const int max_videos = c->max_videos, quiet = c->quiet;
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop, 0);
     int N = loader_num_samples(L);
     if (max_videos > 0 && max_videos < N) N = max_videos;
     *feat = xmalloc(sizeof(float) * (size_t)N * 512);

@@ -46,8 +46,8 @@ double finetune_lr(double lr, double gamma, const double *steps, int nsteps, int
 
 typedef struct {
     const char *data_dir, *train_list, *init, *out, *device, *precision;
-    int epochs, batch, seed, threads, fast_decode, max_iters, log_interval, quiet;
-    double lr, momentum, weight_decay, clip, gamma, dropout;
+    int epochs, batch, seed, threads, fast_decode, crop, max_iters, log_interval, quiet;
+    double lr, momentum, weight_decay, clip, gamma, dropout, max_bad_fraction;
     const double *lr_steps;
     int n_lr_steps;
 } FinetuneConfig;
@@ -61,7 +61,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys);
 
 typedef struct {
     const char *data_dir, *test_list, *run, *checkpoint, *out, *device, *precision;
-    int batch, threads, fast_decode, quiet, max_videos;
+    int batch, threads, fast_decode, crop, quiet, max_videos;
 } TestConfig;
 
 /* 10 clips per test video, mean logits, softmax; top-1, top-5, mean class accuracy. Writes
@@ -73,7 +73,7 @@ int test_run(const TestConfig *c);
 
 typedef struct {
     const char *data_dir, *train_list, *test_list, *init, *out, *device, *precision;
-    int batch, threads, fast_decode, quiet, seed, max_videos;
+    int batch, threads, fast_decode, crop, quiet, seed, max_videos;
 } RetrieveConfig;
 
 #define RETRIEVE_NK 5
@@ -83,5 +83,19 @@ extern const int RETRIEVE_KS[RETRIEVE_NK]; /* 1, 5, 10, 20, 50 */
  * L2-normalised); test videos query the train set by cosine similarity. Writes <out>/retrieval.json
  * and features.npz (train_features, train_labels, test_features, test_labels). */
 int retrieve_run(const RetrieveConfig *c);
+
+/* ---- fedvssl export ---- */
+typedef struct {
+    const char *checkpoint, *out, *pth, *pth_format; /* pth_format: "fedvssl" or "reference" */
+    int classes, seed, quiet;
+} ExportConfig;
+/* The fine-tune initial state from a pre-trained checkpoint of any format model_load_backbone reads:
+ * a TSN of c->classes outputs whose backbone.* entries (all 120, BN statistics and counters included)
+ * come from the checkpoint and whose classifier is freshly initialised from c->seed (what finetune
+ * init=<checkpoint> seed=<seed> starts from), written to c->out as an npz of named arrays. With c->pth a
+ * PyTorch file too: pth_format "fedvssl" holds that state; "reference" is finetune_preprocess.py's
+ * output exactly (§4: TSN keys paired by position with the file's list, its dtypes kept). Returns 0;
+ * dies naming the file on anything unreadable or incomplete. */
+int export_run(const ExportConfig *c);
 
 #endif

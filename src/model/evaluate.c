@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/util.h"
 
 /* ---------- classification ---------- */
@@ -115,7 +116,8 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
     if (m->kind != MODEL_TSN) die("internal: eval_pass needs the TSN model");
     int N = loader_num_samples(L), C = m->num_classes;
     if (o && o->max_videos > 0 && o->max_videos < N) N = o->max_videos;
-    int quiet = o && o->quiet, tty = isatty(fileno(stdout));
+    Progress pr;
+    progress_init(&pr, stdout, o && o->quiet);
     const char *what = o && o->what ? o->what : "videos";
     loader_epoch_begin(L, 0);
     Batch b;
@@ -125,8 +127,8 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
     double t0 = now_sec();
     while (done < N && loader_next(L, &b)) {
         int n = b.n < N - done ? b.n : N - done, clips = b.clips;
-        /* the loader's batch of n videos is [n*clips, 3, 16, 112, 112]: one forward */
-        model_plan(m, (Dims){b.n * clips, 3, 16, 112, 112}, 0);
+        /* the loader's batch of n videos is [n*clips, 3, 16, S, S]: one forward */
+        model_plan(m, (Dims){b.n * clips, 3, 16, b.crop, b.crop}, 0);
         model_forward(m, b.imgs, NULL, NULL, NULL, 0);
         if (logits) eval_clip_mean(m->logits_h, n, clips, C, logits + (size_t)done * C);
         if (feat) {
@@ -137,14 +139,11 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
         }
         if (labels) memcpy(labels + done, b.labels, sizeof(int64_t) * (size_t)n);
         done += n;
-        if (!quiet && (tty || done == N)) {
-            double el = now_sec() - t0;
-            printf("%s%s: %d/%d videos  %.2f clips/s  ETA %.0fs%s", tty ? "\r" : "", what, done, N,
-                   el > 0 ? done * clips / el : 0, done ? el / done * (N - done) : 0, tty ? "\033[K" : "\n");
-            fflush(stdout);
-        }
+        double el = now_sec() - t0;
+        progress_show(&pr, done == N, what, done, N, done ? el / done * (N - done) : -1, "videos  %.2f clips/s",
+                      el > 0 ? done * clips / el : 0);
     }
-    if (!quiet && tty) printf("\n");
+    progress_end(&pr, 0);
     free(fh);
     if (done < N) die("internal: the loader gave %d of %d videos", done, N);
     return N;

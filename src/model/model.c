@@ -296,10 +296,8 @@ void model_plan(Model *m, Dims in, int train) {
         m->pred_h = xcalloc((size_t)R * 64, sizeof(float));
         m->dpred_h = xcalloc((size_t)R * 64, sizeof(float));
     } else {
-        /* AvgPool3d((2,7,7)) then a head that requires a 1x1x1 result (§5). */
-        if (d.d != 2 || d.h != 7 || d.w != 7)
-            die("TSN head needs 512x2x7x7 features (16x112x112 clips), got %dx%dx%d from %dx%dx%d input", d.d, d.h, d.w,
-                in.d, in.h, in.w);
+        /* AvgPool3d((2,7,7)) then a head that requires a 1x1x1 result (§5): for 16x112x112 clips that is the
+         * mean over the whole feature map, which is what is computed for other clip sizes too (small runs). */
         m->pooled = balloc(m, (size_t)B * 512);
         m->dropped = balloc(m, (size_t)B * 512);
         m->dpool = balloc(m, (size_t)B * 512);
