@@ -41,6 +41,14 @@ int main(int argc, char **argv) {
         snprintf(p, sizeof p, "%s/%s", out, files[i]);
         CHECK(is_file(p), "%s written", files[i]);
     }
+    /* the report of the demo root: its five run folders on one page */
+    snprintf(p, sizeof p, "%s/report.html", out);
+    t = slurp(p);
+    CHECK(strstr(t, " 5 run folders ") && strstr(t, "data-chart=\"overview-test\"") &&
+              strstr(t, "data-chart=\"overview-recall\"") && strstr(t, "data-chart=\"r0-pretrain-loss\"") &&
+              strstr(t, "<rect class=\"cell\""),
+          "report.html of every stage");
+    free(t);
     /* finetune.log_interval=1 reached the fine-tune: its config says so */
     snprintf(p, sizeof p, "%s/finetune_scratch/config.yaml", out);
     t = slurp(p);

@@ -2,9 +2,10 @@
  * style dataset, prepares frame packs, partitions the train split among clients like the reference,
  * runs a federated CtP pre-training (FedVSSL), exports its last round, fine-tunes from it and from
  * scratch with the same budget and seed, tests both, measures retrieval with the pre-trained and a
- * random backbone, and prints a summary. Every stage is the real command (the same code and files a
- * user gets from `fedvssl <command>`), run with the demo's scaled-down settings; `pretrain.<key>=...`,
- * `finetune.<key>=...`, `test.<key>=...`, `retrieve.<key>=...` pass any of those commands' keys on. */
+ * random backbone, prints a summary and writes <out>/report.html of all the stages. Every stage is the
+ * real command (the same code and files a user gets from `fedvssl <command>`), run with the demo's
+ * scaled-down settings; `pretrain.<key>=...`, `finetune.<key>=...`, `test.<key>=...`,
+ * `retrieve.<key>=...` pass any of those commands' keys on. */
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -277,10 +278,8 @@ int cmd_demo(int argc, char **argv) {
     for (int i = 0; i < nstages; i++) printf("%-34s %8.1f\n", stages[i].name, stages[i].sec);
     printf("\nfiles: %s (round checkpoints in fedvssl_results/), %s, %s/results.json, %s/retrieval.json\n", pre, init,
            ft[0], ret[0]);
-    char err[1024];
-    if (report_write(out, err, sizeof err)) warnf("the report could not be written: %s", err);
-    else printf("report: %s/report.html (every stage's charts; open it in a browser)\n", out);
     printf("at this scale the accuracies say little; bench/pretrain_vs_scratch.sh and RESULTS.md measure a larger "
            "run\n");
+    report_after_run(out, 0); /* every stage on one page: the demo root holds their run folders */
     return 0;
 }

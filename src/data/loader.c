@@ -307,7 +307,8 @@ static void *worker(void *arg) {
         while (!L->stop && !(L->next_task < L->total && L->next_task / L->batch < L->cur + L->depth))
             pthread_cond_wait(&L->work_cv, &L->mu);
         if (L->stop) break;
-        int p = L->next_task++, epoch = L->epoch;
+        /* total is read here, under the lock: loader_epoch_begin sets it to 0 while this task is in flight */
+        int p = L->next_task++, epoch = L->epoch, total = L->total;
         L->inflight++;
         Slot *s = &L->slots[(p / L->batch) % L->depth];
         int k = p % L->batch, index = L->order[p];
@@ -318,7 +319,7 @@ static void *worker(void *arg) {
          * position's random draws: the batches stay a function of (seed, epoch, position) whatever the
          * threads. Test-time samples are never replaced (the metrics would change). */
         for (int j = 0; rc && j < (L->mode == LOADER_TEST ? 1 : n); j++) {
-            index = L->order[(p + j) % L->total];
+            index = L->order[(p + j) % total];
             if (j && known_bad(L, index)) continue;
             rc = run_sample(L, &w, epoch, p, index, s->imgs + k * clip_floats(L),
                             s->gt_trajs ? s->gt_trajs + k * NUM_TRAJ * CLIP_LEN * 4 : NULL,
