@@ -146,15 +146,17 @@ fuzz-ci: fuzz
 # has the outcome. `make sanitize`: ASan + UBSan (every UB report is fatal) over the whole suite;
 # FEDVSSL_TEST_SCALE=small shrinks the costliest tests (see tests/run.sh). `make test-tsan`: ThreadSanitizer over
 # the loader tests and the federated simulation (tests/tsan.sh: clang, LLVM's OpenMP with its TSan annotations).
+NPROC      := $(shell nproc 2>/dev/null || echo 2)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 sanitize:
-	$(MAKE) BUILD=build-asan CUDA=0 OPT="-O1 -g -march=native" SAN="$(ASAN_FLAGS)" all
+	$(MAKE) -j$(NPROC) BUILD=build-asan CUDA=0 OPT="-O1 -g -march=native" SAN="$(ASAN_FLAGS)" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	FEDVSSL_TEST_SCALE=small bash tests/run.sh build-asan/tests
 
 test-tsan:
-	$(MAKE) BUILD=build-tsan CC=clang CUDA=0 OPT="-O1 -g -march=native" SAN="-fsanitize=thread -fno-omit-frame-pointer" all
+	$(MAKE) -j$(NPROC) BUILD=build-tsan CC=clang CUDA=0 MPI=0 OPT="-O1 -g -march=native" SAN="-fsanitize=thread -fno-omit-frame-pointer" \
+	  build-tsan/fedvssl build-tsan/tests/test_data_e2e build-tsan/tests/test_data_badvideo build-tsan/tests/test_pretrain
 	@bash tests/tsan.sh build-tsan
 
 clean:

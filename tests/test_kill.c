@@ -171,7 +171,9 @@ int main(int argc, char **argv) {
                         "fedvssl_results/client1/state_round3.npz", "fedvssl_results/client2/state_round3.npz"};
     snprintf(dir, sizeof dir, "%s/pre_killed", root);
     snprintf(fmt, sizeof fmt, "%s out=%%s", pre); /* out= of an existing run continues it, as resume= does */
-    kill_loop("pretrain", fmt, ref, dir, pf, 4, 6, t);
+    int small = test_scale_small(); /* instrumented runs (make sanitize): 2 kills each */
+    if (small) printf("FEDVSSL_TEST_SCALE=small: 2 kills of each run instead of 6 and 4\n");
+    kill_loop("pretrain", fmt, ref, dir, pf, 4, small ? 2 : 6, t);
     /* and through resume= */
     snprintf(args, sizeof args, "pretrain resume=%s rounds=3 quiet=true", dir);
     CHECK(sh("%s %s >/dev/null", fedvssl_bin, args) == 0, "resume= of a finished run is a no-op");
@@ -184,7 +186,7 @@ int main(int argc, char **argv) {
     const char *ff[] = {"epoch_3.npz"};
     snprintf(dir, sizeof dir, "%s/ft_killed", root);
     snprintf(fmt, sizeof fmt, "%s out=%%s", ft);
-    kill_loop("finetune", fmt, ref, dir, ff, 1, 4, t);
+    kill_loop("finetune", fmt, ref, dir, ff, 1, small ? 2 : 4, t);
 
     /* a full disk: round 1 (and epoch 1) written, then the limit */
     char ref1[512];

@@ -16,6 +16,7 @@
 #include "../core/config.h"
 #include "../core/util.h"
 #include "../data/fsutil.h"
+#include "../io/json.h"
 #include "../nn/backend.h"
 #include "../nn/ops.h"
 #include "../report/report.h"
@@ -44,7 +45,7 @@ static char **pass_args;
 static int pass_n;
 
 typedef struct {
-    const char *name;
+    char name[48];
     double sec;
 } Stage;
 static Stage stages[16];
@@ -64,42 +65,45 @@ static void run(CommandFn fn, const char *cmd, const char *label, Argv *a) {
     double t0 = now_sec();
     fflush(stdout);
     if (fn(full.n, full.v)) die("demo: %s failed", label);
-    stages[nstages].name = label, stages[nstages++].sec = now_sec() - t0;
+    snprintf(stages[nstages].name, sizeof stages[nstages].name, "%s", label);
+    stages[nstages++].sec = now_sec() - t0;
     for (int i = 0; i < full.n; i++) free(mine[i]);
     a->n = 0;
 }
 
-/* The number after "key": in a file we wrote (NAN when absent); from the n-th (0-based) match. */
-static double num_in(const char *path, const char *key, int nth) {
+/* A JSON file a stage wrote, as a tree (NULL if it is missing or unreadable: the summary then shows nan). */
+static JsonValue *json_file(const char *path) {
     size_t len;
     const char *e;
-    char *t = (char *)read_file(path, &len, &e);
-    if (!t) return NAN;
-    t = xrealloc(t, len + 1);
-    t[len] = 0;
-    char pat[96];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = t;
-    for (int i = 0; p && i <= nth; i++) {
-        p = strstr(p, pat);
-        if (p && i < nth) p++;
-    }
-    double v = p ? strtod(p + strlen(pat), NULL) : NAN;
+    char *t = (char *)read_file(path, &len, &e), err[256];
+    JsonValue *v = t ? json_parse(t, len, path, 1, err, sizeof err) : NULL;
     free(t);
     return v;
 }
 
-/* Per-round loss of a pretrain run's metrics.jsonl (the "round" records). */
+/* Top-level member key of a JSON file (NAN when absent). */
+static double num_in(const char *path, const char *key) {
+    JsonValue *v = json_file(path);
+    double x = json_get_num(v, key);
+    json_free(v);
+    return x;
+}
+
+/* Per-round loss of a pretrain run's metrics.jsonl (its "round" records). */
 static int round_losses(const char *path, double *loss, int max) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
-    char line[4096];
+    char *line = NULL, err[256];
+    size_t cap = 0;
+    ssize_t len;
     int n = 0;
-    while (n < max && fgets(line, sizeof line, f)) {
-        const char *p = strstr(line, "\"event\": \"round\"");
-        const char *q = p ? strstr(line, "\"loss\": ") : NULL;
-        if (q) loss[n++] = strtod(q + 8, NULL);
+    while (n < max && (len = getline(&line, &cap, f)) > 0) {
+        JsonValue *v = json_parse(line, (size_t)len, path, 1, err, sizeof err);
+        const char *ev = json_get_str(v, "event", "");
+        if (!strcmp(ev, "round") && json_get(v, "loss")) loss[n++] = json_get_num(v, "loss");
+        json_free(v);
     }
+    free(line);
     fclose(f);
     return n;
 }
@@ -240,12 +244,12 @@ int cmd_demo(int argc, char **argv) {
         add(&a, "data.threads=%d", ops_threads());
         if (!quiet) printf("\n[6/8] finetune (%s): TSN, %d epochs -> %s\n", runs[r], epochs, ft[r]);
         snprintf(name, sizeof name, "finetune (%s)", runs[r]);
-        run(cmd_finetune, "finetune", xstrdup(name), &a);
+        run(cmd_finetune, "finetune", name, &a);
         add(&a, "data_dir=%s", data), add(&a, "run=%s", ft[r]), add(&a, "data.crop=%d", crop);
         add(&a, "device=%s", device), add(&a, "quiet=%s", q), add(&a, "data.threads=%d", ops_threads());
         if (!quiet) printf("\n[7/8] test (%s): 10 clips per test video -> %s/results.json\n", runs[r], ft[r]);
         snprintf(name, sizeof name, "test (%s)", runs[r]);
-        run(cmd_test, "test", xstrdup(name), &a);
+        run(cmd_test, "test", name, &a);
     }
     for (int r = 0; r < 2; r++) {
         char name[64];
@@ -256,7 +260,7 @@ int cmd_demo(int argc, char **argv) {
             printf("\n[8/8] retrieve (%s backbone): test videos query the train videos -> %s/retrieval.json\n",
                    r ? "random" : "pre-trained", ret[r]);
         snprintf(name, sizeof name, "retrieve (%s)", r ? "random init" : runs[r]);
-        run(cmd_retrieve, "retrieve", xstrdup(name), &a);
+        run(cmd_retrieve, "retrieve", name, &a);
     }
 
     /* summary */
@@ -270,7 +274,7 @@ int cmd_demo(int argc, char **argv) {
     for (int r = 0; r < 2; r++) {
         char *res = path_join(ft[r], "results.json"), *rj = path_join(ret[r], "retrieval.json");
         printf("%-34s %7.1f%% %7.1f%% %7.1f%%\n", r ? "from scratch (random init)" : "with federated pre-training",
-               100 * num_in(res, "top1", 0), 100 * num_in(res, "top5", 0), 100 * num_in(rj, "R@1", 0));
+               100 * num_in(res, "top1"), 100 * num_in(res, "top5"), 100 * num_in(rj, "R@1"));
         free(res), free(rj);
     }
     printf("(top-k: fine-tuned, on the test split; R@1: the backbone before fine-tuning, test queries the train set)\n");
@@ -281,5 +285,9 @@ int cmd_demo(int argc, char **argv) {
     printf("at this scale the accuracies say little; bench/pretrain_vs_scratch.sh and RESULTS.md measure a larger "
            "run\n");
     report_after_run(out, 0); /* every stage on one page: the demo root holds their run folders */
+    for (int r = 0; r < 2; r++) free(ft[r]), free(ret[r]);
+    for (int i = 0; i < pass_n; i++) free(pass_args[i]);
+    free(pass_args), free(mpath), free(ckpt), free(init), free(pre), free(part), free(ann), free(data), free(raw);
+    free(device), free(out);
     return 0;
 }

@@ -12,7 +12,7 @@ int cmd_finetune(int argc, char **argv) {
     config_cli("finetune", "[config=FILE.yaml] [key=value ...]", keys, nk, argc, argv, NULL, 0);
     FinetuneConfig c = {a.data_dir, a.train_list, a.init, a.out, a.device, a.precision, a.epochs, a.batch, a.seed,
                         a.threads, a.fast_decode, a.crop, a.max_iters, a.log_interval, a.quiet, a.lr, a.momentum, a.wd,
-                        a.clip, a.gamma, a.dropout, a.max_bad, a.lr_steps.v, a.lr_steps.n};
+                        a.clip, a.gamma, a.dropout, a.max_bad, a.lr_steps.v, a.lr_steps.n, a.fault_nan_epoch};
     int rc = finetune_run(&c, keys, nk);
     config_free();
     return rc;

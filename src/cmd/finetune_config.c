@@ -40,6 +40,8 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
         {"out", CFG_STR, &a->out, "", NULL, 0, 0,
          "run folder; a re-run continues from its newest epoch_<e>.npz (default outputs/<date>/<time>)"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
+        {"fault.nan_epoch", CFG_INT, &a->fault_nan_epoch, "0", NULL, 0, INT_MAX,
+         "fault injection (tests): the loss of this epoch's first iteration is NaN (0 = none)"},
     };
     int n = (int)(sizeof keys / sizeof *keys);
     if (k) memcpy(k, keys, sizeof keys);

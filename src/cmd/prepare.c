@@ -40,5 +40,8 @@ int cmd_prepare(int argc, char **argv) {
     printf("prepare: %d videos: %d written (%lld frames), %d already done, %d failed; %.1f s (%.1f videos/s)\n",
            st.videos, st.written, st.frames, st.skipped, st.failed, st.seconds,
            st.seconds > 0 ? st.written / st.seconds : 0.0);
+    if (st.warned)
+        printf("prepare: %d written video(s) decoded only in part (named above): their packs hold the frames "
+               "that could be decoded\n", st.warned);
     return rc ? 1 : 0;
 }

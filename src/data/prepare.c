@@ -279,7 +279,7 @@ typedef struct {
     char **names;       /* unique video names "<Class>/<video>" */
     const char **paths; /* source file or NULL when not found */
     int n;
-    int next, done, written, skipped, failed;
+    int next, done, written, skipped, failed, warned;
     long long frames;
     char **failures;
     pthread_mutex_t mu;
@@ -353,15 +353,23 @@ static void *prep_worker(void *arg) {
                 } else if (zip_writer_close(&zw)) {
                     snprintf(msg, sizeof msg, "%s: cannot finish %s", j->paths[k], out);
                     result = 2;
-                } else
+                } else {
                     nf = n;
+                    if (err[0]) snprintf(msg, sizeof msg, "%s", err); /* a warning: the frames are kept */
+                }
             }
             free(dir);
         }
         free(out);
         pthread_mutex_lock(&j->mu);
         j->done++;
-        if (result == 0) j->written++, j->frames += nf;
+        if (result == 0) {
+            j->written++, j->frames += nf;
+            if (msg[0]) {
+                j->warned++;
+                fprintf(stderr, "%sfedvssl: prepare: warning: %s\n", j->o->progress && isatty(2) ? "\n" : "", msg);
+            }
+        }
         else if (result == 1) j->skipped++;
         else {
             j->failed++;
@@ -533,7 +541,7 @@ int prepare_run(const PrepareOptions *o, PrepareStats *st, char *err, size_t err
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
     progress_end(&pr, 0);
     free(th);
-    st->videos = j.n, st->written = j.written, st->skipped = j.skipped, st->failed = j.failed;
+    st->videos = j.n, st->written = j.written, st->skipped = j.skipped, st->failed = j.failed, st->warned = j.warned;
     st->frames = j.frames;
     st->seconds = now_sec() - t0;
     if (j.failed) {

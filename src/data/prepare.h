@@ -17,6 +17,7 @@ typedef struct {
 
 typedef struct {
     int videos, written, skipped, failed;
+    int warned; /* written, but with fewer frames than the container declares or damaged packets (named) */
     long long frames;
     double seconds;
 } PrepareStats;

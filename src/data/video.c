@@ -9,11 +9,31 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/util.h"
 
 static void quiet_once(void) { av_log_set_level(AV_LOG_QUIET); }
 static pthread_once_t quiet = PTHREAD_ONCE_INIT;
+
+/* The codec of the first video stream, for "no decoder" messages: its FourCC as the file has it, else FFmpeg's name. */
+static const char *codec_name(AVFormatContext *fmt) {
+    static _Thread_local char b[64];
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        const AVCodecParameters *p = fmt->streams[i]->codecpar;
+        if (p->codec_type != AVMEDIA_TYPE_VIDEO) continue;
+        uint32_t t = p->codec_tag;
+        if (!t) return avcodec_get_name(p->codec_id);
+        char c[4];
+        for (int k = 0; k < 4; k++) {
+            unsigned char x = (t >> (8 * k)) & 0xff;
+            c[k] = x >= 0x20 && x < 0x7f ? (char)x : '?';
+        }
+        snprintf(b, sizeof b, "FourCC '%.4s'", c);
+        return b;
+    }
+    return "unknown";
+}
 
 static void averr(char *err, size_t errlen, const char *path, const char *what, int code) {
     char b[AV_ERROR_MAX_STRING_SIZE] = "";
@@ -29,9 +49,15 @@ int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t
     AVFrame *fr = NULL;
     struct SwsContext *sws = NULL;
     uint8_t *bgr = NULL;
-    int n = -1, r, sw = 0, sh = 0, sfmt = -1, stop = 0;
+    int n = -1, r, sw = 0, sh = 0, sfmt = -1, stop = 0, damaged = 0, cut = 0;
+    if (errlen) err[0] = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+        averr(err, errlen, path, "empty file (0 bytes)", 0);
+        return -1;
+    }
     if ((r = avformat_open_input(&fmt, path, NULL, NULL)) < 0) {
-        averr(err, errlen, path, "cannot open video", r);
+        averr(err, errlen, path, "cannot open video (not a video file, or its header is damaged)", r);
         return -1;
     }
     if ((r = avformat_find_stream_info(fmt, NULL)) < 0) {
@@ -41,10 +67,15 @@ int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t
     const AVCodec *codec = NULL;
     int si = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (si < 0 || !codec) {
-        averr(err, errlen, path, si == AVERROR_DECODER_NOT_FOUND ? "no decoder for the video codec" : "no video stream",
-              0);
+        if (si == AVERROR_DECODER_NOT_FOUND) {
+            char what[128];
+            snprintf(what, sizeof what, "no decoder for the video codec (%s)", codec_name(fmt));
+            averr(err, errlen, path, what, 0);
+        } else
+            averr(err, errlen, path, "no video stream", 0);
         goto done;
     }
+    int64_t promised = fmt->streams[si]->nb_frames; /* the container's count (AVI: the header), 0 if unknown */
     dec = avcodec_alloc_context3(codec);
     avcodec_parameters_to_context(dec, fmt->streams[si]->codecpar);
     dec->thread_count = 1; /* prepare runs one video per core already */
@@ -66,10 +97,9 @@ int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t
                 goto done;
             } else {
                 if (pkt->stream_index == si) {
-                    r = avcodec_send_packet(dec, pkt);
-                    /* Damaged packets inside an otherwise readable file are skipped like OpenCV does;
-                     * a file with no decodable frame at all still fails below. */
-                    (void)r;
+                    /* Damaged packets inside an otherwise readable file are skipped like OpenCV does (and
+                     * counted for the warning below); a file with no decodable frame at all still fails. */
+                    if (avcodec_send_packet(dec, pkt) < 0) damaged++;
                 }
                 av_packet_unref(pkt);
             }
@@ -109,7 +139,7 @@ int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t
             sws_scale(sws, (const uint8_t *const *)fr->data, fr->linesize, 0, sh, dst, dstride);
             av_frame_unref(fr);
             if (fn && fn(bgr, sw, sh, count, ctx)) {
-                stop = 1;
+                stop = cut = 1;
                 count++;
                 break;
             }
@@ -121,6 +151,14 @@ int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t
         goto done;
     }
     n = count;
+    /* Decodable but short (a truncated download) or damaged: the frames are kept, the caller says so. */
+    if (!cut && errlen && (damaged || (promised > 0 && count < promised))) {
+        int k = snprintf(err, errlen, "%s: %d frames decoded", path, count);
+        if (promised > count && k > 0 && (size_t)k < errlen)
+            k += snprintf(err + k, errlen - (size_t)k, " of the %lld its header declares (truncated?)", (long long)promised);
+        if (damaged && k > 0 && (size_t)k < errlen)
+            snprintf(err + k, errlen - (size_t)k, ", %d damaged packet%s skipped", damaged, damaged == 1 ? "" : "s");
+    }
 done:
     sws_freeContext(sws);
     free(bgr);

@@ -9,7 +9,8 @@
 typedef int (*VideoFrameFn)(const uint8_t *bgr, int w, int h, int index, void *ctx);
 
 /* Decode all frames at native resolution. Returns the number of frames, or -1 with err
- * ("<path>: <problem>"). A video with no decodable frame is an error. */
+ * ("<path>: <problem>"). A video with no decodable frame is an error. On success err is "" or a warning
+ * (fewer frames than the container declares, damaged packets skipped): the frames given are still good. */
 int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t errlen);
 
 typedef struct VideoWriter VideoWriter;

@@ -417,7 +417,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         Hyper h = {(float)lr, (float)c->momentum, (float)c->weight_decay, (float)c->clip};
         f.epoch = e, f.lr = lr, f.sum_loss = 0, f.n_loss = 0;
         /* the momentum buffer starts from the very first gradient of the run only */
-        TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, 0};
+        TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, e == c->fault_nan_epoch};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
         progress_end(&f.pr, 1);

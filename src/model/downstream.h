@@ -50,6 +50,7 @@ typedef struct {
     double lr, momentum, weight_decay, clip, gamma, dropout, max_bad_fraction;
     const double *lr_steps;
     int n_lr_steps;
+    int fault_nan_epoch; /* tests: the loss of this epoch's first iteration is NaN (0 = none) */
 } FinetuneConfig;
 
 /* Trains from the newest checkpoint in c->out (or from init / scratch) up to c->epochs; writes
