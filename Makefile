@@ -119,7 +119,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O1 -fno-omit-frame
 FUZZ_SRC     := $(filter-out src/nn/% src/model/% src/cmd/% src/fl/%,$(SRC)) src/cmd/pretrain_config.c src/cmd/finetune_config.c
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 15
 
 # Pixel loops do not branch on the input: comparison tracing there guides nothing and made fuzz_framepack ~3x
 # slower (perf: __sanitizer_cov_trace_cmp* 65 % of its time). Edge coverage stays.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# `make fuzz-ci`: every fuzzer in $1 (build/fuzz) for $2 seconds (default 20) over its committed seed corpus
+# `make fuzz-ci`: every fuzzer in $1 (build/fuzz) for $2 seconds (default 15) over its committed seed corpus
 # tests/fuzz/corpus/<name>/ (new inputs go to a scratch copy, never into the repository), with its dictionary
 # tests/fuzz/<name>.dict where there is one. Fails when any run finds a crash, a sanitizer error, a leak, a
 # timeout (10 s per input) or a memory blow-up (2 GB); the input is kept as build/fuzz/findings/<name>-*.
 # Prints one line per fuzzer: executions, coverage, new corpus entries.
 set -u
 dir=${1:-build/fuzz}
-secs=${2:-20}
+secs=${2:-15}
 work=$(mktemp -d /tmp/fedvssl_fuzz_ci_XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$dir/findings"
