@@ -33,9 +33,11 @@ static inline char *slurp(const char *path) {
     return s;
 }
 
+/* Non-overlapping occurrences of needle. */
 static inline int count(const char *hay, const char *needle) {
     int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
+    size_t k = strlen(needle);
+    for (const char *p = hay; k && (p = strstr(p, needle)); p += k) n++;
     return n;
 }
 

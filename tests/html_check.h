@@ -7,13 +7,7 @@
 #include <string.h>
 
 #include "../src/core/util.h"
-
-static inline int count(const char *hay, const char *needle) {
-    int n = 0;
-    size_t k = strlen(needle);
-    for (const char *p = hay; (p = strstr(p, needle)); p += k) n++;
-    return n;
-}
+#include "cmdtest.h"
 
 /* ---- a small HTML checker: every element we emit is closed in order, '<' and '&' only start tags and
  * entities, attribute quotes are balanced. Returns 0 or -1 with the reason. */

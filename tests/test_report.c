@@ -21,27 +21,6 @@
 
 static char root[64];
 
-static char *slurp(const char *path) {
-    size_t n;
-    const char *e;
-    char *s = (char *)read_file(path, &n, &e);
-    if (!s) return xstrdup("");
-    s = xrealloc(s, n + 1);
-    s[n] = 0;
-    return s;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static void expect_chart(const char *h, const char *id) {
     char *f = figure_of(h, id);
     CHECK(f != NULL, "chart %s is on the page", id);

@@ -13,7 +13,7 @@
 #include "html_check.h"
 #include "report_fixture.h"
 
-static char *slurp(const char *path, size_t *n) {
+static char *slurp_n(const char *path, size_t *n) {
     const char *e;
     char *s = (char *)read_file(path, n, &e);
     if (!s) return *n = 0, xstrdup("");
@@ -55,9 +55,9 @@ int main(int argc, char **argv) {
     printf("browser: %.1f s\n", now_sec() - t0);
 
     size_t ns, nd;
-    char *src = slurp(page, &ns), p[256];
+    char *src = slurp_n(page, &ns), p[256];
     snprintf(p, sizeof p, "%s/dom.html", work);
-    char *dom = slurp(p, &nd);
+    char *dom = slurp_n(p, &nd);
     CHECK(nd > 1000 && strstr(dom, "</html>"), "the browser built a DOM (%zu bytes)", nd);
     char why[256] = "";
     CHECK(html_check(dom, why, sizeof why) == 0, "the DOM is balanced: %s", why);
@@ -88,11 +88,11 @@ int main(int argc, char **argv) {
           "hostile strings are text in the DOM");
     snprintf(p, sizeof p, "%s/console.txt", work);
     size_t nc;
-    char *con = slurp(p, &nc);
+    char *con = slurp_n(p, &nc);
     CHECK(nc == 0, "no console messages: %s", con);
     /* the screenshot: a PNG of the window's size, not blank (a blank page compresses to a few KB) */
     size_t npng;
-    unsigned char *png = (unsigned char *)slurp(shot, &npng);
+    unsigned char *png = (unsigned char *)slurp_n(shot, &npng);
     CHECK(npng > 24 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8) && !memcmp(png + 12, "IHDR", 4), "%s is a PNG", shot);
     CHECK(npng > 24 && be32(png + 16) == 1280 && be32(png + 20) == 3200, "1280 x 3200 (%u x %u)",
           npng > 24 ? be32(png + 16) : 0, npng > 24 ? be32(png + 20) : 0);
