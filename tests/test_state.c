@@ -38,6 +38,14 @@ static void test_tables(void) {
     check_entry(&c.st, 102, "backbone.layer4.0.downsample.conv.weight", 5, sh102, ST_F32);
     check_entry(&c.st, 119, "backbone.layer4.1.bn2.num_batches_tracked", 0, NULL, ST_I64);
     check_entry(&c.st, 120, "head.temporal_conv.weight", 5, sh120, ST_F32);
+    /* what a file's array must look like to load into an entry */
+    int64_t sh0t[5] = {64, 3, 3, 7, 6}, one[1] = {1}, flat[1] = {64 * 3 * 3 * 7 * 7};
+    CHECK(state_entry_fits(&c.st.e[0], 5, sh0, 64 * 3 * 3 * 7 * 7), "the same shape fits");
+    CHECK(!state_entry_fits(&c.st.e[0], 5, sh0t, 64 * 3 * 3 * 7 * 6), "another shape does not");
+    CHECK(!state_entry_fits(&c.st.e[0], 1, flat, 64 * 3 * 3 * 7 * 7), "the same count, flattened, does not");
+    CHECK(state_entry_fits(&c.st.e[5], 0, NULL, 1) && state_entry_fits(&c.st.e[5], 1, one, 1),
+          "a scalar counter takes a 0-d or a one-element array");
+    CHECK(!state_entry_fits(&c.st.e[5], 1, c64, 64), "but not 64 elements");
     check_entry(&c.st, 122, "head.fc1.weight", 2, sh122, ST_F32);
     check_entry(&c.st, 124, "head.pred_head.weight", 2, sh124, ST_F32);
     check_entry(&t.st, 120, "cls_head.fc_cls.weight", 2, fc, ST_F32);

@@ -60,6 +60,13 @@ int64_t state_num_params(const State *s) {
     return n;
 }
 
+int state_entry_fits(const StateEntry *e, int ndim, const int64_t *shape, int64_t numel) {
+    if (numel != e->numel || (ndim != e->ndim && !(e->ndim == 0 && numel == 1))) return 0;
+    for (int d = 0; d < e->ndim; d++)
+        if (shape[d] != e->shape[d]) return 0;
+    return 1;
+}
+
 int state_load_npz(State *s, const char *path, int allow_missing, const char *prefix_filter) {
     Npz z;
     char err[1024];
@@ -74,9 +81,7 @@ int state_load_npz(State *s, const char *path, int allow_missing, const char *pr
             npz_close(&z);
             die("%s: missing key '%s'", path, e->name);
         }
-        int same = a->numel == e->numel && (a->ndim == e->ndim || (e->ndim == 0 && a->numel == 1));
-        for (int d = 0; same && d < e->ndim; d++) same = a->shape[d] == e->shape[d];
-        if (!same || a->type == NPY_OBJECT) {
+        if (!state_entry_fits(e, a->ndim, a->shape, a->numel) || a->type == NPY_OBJECT) {
             char want[128], got[128];
             npy_shape_str(want, sizeof want, e->ndim, e->shape);
             npy_shape_str(got, sizeof got, a->ndim, a->shape);

@@ -44,6 +44,8 @@ int state_copy_prefix(State *dst, const State *src, const char *prefix);
 void state_scale(State *s, float a);
 /* y += a x for every float entry and counter (counters rounded toward zero, as a float -> int64 copy). */
 void state_axpy(State *y, float a, const State *x);
+/* Whether an array of this shape fits entry e: the same shape, or one element for a scalar entry. */
+int state_entry_fits(const StateEntry *e, int ndim, const int64_t *shape, int64_t numel);
 /* Element count of the entries matching prefix (floats and counters). */
 int64_t state_numel_prefix(const State *s, const char *prefix);
 

@@ -88,9 +88,7 @@ static Npz open_npz(const char *path) {
 
 /* a matches entry e (same element count and shape; a 0-d entry also takes a 1-element array) */
 static void check_shape(const char *path, const char *key, const StateEntry *e, const NpyArray *a) {
-    int same = a->type != NPY_OBJECT && a->numel == e->numel && (a->ndim == e->ndim || (e->ndim == 0 && a->numel == 1));
-    for (int d = 0; same && a->ndim == e->ndim && d < e->ndim; d++) same = a->shape[d] == e->shape[d];
-    if (same) return;
+    if (a->type != NPY_OBJECT && state_entry_fits(e, a->ndim, a->shape, a->numel)) return;
     char want[128], got[128];
     npy_shape_str(want, sizeof want, e->ndim, e->shape);
     npy_shape_str(got, sizeof got, a->ndim, a->shape);

@@ -24,9 +24,7 @@ static void write_reference_pth(const State *s, const char *ckpt, const char *pt
         const StateEntry *e = &s->e[i];
         CkptTensor *c = &l.t[i];
         if (!strncmp(e->name, "backbone.", 9)) {
-            int same = c->numel == e->numel && (c->ndim == e->ndim || e->ndim == 0);
-            for (int d = 0; same && c->ndim == e->ndim && d < e->ndim; d++) same = c->shape[d] == e->shape[d];
-            if (!same)
+            if (!state_entry_fits(e, c->ndim, c->shape, c->numel))
                 die("%s: entry %d (%s in the file) does not fit %s by position, as the reference pairs them; "
                     "pth_format=reference needs the state-dict order of a CtP checkpoint",
                     ckpt, i, c->name ? c->name : "unnamed", e->name);
