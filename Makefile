@@ -156,7 +156,7 @@ sanitize:
 
 test-tsan:
 	$(MAKE) -j$(NPROC) BUILD=build-tsan CC=clang CUDA=0 MPI=0 OPT="-O1 -g -march=native" SAN="-fsanitize=thread -fno-omit-frame-pointer" \
-	  build-tsan/fedvssl build-tsan/tests/test_data_e2e build-tsan/tests/test_data_badvideo build-tsan/tests/test_pretrain
+	  build-tsan/fedvssl build-tsan/tests/test_data_e2e build-tsan/tests/test_data_badvideo
 	@bash tests/tsan.sh build-tsan
 
 clean:

@@ -2,7 +2,8 @@
 # Runs every test binary in $1 and prints the closing line "N passed, N failed, N skipped".
 # A binary that exits 77 (the automake convention) could not run here (e.g. no GPU): SKIP, not a pass.
 # FEDVSSL_TEST_SCALE=small (set by `make sanitize`) makes the costliest tests leave out their slowest cases
-# (test_model: the clip and 3-step cases; test_pretrain: the cpu-separate and compat=flower runs; tests/check.h).
+# (test_model: the clip and 3-step cases; test_pretrain: the cpu-separate and compat=flower runs; test_kill: 2
+# kills per run; tests/check.h).
 # The exit status is non-zero only when a test failed.
 dir=${1:-build/tests}
 pass=0; fail=0; skip=0; failed=()

@@ -136,11 +136,14 @@ int main(int argc, char **argv) {
 
     /* MPI: server + 2 client ranks; the same checkpoint bytes */
     if (fl_mpi_available() && sh("command -v mpirun >/dev/null") == 0) {
+        /* Under LeakSanitizer (make sanitize) the ranks' leak check is off: OpenMPI leaves ~120 KB at exit in
+         * components it has unloaded by then, which no suppression can name. The inproc runs check our code. */
+        const char *mpirun = "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" mpirun --allow-run-as-root --oversubscribe";
         t0 = now_sec();
-        int rc = sh("mpirun --allow-run-as-root --oversubscribe -np 3 %s pretrain %s transport=mpi out=%s 2>&1 | "
-                    "grep -v '^$' | tail -5",
-                    fedvssl_bin, common, r2);
-        CHECK(rc == 0, "mpi run");
+        int rc = sh("%s -np 3 %s pretrain %s transport=mpi out=%s >%s/mpi.out 2>&1", mpirun, fedvssl_bin, common, r2,
+                    root);
+        sh("grep -v '^$' %s/mpi.out | tail -5", root);
+        CHECK(rc == 0, "mpi run (exit %d)", rc);
         printf("mpi 2x2 run: %.1f s\n", now_sec() - t0);
         check_run(r2);
         for (int r = 1; r <= 2; r++) {
@@ -157,10 +160,10 @@ int main(int argc, char **argv) {
         double slowest = max_fit_seconds(m), timeout = fmax(8, ceil(3 * slowest));
         free(m);
         t0 = now_sec();
-        rc = sh("mpirun --allow-run-as-root --oversubscribe -np 3 %s pretrain %s transport=mpi out=%s/slow "
+        rc = sh("%s -np 3 %s pretrain %s transport=mpi out=%s/slow "
                 "round_timeout=%.0f fault.kind=slow fault.client=2 fault.round=1 fault.seconds=%.0f "
                 "strategy.min_fit_clients=1 >%s/slow.out 2>&1",
-                fedvssl_bin, common, root, timeout, timeout + 4, root);
+                mpirun, fedvssl_bin, common, root, timeout, timeout + 4, root);
         printf("mpi run with a slow client (round_timeout %.0f s; slowest healthy fit %.1f s): %.1f s\n", timeout,
                slowest, now_sec() - t0);
         snprintf(a, sizeof a, "%s/slow/metrics.jsonl", root);

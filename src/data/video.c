@@ -151,10 +151,13 @@ int video_decode(const char *path, VideoFrameFn fn, void *ctx, char *err, size_t
         goto done;
     }
     n = count;
-    /* Decodable but short (a truncated download) or damaged: the frames are kept, the caller says so. */
-    if (!cut && errlen && (damaged || (promised > 0 && count < promised))) {
+    /* Decodable but short (a truncated download) or damaged: the frames are kept, the caller says so. A few
+     * frames fewer than the header's count is common in intact AVIs (placeholder packets of packed B-frames,
+     * encoder delay): only more than 2 frames and 2 % is reported. */
+    int64_t missing = promised - count;
+    if (!cut && errlen && (damaged || (missing > 2 && missing * 50 > promised))) {
         int k = snprintf(err, errlen, "%s: %d frames decoded", path, count);
-        if (promised > count && k > 0 && (size_t)k < errlen)
+        if (missing > 0 && k > 0 && (size_t)k < errlen)
             k += snprintf(err + k, errlen - (size_t)k, " of the %lld its header declares (truncated?)", (long long)promised);
         if (damaged && k > 0 && (size_t)k < errlen)
             snprintf(err + k, errlen - (size_t)k, ", %d damaged packet%s skipped", damaged, damaged == 1 ? "" : "s");
