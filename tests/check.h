@@ -25,6 +25,13 @@ static inline int test_scale_small(void) {
     const char *s = getenv("FEDVSSL_TEST_SCALE");
     return s && !strcmp(s, "small");
 }
+/* A test's scratch folder: removed when every check passed, kept and named for a look otherwise. */
+static inline void scratch_done(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (check_failures) fprintf(stderr, "test files kept in %s\n", dir);
+    else if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
+}
 #define TEST_END()                                                                 \
     do {                                                                           \
         printf("%d checks, %d failed\n", check_count, check_failures);            \

@@ -200,11 +200,6 @@ int main(void) {
     }
     free(imgs);
     free(truncated), free(empty), free(header), free(codec), free(text), free(portrait), free(absent), free(p_src);
-    if (!check_failures) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd)) fprintf(stderr, "could not remove %s\n", root);
-    } else
-        fprintf(stderr, "test data kept in %s\n", root);
+    scratch_done(root);
     TEST_END();
 }

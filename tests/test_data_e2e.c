@@ -341,11 +341,6 @@ int main(void) {
     if (!mkdtemp(root)) die("mkdtemp");
     do_synth_prepare();
     do_loader();
-    if (!check_failures) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd)) fprintf(stderr, "could not remove %s\n", root);
-    } else
-        fprintf(stderr, "test data kept in %s\n", root);
+    scratch_done(root);
     TEST_END();
 }

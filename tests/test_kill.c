@@ -207,11 +207,6 @@ int main(int argc, char **argv) {
     sh("cp %s %s", e1, keep);
     full_disk("finetune", args, dir, "epoch_1.npz", keep, "epoch_2.npz");
 
-    if (!check_failures) {
-        snprintf(args, sizeof args, "rm -rf %s", root);
-        if (system(args)) fprintf(stderr, "could not remove %s\n", root);
-    } else {
-        fprintf(stderr, "kept %s\n", root);
-    }
+    scratch_done(root);
     TEST_END();
 }

@@ -416,9 +416,6 @@ int main(int argc, char **argv) {
     test_sparse();
     test_command();
     printf("report tests: %.2f s\n", now_sec() - t0);
-    if (!check_failures)
-        sh("rm -rf %s", root);
-    else
-        fprintf(stderr, "files kept in %s\n", root);
+    scratch_done(root);
     TEST_END();
 }

@@ -98,12 +98,7 @@ int main(int argc, char **argv) {
           npng > 24 ? be32(png + 16) : 0, npng > 24 ? be32(png + 20) : 0);
     CHECK(npng > 60000, "the screenshot has content (%zu bytes)", npng);
     free(src), free(dom), free(con), free(png);
-    if (!check_failures) {
-        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-        if (system(cmd)) fprintf(stderr, "could not remove %s\n", root);
-    } else {
-        fprintf(stderr, "files kept in %s\n", root);
-    }
+    scratch_done(root);
     printf("screenshot: %s\n", shot);
     TEST_END();
 }
