@@ -369,8 +369,8 @@ static void *prep_worker(void *arg) {
                 j->warned++;
                 fprintf(stderr, "%sfedvssl: prepare: warning: %s\n", j->o->progress && isatty(2) ? "\n" : "", msg);
             }
-        }
-        else if (result == 1) j->skipped++;
+        } else if (result == 1)
+            j->skipped++;
         else {
             j->failed++;
             j->failures = xrealloc(j->failures, sizeof(char *) * (size_t)j->failed);
