@@ -103,6 +103,7 @@ static int dtype_of(Walk *w, int32_t d, NpyType *type, const char *what) {
     for (char *c = ds; *c; c++)
         if (*c < 0x20 || *c > 0x7e) *c = '?';
     char endian = e->u.s.len == 1 ? (char)e->u.s.p[0] : '?';
+    if (endian < 0x20 || endian > 0x7e) endian = '?'; /* it goes into a one-line message */
     static const struct {
         const char *d;
         NpyType t;
