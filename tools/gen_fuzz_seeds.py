@@ -117,7 +117,7 @@ def pack(named_frames):
 def framepack_seeds():
     f = frames()
     # byte 0: bits 0-2 pipeline (0 test, 1-3 fine-tune, 4-7 CtP), 3 fast_decode, 4 all_rows, 5 fast_idct,
-    # 6 fix CRCs; byte 1: epoch / position
+    # 6 fix CRCs, 7 112x112 clips (else 32x32); byte 1: epoch / position
     packs = {
         "ctp_3frames": (0x44, pack([("img_%05d.jpg" % (i + 1), f["baseline"]) for i in range(3)])),
         "ctp_mixed_fast": (0x4d, pack([("img_00001.jpg", f["noisy444"]), ("img_00002.jpg", f["progressive"]),
@@ -129,6 +129,9 @@ def framepack_seeds():
                                      ("readme.txt", b"not a frame")])),
         "crc_kept": (0x05, pack([("img_00001.jpg", f["baseline"])])),
     }
+    for name in ["ctp_3frames", "finetune_tall_allrows", "test_2frames_idct"]:  # the same at the reference's size
+        b0, data = packs[name]
+        packs[name + "_112"] = (b0 | 0x80, data)
     for i, (name, (b0, data)) in enumerate(packs.items()):
         out("framepack", name + ".bin", bytes([b0, 0x13 * i & 255]) + data)
 

@@ -165,18 +165,20 @@ static int edit_distance(const char *a, size_t na, const char *b, size_t nb) {
 /* The key a misspelt or unqualified name most likely meant ("mixcoeff" -> "strategy.mix_coeff"), or -1. */
 static int suggest(const CfgKey *keys, int nkeys, const char *s, size_t n) {
     int best = -1, bd = 1 << 20, dotted = memchr(s, '.', n) != NULL;
+    int lim = (int)n / 3;
+    if (lim < 1) lim = 1;
+    if (lim > 3) lim = 3;
     for (int i = 0; i < nkeys; i++) {
         const char *k = keys[i].key, *last = strrchr(k, '.');
-        int d = edit_distance(s, n, k, strlen(k));
-        if (!dotted && last) {
-            int dl = edit_distance(s, n, last + 1, strlen(last + 1));
+        /* the distance is at least the difference in length: names beyond the limit are not compared */
+        size_t nk = strlen(k), nl = last ? strlen(last + 1) : 0;
+        int d = (size_t)labs((long)nk - (long)n) > (size_t)lim ? 1 << 20 : edit_distance(s, n, k, nk);
+        if (!dotted && last && (size_t)labs((long)nl - (long)n) <= (size_t)lim) {
+            int dl = edit_distance(s, n, last + 1, nl);
             if (dl < d) d = dl;
         }
         if (d < bd) bd = d, best = i;
     }
-    int lim = (int)n / 3;
-    if (lim < 1) lim = 1;
-    if (lim > 3) lim = 3;
     return bd <= lim && bd < (int)n ? best : -1;
 }
 

@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
         JsonValue *v = json_parse((const char *)data, len, "fuzz", nan, err, sizeof err);
         json_free(v);
     }
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/fuzz_report_XXXXXX");
+    if (!dir[0]) { /* in memory where there is a tmpfs: writing the files to a disk was most of the time */
+        snprintf(dir, sizeof dir, "%s/fuzz_report_XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
         if (!mkdtemp(dir)) abort();
     }
     put("metrics.jsonl", data, len);
