@@ -249,16 +249,21 @@ static void test_sparse(void) {
     CHECK(strstr(h, ">class 1</text>") && strstr(h, ">B</text>") && !strstr(h, ">X</text>"),
           "class ids beyond the limit left out");
     free(h);
-    /* the fuzzer's input itself, as every file of a run folder (as fuzz_report writes it) */
-    size_t rn;
-    const char *re;
-    char *reg = (char *)read_file("tests/fuzz/regress/report_tsv_class_id_huge", &rn, &re);
-    CHECK(reg != NULL, "tests/fuzz/regress/report_tsv_class_id_huge: %s (run from the repository root)", reg ? "" : re);
-    if (reg) {
-        snprintf(dir, sizeof dir, "%s/regress", root);
+    /* the fuzzer's inputs themselves, as every file of a run folder (as fuzz_report writes them): a class id
+     * beyond the limit indexed past the names; a huge video count was converted to int (UBSan) */
+    static const char *const regress[] = {"report_tsv_class_id_huge", "report_tsv_videos_huge"};
+    for (int k = 0; k < 2; k++) {
+        size_t rn;
+        const char *re;
+        char rp[128];
+        snprintf(rp, sizeof rp, "tests/fuzz/regress/%s", regress[k]);
+        char *reg = (char *)read_file(rp, &rn, &re);
+        CHECK(reg != NULL, "%s: %s (run from the repository root)", rp, reg ? "" : re);
+        if (!reg) continue;
+        snprintf(dir, sizeof dir, "%s/regress%d", root, k);
         static const char *const names[] = {"metrics.jsonl", "results.json", "retrieval.json", "per_class.tsv"};
         for (int i = 0; i < 4; i++) fx_write_bytes(dir, names[i], reg, rn);
-        h = render(dir, &n);
+        h = render(dir, &n); /* checks it renders; the conversion itself is checked under make sanitize */
         free(h);
         free(reg);
     }

@@ -478,7 +478,7 @@ static void load_per_class_tsv(Run *r) {
         if (!r->has_test) {
             r->has_test = 1, r->kinds |= K_TEST, r->test_from = "per_class.tsv";
             r->top1 = v > 0 ? h / v : NAN, r->top5 = NAN, r->mca = NAN, r->test_seconds = NAN;
-            r->nvideos = (int)v;
+            r->nvideos = v >= 0 && v < 1e9 ? (int)v : 0; /* the file's counts may be anything (fuzz_report) */
             note(r, "results.json is missing: top-1 computed from per_class.tsv");
         }
     }
