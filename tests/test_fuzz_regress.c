@@ -2,6 +2,7 @@
  * refused with an error, without a crash or a huge allocation. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../src/core/config.h"
 #include "../src/core/util.h"
@@ -117,6 +118,17 @@ int main(void) {
     int w, h;
     int rc = len > 8 ? jpeg_decode_bgr(d + 8, len - 8, NULL, &out, &cap, &w, &h, err, sizeof err) : -1;
     CHECK(rc != 0 && cap < ((size_t)1 << 28), "refused (%s), %zu bytes allocated", err, cap);
+    free(d);
+    /* the same in a progressive file, 60000x60000: jpeg_start_decompress had allocated the coefficients of all
+     * of it (10 GB resident, two minutes) before the size was checked */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    long rss0 = ru.ru_maxrss;
+    d = load("jpeg_progressive_huge_header", &len);
+    rc = jpeg_decode_bgr(d + 8, len - 8, NULL, &out, &cap, &w, &h, err, sizeof err);
+    getrusage(RUSAGE_SELF, &ru);
+    CHECK(rc != 0 && strstr(err, "too large") && ru.ru_maxrss - rss0 < 256 * 1024, "refused (%s), peak RSS +%ld KiB",
+          err, ru.ru_maxrss - rss0);
     free(out);
     free(d);
     /* a C1 control character (U+0086) in a string was written raw: YAML refuses it on reading */

@@ -113,6 +113,12 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, const JpegDecodeOptions *op
     jpeg_create_decompress(&d);
     jpeg_mem_src(&d, data, (unsigned long)len);
     jpeg_read_header(&d, TRUE);
+    /* before jpeg_start_decompress, which allocates in proportion to the area (all of it for progressive files) */
+    if ((size_t)d.image_width * d.image_height > JPEG_MAX_PIXELS) {
+        snprintf(err, errlen, "bad JPEG: %ux%u is too large for a video frame", d.image_width, d.image_height);
+        jpeg_destroy_decompress(&d);
+        return -1;
+    }
     d.out_color_space = JCS_EXT_BGR;
     d.scale_num = 8, d.scale_denom = 8;
     if (o.dct_scale && tw > 0 && th > 0) {
@@ -131,11 +137,6 @@ int jpeg_decode_bgr(const uint8_t *data, size_t len, const JpegDecodeOptions *op
     }
     jpeg_start_decompress(&d);
     int ow = (int)d.output_width, oh = (int)d.output_height;
-    if ((size_t)ow * oh > ((size_t)1 << 26)) { /* a video frame; a larger header is corrupt or hostile */
-        snprintf(err, errlen, "bad JPEG: %dx%d is too large for a video frame", ow, oh);
-        jpeg_destroy_decompress(&d);
-        return -1;
-    }
     size_t need = (size_t)ow * oh * 3;
     if (*cap < need) {
         *out = xrealloc(*out, need);

@@ -26,8 +26,12 @@ typedef struct {
     int fast_idct;          /* integer-fast IDCT and plain chroma upsampling (~30 % faster, other pixels) */
 } JpegDecodeOptions;
 
+/* The most pixels a frame may have: 8K video is 33 M; a larger header is corrupt or hostile. */
+#define JPEG_MAX_PIXELS ((size_t)1 << 26)
+
 /* Decode to BGR24 (what cv2.imdecode IMREAD_COLOR returns), at full size unless o->dct_scale. The decoded
- * size goes to *w, *h. *out is grown as needed (capacity *cap). Returns 0, or -1 with err. */
+ * size goes to *w, *h. *out is grown as needed (capacity *cap). Returns 0, or -1 with err (also for a frame
+ * of more than JPEG_MAX_PIXELS, refused before anything in proportion to its size is allocated). */
 int jpeg_decode_bgr(const uint8_t *data, size_t len, const JpegDecodeOptions *o, uint8_t **out, size_t *cap, int *w,
                     int *h, char *err, size_t errlen);
 
