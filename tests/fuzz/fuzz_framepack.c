@@ -25,7 +25,6 @@
         }                                                                            \
     } while (0)
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     static float *imgs, trajs[NUM_TRAJ * CLIP_LEN * 4], weights[NUM_TRAJ * CLIP_LEN];
     if (!imgs) imgs = malloc(sizeof(float) * TEST_CLIPS * 3 * CLIP_LEN * CROP * CROP);
@@ -51,8 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     if (rc) {
         check(!strncmp(err, "pack.zip: ", 10) && !strchr(err, '\n'));
     } else {
-        /* ImageNet normalisation of [0, 1] values: within [-2.2, 2.7] */
-        for (size_t i = 0; i < clips * clip_floats; i++) check(imgs[i] > -2.2f && imgs[i] < 2.7f);
+        /* ImageNet normalisation of [0, 1] values: within [-2.2, 2.7] (and not NaN). Without a branch per
+         * value: the check had taken a tenth of the time. */
+        int bad = 0;
+        for (size_t i = 0; i < clips * clip_floats; i++) bad |= !(imgs[i] > -2.2f) | !(imgs[i] < 2.7f);
+        check(!bad);
         if (mode == LOADER_CTP)
             for (int i = 0; i < NUM_TRAJ * CLIP_LEN; i++) {
                 const float *b = trajs + 4 * i;

@@ -1,41 +1,58 @@
 #!/usr/bin/env bash
-# The long fuzzing run, by hand (RELIABILITY.md): every fuzzer in $1 (build/fuzz, from `make fuzz`) for $2
-# executions (default 10,000,000), $3 at a time (default: the number of cores), at most $4 seconds each (default
-# no limit; the line then says how many executions it reached), each over a scratch copy of
-# its committed corpus, with the same limits as `make fuzz-ci`. Prints one line per fuzzer: executions,
-# seconds, executions per second, coverage, corpus growth; findings go to build/fuzz/findings/. Exit 1 on
-# any finding. Example: bash tests/fuzz/long.sh build/fuzz 10000000 2 | tee build/fuzz/long.txt
+# The long fuzzing campaign, by hand (RELIABILITY.md): every fuzzer in $1 (build/fuzz, from `make fuzz`) until it
+# has run $2 executions in all (default 10,000,000), $3 at a time (default: the number of cores), at most $4
+# seconds per call (default no limit), with the same limits as `make fuzz-ci`. A campaign can span several calls:
+# each fuzzer's grown corpus stays in $1/long/<name>/ (started from its committed seeds) and its executions so
+# far in $1/long/<name>.execs, so a capped run goes on where it stopped the next time (libFuzzer resumes from
+# the corpus, as one longer run would). Delete $1/long/ to start over. Prints one line per fuzzer: executions
+# of this call and of the campaign, seconds, executions per second, coverage, corpus size; findings go to
+# $1/findings/. Exit 1 on any finding. Killing a fuzzer (SIGTERM, Ctrl-C) ends its call with what it has done
+# counted, its last progress line giving the executions.
+# Example: bash tests/fuzz/long.sh build/fuzz 10000000 2 3600 | tee -a build/fuzz/long.txt
 # Only the fuzzers named in FUZZERS (e.g. FUZZERS="fuzz_npy fuzz_npz") when it is set.
 set -u
 dir=${1:-build/fuzz}
-runs=${2:-10000000}
+target=${2:-10000000}
 par=${3:-$(nproc)}
 limit=${4:-0}
-work=$(mktemp -d /tmp/fedvssl_fuzz_long_XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$dir/findings"
+camp=$dir/long
+logs=$(mktemp -d /tmp/fedvssl_fuzz_long_XXXXXX)
+trap 'rm -rf "$logs"' EXIT
+mkdir -p "$dir/findings" "$camp"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 one() { # $1: fuzzer binary
-  local f=$1 name short seeds dict log start rc
+  local f=$1 name short seeds dict log start rc done_before left clean
   name=$(basename "$f"); short=${name#fuzz_}
   seeds=tests/fuzz/corpus/$short
-  mkdir -p "$work/$short"
-  [ -d "$seeds" ] && cp -r "$seeds"/. "$work/$short"/
+  if [ ! -d "$camp/$short" ]; then
+    mkdir -p "$camp/$short"
+    [ -d "$seeds" ] && cp -r "$seeds"/. "$camp/$short"/
+  fi
+  done_before=$(cat "$camp/$short.execs" 2>/dev/null || echo 0)
+  left=$(( target - done_before ))
+  if [ "$left" -le 0 ]; then
+    echo "ok   $name: $done_before executions already (campaign done)"
+    return
+  fi
   dict=(); [ -f "tests/fuzz/$short.dict" ] && dict=(-dict="tests/fuzz/$short.dict")
-  log="$work/$short.log"
+  log="$logs/$short.log"
   start=$(date +%s)
-  "$f" "${dict[@]}" -runs="$runs" -max_total_time="$limit" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$dir/findings/$name-" "$work/$short" >"$log" 2>&1
+  "$f" "${dict[@]}" -runs="$left" -max_total_time="$limit" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$dir/findings/$name-" "$camp/$short" >"$log" 2>&1
   rc=$?
   local secs=$(( $(date +%s) - start )) execs cov
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#') # stopped without its final stats
+  execs=${execs:-0}
+  echo $(( done_before + execs )) >"$camp/$short.execs"
   cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]*' | awk '{print $2}')
-  if [ "$rc" = 0 ]; then
-    echo "ok   $name: ${execs:-?} executions in $secs s ($(( ${execs:-0} / (secs > 0 ? secs : 1) ))/s), coverage ${cov:-?}, corpus $(ls "$seeds" 2>/dev/null | wc -l) -> $(ls "$work/$short" | wc -l)"
+  case $rc in 0 | 72 | 130 | 143) clean=1 ;; *) clean=0 ;; esac # 72: libFuzzer interrupted (SIGTERM, Ctrl-C)
+  if [ "$clean" = 1 ]; then
+    echo "ok   $name: $execs executions in $secs s ($(( execs / (secs > 0 ? secs : 1) ))/s), $(( done_before + execs )) of $target in the campaign, coverage ${cov:-?}, corpus $(ls "$camp/$short" | wc -l)"
   else
-    echo "FAIL $name after $secs s (input kept in $dir/findings/):"
+    echo "FAIL $name after $secs s, exit $rc (input kept in $dir/findings/):"
     grep -E 'ERROR|SUMMARY|runtime error|deadly signal|Test unit written' "$log" | head -8 | sed 's/^/    /'
   fi
 }
@@ -45,7 +62,7 @@ for f in "$dir"/fuzz_*; do
   [ -n "${FUZZERS:-}" ] && [[ " $FUZZERS " != *" $(basename "$f") "* ]] && continue
   case "$f" in *.d|*.o) continue;; esac
   while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do sleep 1; done
-  one "$f" | tee -a "$work/summary" &
+  one "$f" | tee -a "$logs/summary" &
 done
 wait
-! grep -q '^FAIL' "$work/summary"
+! grep -q '^FAIL' "$logs/summary"
