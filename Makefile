@@ -113,8 +113,8 @@ demo: $(BUILD)/fedvssl
 # `make fuzz-ci` runs every fuzzer FUZZ_SECONDS over its seed corpus (tests/fuzz/corpus/<name>/) and fails on
 # any finding; tests/fuzz/regress/ holds the inputs of past findings (replayed by tests/test_fuzz_regress.c).
 FUZZ_CC      ?= clang
-# -O2 rather than libFuzzer's usual -O1: fuzz_overrides ran 1.6x faster, fuzz_framepack the same
 FUZZ_DIR     := $(BUILD)/fuzz
+# -O2 rather than libFuzzer's usual -O1: fuzz_overrides ran 1.6x faster, fuzz_framepack the same
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O2 -fno-omit-frame-pointer -fopenmp \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wall -Wextra
 FUZZ_SRC     := $(filter-out src/nn/% src/model/% src/cmd/% src/fl/%,$(SRC)) src/cmd/pretrain_config.c src/cmd/finetune_config.c
