@@ -45,12 +45,13 @@ one() { # $1: fuzzer binary
   "$f" "${dict[@]}" -runs="$left" -max_total_time="$limit" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
     -entropic_scale_per_exec_time=1 -print_final_stats=1 -artifact_prefix="$dir/findings/$name-" "$camp/$short" >"$log" 2>&1
   rc=$?
-  local secs=$(( $(date +%s) - start )) execs cov
+  local secs=$(( $(date +%s) - start )) execs cov last
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1) # the last progress line: "#<executions> ... cov: <n> ..."
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
-  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#') # stopped without its final stats
+  [ -n "$execs" ] || execs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#') # stopped without its final stats
   execs=${execs:-0}
   echo $(( done_before + execs )) >"$camp/$short.execs"
-  cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'cov: [0-9]*' | awk '{print $2}')
+  cov=$(echo "$last" | grep -o 'cov: [0-9]*' | awk '{print $2}')
   case $rc in 0 | 72 | 130 | 143) clean=1 ;; *) clean=0 ;; esac # 72: libFuzzer interrupted (SIGTERM, Ctrl-C)
   if [ "$clean" = 1 ]; then
     echo "ok   $name: $execs executions in $secs s ($(( execs / (secs > 0 ? secs : 1) ))/s), $(( done_before + execs )) of $target in the campaign, coverage ${cov:-?}, corpus $(ls "$camp/$short" | wc -l)"
