@@ -14,6 +14,7 @@
 # executions in the same time and the same coverage.
 # Only the fuzzers named in FUZZERS (e.g. FUZZERS="fuzz_npy fuzz_npz") when it is set.
 set -u
+. "$(dirname "$0")/common.sh"
 dir=${1:-build/fuzz}
 target=${2:-10000000}
 par=${3:-$(nproc)}
@@ -22,42 +23,32 @@ camp=$dir/long
 logs=$(mktemp -d /tmp/fedvssl_fuzz_long_XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 mkdir -p "$dir/findings" "$camp"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 one() { # $1: fuzzer binary
-  local f=$1 name short seeds dict log start rc done_before left clean
+  local f=$1 name short log start rc done_before left clean
   name=$(basename "$f"); short=${name#fuzz_}
-  seeds=tests/fuzz/corpus/$short
-  if [ ! -d "$camp/$short" ]; then
-    mkdir -p "$camp/$short"
-    [ -d "$seeds" ] && cp -r "$seeds"/. "$camp/$short"/
-  fi
+  [ -d "$camp/$short" ] || fuzz_seed "$camp/$short" "$short"
   done_before=$(cat "$camp/$short.execs" 2>/dev/null || echo 0)
   left=$(( target - done_before ))
   if [ "$left" -le 0 ]; then
     echo "ok   $name: $done_before executions already (campaign done)"
     return
   fi
-  dict=(); [ -f "tests/fuzz/$short.dict" ] && dict=(-dict="tests/fuzz/$short.dict")
+  fuzz_dict "$short"
   log="$logs/$short.log"
   start=$(date +%s)
-  "$f" "${dict[@]}" -runs="$left" -max_total_time="$limit" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -entropic_scale_per_exec_time=1 -print_final_stats=1 -artifact_prefix="$dir/findings/$name-" "$camp/$short" >"$log" 2>&1
+  "$f" "${FUZZ_DICT[@]}" -runs="$left" -max_total_time="$limit" "${FUZZ_LIMITS[@]}" -entropic_scale_per_exec_time=1 \
+    -artifact_prefix="$dir/findings/$name-" "$camp/$short" >"$log" 2>&1
   rc=$?
-  local secs=$(( $(date +%s) - start )) execs cov last
-  last=$(grep -E '^#[0-9]+' "$log" | tail -1) # the last progress line: "#<executions> ... cov: <n> ..."
-  execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
-  [ -n "$execs" ] || execs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#') # stopped without its final stats
-  execs=${execs:-0}
+  local secs=$(( $(date +%s) - start )) execs
+  execs=$(fuzz_execs "$log")
   echo $(( done_before + execs )) >"$camp/$short.execs"
-  cov=$(echo "$last" | grep -o 'cov: [0-9]*' | awk '{print $2}')
   case $rc in 0 | 72 | 130 | 143) clean=1 ;; *) clean=0 ;; esac # 72: libFuzzer interrupted (SIGTERM, Ctrl-C)
   if [ "$clean" = 1 ]; then
-    echo "ok   $name: $execs executions in $secs s ($(( execs / (secs > 0 ? secs : 1) ))/s), $(( done_before + execs )) of $target in the campaign, coverage ${cov:-?}, corpus $(ls "$camp/$short" | wc -l)"
+    echo "ok   $name: $execs executions in $secs s ($(( execs / (secs > 0 ? secs : 1) ))/s), $(( done_before + execs )) of $target in the campaign, coverage $(fuzz_cov "$log"), corpus $(ls "$camp/$short" | wc -l)"
   else
     echo "FAIL $name after $secs s, exit $rc (input kept in $dir/findings/):"
-    grep -E 'ERROR|SUMMARY|runtime error|deadly signal|Test unit written' "$log" | head -8 | sed 's/^/    /'
+    fuzz_failure "$log"
   fi
 }
 
