@@ -250,9 +250,11 @@ static void test_sparse(void) {
           "class ids beyond the limit left out");
     free(h);
     /* the fuzzer's inputs themselves, as every file of a run folder (as fuzz_report writes them): a class id
-     * beyond the limit indexed past the names; a huge video count was converted to int (UBSan) */
-    static const char *const regress[] = {"report_tsv_class_id_huge", "report_tsv_videos_huge"};
-    for (int k = 0; k < 2; k++) {
+     * beyond the limit indexed past the names; a huge video count was converted to int (UBSan); metrics lines
+     * without a client id converted NaN to int (UBSan) */
+    static const char *const regress[] = {"report_tsv_class_id_huge", "report_tsv_videos_huge",
+                                          "report_jsonl_client_missing"};
+    for (int k = 0; k < 3; k++) {
         size_t rn;
         const char *re;
         char rp[128];

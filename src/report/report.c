@@ -698,12 +698,14 @@ static void xy_free(Xy *s, int n) {
 }
 
 /* Distinct client ids of the pretrain records, sorted. */
+static int client_ok(double c) { return c >= 1 && c <= 1e6; } /* also false for NaN (no "client" in the line) */
+
 static int clients_of(const Run *r, int *ids, int max) {
     int n = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < (pass ? r->nfit : r->npt); i++) {
             double c = pass ? r->fit[i].client : r->pt[i].client;
-            if (!(c >= 1 && c <= 1e6)) continue;
+            if (!client_ok(c)) continue;
             int id = (int)c, j = 0;
             while (j < n && ids[j] != id) j++;
             if (j == n && n < max) {
@@ -713,6 +715,14 @@ static int clients_of(const Run *r, int *ids, int max) {
             }
         }
     return n;
+}
+
+/* The index of client id c in ids[0..n), or n when it is not there (or no valid id). */
+static int client_index(const int *ids, int n, double c) {
+    int k = 0;
+    if (!client_ok(c)) return n;
+    while (k < n && ids[k] != (int)c) k++;
+    return k;
 }
 
 static double pretrain_rounds_total(const Run *r) {
@@ -805,8 +815,7 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
     SvgSeries ss[66];
     char names[66][32];
     for (int i = 0; i < r->npt; i++) {
-        int c = 0;
-        while (c < nc && ids[c] != (int)r->pt[i].client) c++;
+        int c = client_index(ids, nc, r->pt[i].client);
         if (c == nc) continue;
         xy_add(&loss[c], r->pt[i].x, r->pt[i].loss);
         xy_add(&speed[c], r->pt[i].x, r->pt[i].cps);
@@ -833,8 +842,7 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
         rx[i] = d[i].round, ry[i] = d[i].loss, sx[i] = d[i].seconds, wx[i] = d[i].server_seconds;
     Xy fl[64] = {{0}}, ft[64] = {{0}};
     for (int i = 0; i < r->nfit; i++) {
-        int c = 0;
-        while (c < nc && ids[c] != (int)r->fit[i].client) c++;
+        int c = client_index(ids, nc, r->fit[i].client);
         if (c == nc) continue;
         if (r->fit[i].ok) xy_add(&fl[c], r->fit[i].round, r->fit[i].mean_loss);
         xy_add(&ft[c], r->fit[i].round, r->fit[i].seconds);
