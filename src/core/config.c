@@ -162,6 +162,9 @@ static int edit_distance(const char *a, size_t na, const char *b, size_t nb) {
     return row[nb];
 }
 
+/* The edit distance of names of lengths a and b is at least their difference: beyond lim, not worth computing. */
+static int too_far(size_t a, size_t b, int lim) { return (a > b ? a - b : b - a) > (size_t)lim; }
+
 /* The key a misspelt or unqualified name most likely meant ("mixcoeff" -> "strategy.mix_coeff"), or -1. */
 static int suggest(const CfgKey *keys, int nkeys, const char *s, size_t n) {
     int best = -1, bd = 1 << 20, dotted = memchr(s, '.', n) != NULL;
@@ -170,10 +173,9 @@ static int suggest(const CfgKey *keys, int nkeys, const char *s, size_t n) {
     if (lim > 3) lim = 3;
     for (int i = 0; i < nkeys; i++) {
         const char *k = keys[i].key, *last = strrchr(k, '.');
-        /* the distance is at least the difference in length: names beyond the limit are not compared */
         size_t nk = strlen(k), nl = last ? strlen(last + 1) : 0;
-        int d = (size_t)labs((long)nk - (long)n) > (size_t)lim ? 1 << 20 : edit_distance(s, n, k, nk);
-        if (!dotted && last && (size_t)labs((long)nl - (long)n) <= (size_t)lim) {
+        int d = too_far(nk, n, lim) ? 1 << 20 : edit_distance(s, n, k, nk);
+        if (!dotted && last && !too_far(nl, n, lim)) {
             int dl = edit_distance(s, n, last + 1, nl);
             if (dl < d) d = dl;
         }
