@@ -192,6 +192,13 @@ static void test_sparse(void) {
     expect_empty(h, "r0-pretrain-round");
     expect_empty(h, "r0-pretrain-time");
     free(h);
+    /* numbers no run writes: shown as they are, never converted (make sanitize checks the conversions) */
+    snprintf(dir, sizeof dir, "%s/odd_config", root);
+    fx_write(dir, "config.yaml", "pool_size: 1e30\nrounds: nan\n");
+    h = render(dir, &n);
+    CHECK(strstr(h, ">1e+30<") != NULL, "a pool_size of 1e30 shown as it is");
+    free(h);
+    snprintf(dir, sizeof dir, "%s/started", root);
     /* an empty metrics.jsonl too */
     fx_write(dir, "metrics.jsonl", "%s", "");
     h = render(dir, &n);

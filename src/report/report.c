@@ -1127,7 +1127,10 @@ static void section_run(JsonBuf *b, const Run *r, int ri) {
         fmt_num(t, sizeof t, nr ? d[nr - 1].loss : NAN);
         kpi(b, nr ? t : "\xe2\x80\x93", "last round loss");
         double pool = yaml_num(r, "pool_size");
-        snprintf(t, sizeof t, "%d", isfinite(pool) ? (int)pool : clients_of(r, ids, 64));
+        if (isfinite(pool)) /* as the file says: any number (a cast to int of 1e30 would be undefined) */
+            snprintf(t, sizeof t, "%g", pool);
+        else
+            snprintf(t, sizeof t, "%d", clients_of(r, ids, 64));
         kpi(b, t, "clients");
         kpi(b, r->strategy ? r->strategy : "\xe2\x80\x93", "strategy");
         fmt_secs(t, sizeof t, pretrain_seconds(r));
