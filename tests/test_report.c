@@ -270,8 +270,9 @@ static void test_sparse(void) {
         CHECK(reg != NULL, "%s: %s (run from the repository root)", rp, reg ? "" : re);
         if (!reg) continue;
         snprintf(dir, sizeof dir, "%s/regress%d", root, k);
-        static const char *const names[] = {"metrics.jsonl", "results.json", "retrieval.json", "per_class.tsv"};
-        for (int i = 0; i < 4; i++) fx_write_bytes(dir, names[i], reg, rn);
+        static const char *const names[] = {"metrics.jsonl", "results.json", "retrieval.json", "per_class.tsv",
+                                             "config.yaml"};
+        for (int i = 0; i < 5; i++) fx_write_bytes(dir, names[i], reg, rn);
         h = render(dir, &n); /* checks it renders; the conversion itself is checked under make sanitize */
         free(h);
         free(reg);

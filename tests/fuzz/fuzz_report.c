@@ -1,5 +1,5 @@
 /* libFuzzer target: the report's inputs from outside (JSON documents, metrics.jsonl lines, results.json,
- * retrieval.json, per_class.tsv). Build and run:
+ * retrieval.json, per_class.tsv, config.yaml). Build and run:
  *   make fuzz && ./build/fuzz/fuzz_report -max_total_time=60
  * Besides not crashing: the page is always produced (the folder holds run files) and holds no '<script'
  * (every text from the files is escaped). */
@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     put("results.json", data, len);
     put("retrieval.json", data, len);
     put("per_class.tsv", data, len);
+    put("config.yaml", data, len);
     JsonBuf b = {0};
     if (report_render(dir, &b, err, sizeof err) < 1) abort();
     if (strstr(b.p, "<script")) abort();
