@@ -12,7 +12,9 @@
 # Inputs are picked for mutation less often the longer they take (-entropic_scale_per_exec_time): fuzz_framepack's
 # corpus drifts to 10-clip and 112-pixel samples that take 10-20 ms against 1-2 ms; with it, 2.8x the
 # executions in the same time and the same coverage.
-# Only the fuzzers named in FUZZERS (e.g. FUZZERS="fuzz_npy fuzz_npz") when it is set.
+# Only the fuzzers named in FUZZERS (e.g. FUZZERS="fuzz_npy fuzz_npz") when it is set. JOBS=<n> (default 1) runs
+# n processes per fuzzer over its one corpus folder, as libFuzzer's -jobs does (each sees the others' finds when
+# the next call starts), sharing its executions left: a slow fuzzer then uses the cores the others have left.
 set -u
 . "$(dirname "$0")/common.sh"
 dir=${1:-build/fuzz}
@@ -25,7 +27,7 @@ trap 'rm -rf "$logs"' EXIT
 mkdir -p "$dir/findings" "$camp"
 
 one() { # $1: fuzzer binary
-  local f=$1 name short log start rc done_before left clean
+  local f=$1 name short start done_before left
   name=$(basename "$f"); short=${name#fuzz_}
   [ -d "$camp/$short" ] || fuzz_seed "$camp/$short" "$short"
   done_before=$(cat "$camp/$short.execs" 2>/dev/null || echo 0)
@@ -35,20 +37,26 @@ one() { # $1: fuzzer binary
     return
   fi
   fuzz_dict "$short"
-  log="$logs/$short.log"
+  local jobs=${JOBS:-1} pids=() j secs execs=0 cov=? rc=0 r
   start=$(date +%s)
-  "$f" "${FUZZ_DICT[@]}" -runs="$left" -max_total_time="$limit" "${FUZZ_LIMITS[@]}" -entropic_scale_per_exec_time=1 \
-    -artifact_prefix="$dir/findings/$name-" "$camp/$short" >"$log" 2>&1
-  rc=$?
-  local secs=$(( $(date +%s) - start )) execs
-  execs=$(fuzz_execs "$log")
+  for (( j = 1; j <= jobs; j++ )); do
+    "$f" "${FUZZ_DICT[@]}" -runs="$(( (left + jobs - j) / jobs ))" -max_total_time="$limit" "${FUZZ_LIMITS[@]}" \
+      -entropic_scale_per_exec_time=1 -artifact_prefix="$dir/findings/$name-" "$camp/$short" >"$logs/$short.$j.log" 2>&1 &
+    pids+=($!)
+  done
+  for (( j = 1; j <= jobs; j++ )); do
+    wait "${pids[j - 1]}"; r=$?
+    case $r in 0 | 72 | 130 | 143) ;; *) rc=$r ;; esac # 72: libFuzzer interrupted (SIGTERM, Ctrl-C)
+    execs=$(( execs + $(fuzz_execs "$logs/$short.$j.log") ))
+    [ "$cov" = "?" ] && cov=$(fuzz_cov "$logs/$short.$j.log")
+  done
+  secs=$(( $(date +%s) - start ))
   echo $(( done_before + execs )) >"$camp/$short.execs"
-  case $rc in 0 | 72 | 130 | 143) clean=1 ;; *) clean=0 ;; esac # 72: libFuzzer interrupted (SIGTERM, Ctrl-C)
-  if [ "$clean" = 1 ]; then
-    echo "ok   $name: $execs executions in $secs s ($(( execs / (secs > 0 ? secs : 1) ))/s), $(( done_before + execs )) of $target in the campaign, coverage $(fuzz_cov "$log"), corpus $(ls "$camp/$short" | wc -l)"
+  if [ "$rc" = 0 ]; then
+    echo "ok   $name: $execs executions in $secs s ($(( execs / (secs > 0 ? secs : 1) ))/s$([ "$jobs" -gt 1 ] && echo " in $jobs processes")), $(( done_before + execs )) of $target in the campaign, coverage $cov, corpus $(ls "$camp/$short" | wc -l)"
   else
     echo "FAIL $name after $secs s, exit $rc (input kept in $dir/findings/):"
-    fuzz_failure "$log"
+    for (( j = 1; j <= jobs; j++ )); do fuzz_failure "$logs/$short.$j.log"; done
   fi
 }
 
