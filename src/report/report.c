@@ -697,9 +697,9 @@ static void xy_free(Xy *s, int n) {
     for (int i = 0; i < n; i++) free(s[i].x), free(s[i].y);
 }
 
-/* Distinct client ids of the pretrain records, sorted. */
 static int client_ok(double c) { return c >= 1 && c <= 1e6; } /* also false for NaN (no "client" in the line) */
 
+/* Distinct client ids of the pretrain records, sorted. */
 static int clients_of(const Run *r, int *ids, int max) {
     int n = 0;
     for (int pass = 0; pass < 2; pass++)
