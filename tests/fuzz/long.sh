@@ -13,8 +13,8 @@
 # corpus drifts to 10-clip and 112-pixel samples that take 10-20 ms against 1-2 ms; with it, 2.8x the
 # executions in the same time and the same coverage.
 # Only the fuzzers named in FUZZERS (e.g. FUZZERS="fuzz_npy fuzz_npz") when it is set. JOBS=<n> (default 1) runs
-# n processes per fuzzer over its one corpus folder, as libFuzzer's -jobs does (each sees the others' finds when
-# the next call starts), sharing its executions left: a slow fuzzer then uses the cores the others have left.
+# n processes per fuzzer over its one corpus folder, as libFuzzer's -jobs does (each reloads the folder every
+# second, so they share finds), sharing its executions left: a slow fuzzer then uses the cores others have left.
 set -u
 . "$(dirname "$0")/common.sh"
 dir=${1:-build/fuzz}
