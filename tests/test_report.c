@@ -261,7 +261,7 @@ static void test_sparse(void) {
      * without a client id converted NaN to int (UBSan) */
     static const char *const regress[] = {"report_tsv_class_id_huge", "report_tsv_videos_huge",
                                           "report_jsonl_client_missing"};
-    for (int k = 0; k < 3; k++) {
+    for (size_t k = 0; k < sizeof regress / sizeof *regress; k++) {
         size_t rn;
         const char *re;
         char rp[128];
@@ -269,10 +269,10 @@ static void test_sparse(void) {
         char *reg = (char *)read_file(rp, &rn, &re);
         CHECK(reg != NULL, "%s: %s (run from the repository root)", rp, reg ? "" : re);
         if (!reg) continue;
-        snprintf(dir, sizeof dir, "%s/regress%d", root, k);
+        snprintf(dir, sizeof dir, "%s/regress%zu", root, k);
         static const char *const names[] = {"metrics.jsonl", "results.json", "retrieval.json", "per_class.tsv",
                                              "config.yaml"};
-        for (int i = 0; i < 5; i++) fx_write_bytes(dir, names[i], reg, rn);
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) fx_write_bytes(dir, names[i], reg, rn);
         h = render(dir, &n); /* checks it renders; the conversion itself is checked under make sanitize */
         free(h);
         free(reg);

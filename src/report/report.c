@@ -699,30 +699,26 @@ static void xy_free(Xy *s, int n) {
 
 static int client_ok(double c) { return c >= 1 && c <= 1e6; } /* also false for NaN (no "client" in the line) */
 
-/* Distinct client ids of the pretrain records, sorted. */
-static int clients_of(const Run *r, int *ids, int max) {
-    int n = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < (pass ? r->nfit : r->npt); i++) {
-            double c = pass ? r->fit[i].client : r->pt[i].client;
-            if (!client_ok(c)) continue;
-            int id = (int)c, j = 0;
-            while (j < n && ids[j] != id) j++;
-            if (j == n && n < max) {
-                int k = n++;
-                while (k > 0 && ids[k - 1] > id) ids[k] = ids[k - 1], k--;
-                ids[k] = id;
-            }
-        }
-    return n;
-}
-
 /* The index of client id c in ids[0..n), or n when it is not there (or no valid id). */
 static int client_index(const int *ids, int n, double c) {
     int k = 0;
     if (!client_ok(c)) return n;
     while (k < n && ids[k] != (int)c) k++;
     return k;
+}
+
+/* Distinct client ids of the pretrain records, sorted. */
+static int clients_of(const Run *r, int *ids, int max) {
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < (pass ? r->nfit : r->npt); i++) {
+            double c = pass ? r->fit[i].client : r->pt[i].client;
+            if (!client_ok(c) || client_index(ids, n, c) < n || n == max) continue;
+            int id = (int)c, k = n++;
+            while (k > 0 && ids[k - 1] > id) ids[k] = ids[k - 1], k--;
+            ids[k] = id;
+        }
+    return n;
 }
 
 static double pretrain_rounds_total(const Run *r) {
