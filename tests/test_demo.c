@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
           "summary table");
     CHECK(strstr(t, "mean client loss per round: ") && strstr(t, "retrieve (random init)"), "round losses, stage times");
     free(t);
-    const char *files[] = {"pretrain/fedvssl_results/round-1.npz", "pretrain/fedvssl_results/round-1-weights.array.npz",
+    const char *files[] = {"pretrain/fedvssl_results/round-1.npz",
                            "pretrain/metrics.jsonl", "init.npz", "finetune_pretrained/epoch_1.npz",
                            "finetune_pretrained/results.json", "finetune_scratch/results.json",
                            "retrieve_pretrained/retrieval.json", "retrieve_scratch/retrieval.json", "report.html"};

@@ -520,7 +520,7 @@ static void test_export(void) {
     }
     char native[256];
     snprintf(native, sizeof native, "%s/round-3.npz", root);
-    state_save_npz(&m.st, native);
+    state_save_npz(&m.st, native, NULL);
     model_free(&m);
     snprintf(a, sizeof a, "export %s out=%s --quiet", native, out);
     CHECK(sh("%s %s", fedvssl_bin, a) == 0, "export of a native checkpoint");

@@ -29,7 +29,7 @@ static void setup(void) {
              fedvssl_bin, data, data) == 0, "partition");
     snprintf(pre, sizeof pre,
              "pretrain data_dir=%s pool_size=2 rounds=3 strategy.min_fit_clients=2 strategy.min_available_clients=2 "
-             "data.batch=2 data.threads=2 data.crop=32 max_iters=1 quiet=true",
+             "data.batch=2 data.threads=2 data.crop=32 max_iters=1 quiet=true checkpoint.format=both checkpoint.keep_every=1",
              data);
     snprintf(ft, sizeof ft,
              "finetune data_dir=%s epochs=3 max_iters=2 data.batch=2 data.threads=2 data.crop=32 log_interval=1 quiet=true",

@@ -14,7 +14,7 @@
 
 static void write_inputs(Model *m, const char *kind, int B, const char *sp, const char *bp) {
     detgen_state(&m->st);
-    state_save_npz(&m->st, sp);
+    state_save_npz(&m->st, sp, NULL);
     size_t ni = (size_t)B * 3 * 16 * 112 * 112;
     float *imgs = xmalloc(ni * 4);
     detgen_imgs(imgs, ni);

@@ -40,7 +40,7 @@ static void setup(void) {
              fedvssl_bin, data, data) == 0, "partition");
     snprintf(common, sizeof common,
              "data_dir=%s pool_size=2 rounds=2 strategy.min_fit_clients=2 strategy.min_available_clients=2 "
-             "data.batch=2 data.threads=2 max_iters=1 quiet=true",
+             "data.batch=2 data.threads=2 max_iters=1 quiet=true checkpoint.format=both checkpoint.keep_every=1 eval.batches=1",
              data);
 }
 
@@ -55,11 +55,25 @@ static void check_run(const char *run) {
     }
     snprintf(p, sizeof p, "%s/fedvssl_results/client1/state_round1.npz", run);
     CHECK(!is_file(p), "older client state pruned (%s)", p);
+    /* a client keeps its head alone: the backbone comes from the server every round */
+    snprintf(p, sizeof p, "%s/fedvssl_results/client2/state_round2.npz", run);
+    Npz cz;
+    char cerr[1024];
+    CHECK(npz_open(&cz, p, cerr, sizeof cerr) == 0, "open %s: %s", p, cerr);
+    {
+        int backbone = 0;
+        for (int i = 0; i < cz.n; i++) backbone += !strncmp(cz.names[i], "backbone.", 9);
+        CHECK(backbone == 0 && npz_get(&cz, "head.fc1.weight") && cz.n == 6, "client state: 6 head entries (%d)", cz.n);
+        npz_close(&cz);
+    }
     snprintf(p, sizeof p, "%s/metrics.jsonl", run);
     char *m = slurp(p);
     CHECK(count(m, "\"event\": \"round\"") == 2, "two round lines in metrics.jsonl");
     CHECK(count(m, "\"event\": \"client_fit\"") == 4, "four client_fit lines");
     CHECK(count(m, "\"ok\": true") == 4, "all fits ok");
+    /* the held-out CtP loss of every fit, and the round's mean beside predicting zero motion */
+    CHECK(count(m, "\"heldout_loss\": ") == 6 && count(m, "\"heldout_zero_loss\": ") == 6,
+          "held-out losses in 4 client_fit and 2 round lines");
     free(m);
     /* the run's report, written at its end */
     snprintf(p, sizeof p, "%s/report.html", run);
@@ -123,7 +137,7 @@ int main(int argc, char **argv) {
     snprintf(root, sizeof root, "/tmp/fedvssl_test_pretrain_XXXXXX");
     if (!mkdtemp(root)) die("mkdtemp: %m");
     setup();
-    char r1[160], r2[160], r3[160], r4[160], a[400], b[400];
+    char r1[160], r2[160], r3[160], r4[160], a[400], b[600];
     snprintf(r1, sizeof r1, "%s/run_inproc", root);
     snprintf(r2, sizeof r2, "%s/run_mpi", root);
     snprintf(r3, sizeof r3, "%s/run_killed", root);
@@ -133,6 +147,39 @@ int main(int argc, char **argv) {
     CHECK(sh("%s pretrain %s out=%s", fedvssl_bin, common, r1) == 0, "inproc run");
     printf("inproc 2x2 run: %.1f s\n", now_sec() - t0);
     check_run(r1);
+
+    /* the held-out evaluation changes nothing that is trained */
+    snprintf(a, sizeof a, "%s/noheld", root);
+    CHECK(sh("%s pretrain %s out=%s eval.batches=0", fedvssl_bin, common, a) == 0, "run without eval");
+    snprintf(a, sizeof a, "%s/noheld/fedvssl_results/round-2.npz", root);
+    snprintf(b, sizeof b, "%s/fedvssl_results/round-2.npz", r1);
+    CHECK(same_file(a, b), "round 2 identical with and without the held-out evaluation");
+
+    /* retention: the last 2 rounds and every 2nd, native files only; then the baseline's format alone */
+    struct {
+        const char *args;
+        int native[6], flower[6]; /* rounds 1..5: 1 = the file must exist, 0 = it must be gone */
+    } keep[] = {
+        {"rounds=5 checkpoint.format=native checkpoint.keep_last=2 checkpoint.keep_every=2", {0, 1, 0, 1, 1}, {0}},
+        {"rounds=3 checkpoint.format=flower checkpoint.keep_last=1 checkpoint.keep_every=0", {0, 0, 1}, {0, 0, 1}},
+    };
+    for (size_t k = 0; k < sizeof keep / sizeof *keep; k++) {
+        snprintf(a, sizeof a, "%s/keep%zu", root, k);
+        CHECK(sh("%s pretrain %s data.crop=32 out=%s %s", fedvssl_bin, common, a, keep[k].args) == 0, "run %s",
+              keep[k].args);
+        for (int r = 1; r <= 5; r++) {
+            snprintf(b, sizeof b, "%s/fedvssl_results/round-%d.npz", a, r);
+            CHECK(is_file(b) == keep[k].native[r - 1], "%s: round-%d.npz %s", keep[k].args, r,
+                  keep[k].native[r - 1] ? "kept" : "deleted");
+            snprintf(b, sizeof b, "%s/fedvssl_results/round-%d-weights.array.npz", a, r);
+            CHECK(is_file(b) == keep[k].flower[r - 1], "%s: round-%d-weights.array.npz %s", keep[k].args, r,
+                  keep[k].flower[r - 1] ? "kept" : "absent");
+        }
+    }
+    /* resuming after pruned rounds starts from the newest native file */
+    snprintf(a, sizeof a, "%s/keep0", root);
+    CHECK(sh("%s pretrain resume=%s quiet=true | grep -q 'resuming after round 5'", fedvssl_bin, a) == 0,
+          "resume finds round 5 beside the gaps");
 
     /* MPI: server + 2 client ranks; the same checkpoint bytes */
     if (fl_mpi_available() && sh("command -v mpirun >/dev/null") == 0) {
@@ -265,6 +312,13 @@ int main(int argc, char **argv) {
               bad[i].want, m);
         free(m);
     }
+    rc = sh("%s pretrain %s out=%s/noeval eval.list=nothing.json >/dev/null 2>%s/bad.err", fedvssl_bin, common, root,
+            root);
+    m = slurp(a);
+    snprintf(b, sizeof b, "%s/noeval", root);
+    CHECK(rc != 0 && strstr(m, "nothing.json: no such file") && count(m, "\n") == 1 && !is_dir(b),
+          "missing held-out list: one line, no run folder: %s", m);
+    free(m);
     rc = sh("%s pretrain %s out=%s/nopart partition_dir=nowhere rounds=1 >/dev/null 2>%s/bad.err", fedvssl_bin, common,
             root, root);
     m = slurp(a);

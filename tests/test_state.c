@@ -109,7 +109,7 @@ static void test_errors(void) {
     free(msg);
     Model m;
     model_init(&m, MODEL_CTP, 0);
-    state_save_npz(&m.st, sp);
+    state_save_npz(&m.st, sp, NULL);
     /* drop one key: rewrite all but entry 7 */
     npz_writer_open(&nw, sp);
     for (int i = 0; i < m.st.n; i++)

@@ -50,6 +50,11 @@ int cmd_pretrain(int argc, char **argv) {
             a.min_avail, a.pool_size);
     if (a.min_fit > a.pool_size)
         die("strategy.min_fit_clients=%d is more than pool_size=%d", a.min_fit, a.pool_size);
+    if (a.eval_batches > 0) { /* before anything is written */
+        char *el = a.eval_list[0] == '/' ? xstrdup(a.eval_list) : path_join(a.data_dir, a.eval_list);
+        if (!is_file(el)) die("eval.list: %s: no such file (the held-out videos; eval.batches=0 turns it off)", el);
+        free(el);
+    }
     ops_set_threads(a.threads);
 
     FlConfig c = {0};
@@ -61,6 +66,12 @@ int cmd_pretrain(int argc, char **argv) {
     c.h = (Hyper){(float)a.lr, (float)a.momentum, (float)a.wd, (float)a.clip};
     c.batch = a.batch, c.threads = ops_threads(), c.reseed_each_round = a.reseed, c.fast_decode = a.fast_decode, c.crop = a.crop, c.max_bad_fraction = a.max_bad;
     c.log_interval = a.log_interval, c.max_iters = a.max_iters, c.round_timeout = a.round_timeout;
+    int auto_fmt = !strcmp(a.ckpt_format, "auto");
+    c.write_native = auto_fmt || !strcmp(a.ckpt_format, "native") || !strcmp(a.ckpt_format, "both");
+    c.write_flower = (auto_fmt && c.strat.kind == STRAT_FLOWER) || !strcmp(a.ckpt_format, "flower") ||
+                     !strcmp(a.ckpt_format, "both");
+    c.keep_last = a.keep_last, c.keep_every = a.keep_every;
+    c.eval_list = a.eval_list, c.eval_batches = a.eval_batches;
     c.device = a.device, c.precision = a.precision, c.quiet = a.quiet;
     c.fault = a.fault, c.fault_client = a.fault_client, c.fault_round = a.fault_round;
     c.fault_seconds = a.fault_seconds;
@@ -97,8 +108,12 @@ int cmd_pretrain(int argc, char **argv) {
     metrics_close(&mx);
     if (mpi) fl_mpi_finalize();
     if (!a.quiet && !rc)
-        printf("done in %.1f s: round checkpoints in %s/fedvssl_results/ (round-<r>.npz, round-<r>-weights.array.npz)\n",
-               now_sec() - t0, run);
+        printf("done in %.1f s: round checkpoints in %s/fedvssl_results/ (%s; kept: the last %d round%s%s)\n",
+               now_sec() - t0, run,
+               c.write_flower ? (c.write_native ? "round-<r>.npz, round-<r>-weights.array.npz"
+                                                : "round-<r>-weights.array.npz, the last round-<r>.npz")
+                              : "round-<r>.npz",
+               c.keep_last, c.keep_last == 1 ? "" : "s", c.keep_every ? " and every checkpoint.keep_every-th" : "");
     report_after_run(run, a.quiet); /* also after a stopped run: the report shows how far it got */
     free(cfg), free(mpath), free(run);
     config_free();

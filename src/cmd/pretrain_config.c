@@ -36,6 +36,17 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
          "unreadable samples (damaged frame packs) are skipped up to this fraction of the list; more stop the run"},
         {"data.crop", CFG_INT, &a->crop, "112", NULL, 32, 512,
          "clip side in pixels (112 = the reference; smaller scales every size of the pipeline, for small runs)"},
+        {"eval.batches", CFG_INT, &a->eval_batches, "5", NULL, 0, INT_MAX,
+         "after each client's fit, its CtP loss on this many batches of held-out videos (no update, BN in eval "
+         "mode) beside the loss of predicting zero motion: whether the pretext task is learned (0 = off)"},
+        {"eval.list", CFG_STR, &a->eval_list, "annotations/test_split_1.json", NULL, 0, 0,
+         "the held-out videos (their labels are not used), relative to data_dir unless absolute"},
+        {"checkpoint.format", CFG_ENUM, &a->ckpt_format, "auto", "auto|native|flower|both", 0, 0,
+         "files of a kept round: native round-<r>.npz, flower = the baseline's round-<r>-weights.array.npz, or both; "
+         "auto = native (both with strategy.compat=flower). The newest round always has its native file (resume)"},
+        {"checkpoint.keep_last", CFG_INT, &a->keep_last, "1", NULL, 1, INT_MAX, "the newest rounds whose files are kept"},
+        {"checkpoint.keep_every", CFG_INT, &a->keep_every, "10", NULL, 0, INT_MAX,
+         "also keep every k-th round's files (0 = none); other rounds' files are deleted once a newer round is written"},
         {"max_iters", CFG_INT, &a->max_iters, "0", NULL, 0, INT_MAX, "local iterations per round (0 = one epoch)"},
         {"log_interval", CFG_INT, &a->log_interval, "10", NULL, 1, INT_MAX, "iterations per log record"},
         {"transport", CFG_ENUM, &a->transport, "inproc", "inproc|mpi", 0, 0,

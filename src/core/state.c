@@ -96,11 +96,12 @@ int state_load_npz(State *s, const char *path, int allow_missing, const char *pr
     return loaded;
 }
 
-void state_save_npz(const State *s, const char *path) {
+void state_save_npz(const State *s, const char *path, const char *prefix_filter) {
     NpzWriter w;
     if (npz_writer_open(&w, path)) die("%s: cannot create: %m", path);
     for (int i = 0; i < s->n; i++) {
         const StateEntry *e = &s->e[i];
+        if (prefix_filter && strncmp(e->name, prefix_filter, strlen(prefix_filter))) continue;
         int r = e->type == ST_F32 ? npz_writer_add(&w, e->name, NPY_F32, e->ndim, e->shape, s->w + e->off)
                                   : npz_writer_add(&w, e->name, NPY_I64, e->ndim, e->shape, s->cnt + e->off);
         if (r) {

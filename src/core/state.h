@@ -53,7 +53,7 @@ int64_t state_numel_prefix(const State *s, const char *prefix);
  * shape unless allow_missing; mismatches end in die() naming the file and the key. Returns the
  * number of entries loaded. If prefix_filter is non-NULL only keys starting with it are loaded. */
 int state_load_npz(State *s, const char *path, int allow_missing, const char *prefix_filter);
-/* Write every entry (and optionally gradients as "grad.<key>") to an .npz; die() on failure. */
-void state_save_npz(const State *s, const char *path);
+/* Write every entry (only those starting with prefix_filter if non-NULL) to an .npz; die() on failure. */
+void state_save_npz(const State *s, const char *path, const char *prefix_filter);
 
 #endif

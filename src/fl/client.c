@@ -151,6 +151,12 @@ void fl_log_fit(Metrics *mx, int round, const FitResult *res) {
     jb_num(&b, res->mean_loss);
     jb_str(&b, ", \"seconds\": ");
     jb_num(&b, round_decimals(res->seconds, 3));
+    if (res->ok && isfinite(res->heldout_loss)) {
+        jb_str(&b, ", \"heldout_loss\": ");
+        jb_num(&b, round_decimals(res->heldout_loss, 5));
+        jb_str(&b, ", \"heldout_zero_loss\": ");
+        jb_num(&b, round_decimals(res->heldout_zero, 5));
+    }
     if (!res->ok) jb_str(&b, ", \"error\": "), jb_json_str(&b, res->err);
     jb_str(&b, "}");
     metrics_line(mx, b.p);
@@ -212,7 +218,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     int q = newest_state(dir, round - 1);
     if (q) {
         prev = state_path(dir, q);
-        state_load_npz(s, prev, 0, NULL);
+        state_load_npz(s, prev, 0, "head."); /* the backbone comes from the server below */
     } else {
         model_reset_parameters(m, (uint64_t)c->seed);
     }
@@ -256,9 +262,24 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         warnf("client %d, round %d: %d iterations, fewer than the log interval %d; the loss metric is the mean of "
               "all of them (the reference would divide by zero); the same for every such epoch of this run",
               cid + 1, round, tr.iters, c->log_interval);
+    res->heldout_loss = res->heldout_zero = NAN;
+    if (c->eval_batches > 0) { /* after the fit, on a stream that is the same every round and for every client */
+        char *list = c->eval_list[0] == '/' ? xstrdup(c->eval_list) : path_join(c->data_dir, c->eval_list);
+        Loader *E = loader_open(c->data_dir, list, LOADER_CTP, c->batch, rng_at((uint64_t)c->seed, 0x4e1dull),
+                                c->threads, &lo, err, sizeof err);
+        free(list);
+        HeldOut ho;
+        rc = E ? ctp_heldout(m, E, c->eval_batches, &ho, err, sizeof err) : -1;
+        loader_free(E);
+        if (rc) {
+            snprintf(res->err, sizeof res->err, "eval.list: %.1000s", err);
+            goto done;
+        }
+        res->heldout_loss = ho.loss, res->heldout_zero = ho.zero_loss;
+    }
     model_download_state(m);
     char *sp = state_path(dir, round);
-    state_save_npz(s, sp);
+    state_save_npz(s, sp, "head."); /* all the client keeps: the server holds the backbone */
     free(sp);
     res->num_examples = tr.num_examples;
     res->iters = tr.iters;

@@ -25,6 +25,10 @@ typedef struct {
     double max_bad_fraction;   /* LoaderOptions.max_bad_fraction */
     int crop;                  /* clip side (LoaderOptions.crop; 112 = the reference) */
     int max_iters;             /* local iterations per round (0 = the whole epoch) */
+    const char *eval_list;     /* held-out videos for the CtP loss without update, relative to data_dir */
+    int eval_batches;          /* batches of it per client fit (0 = none) */
+    int write_native, write_flower; /* formats of a kept round's files (the newest always has its native file) */
+    int keep_last, keep_every; /* rounds whose files stay: the newest keep_last and every keep_every-th */
     double round_timeout;      /* seconds, 0 = none */
     const char *device, *precision;
     const char *fault;         /* fault injection for tests: "none", "error", "nan" or "slow" */
@@ -36,6 +40,7 @@ typedef struct {
 typedef struct {
     int cid, ok, num_examples, iters, short_epoch;
     double loss_metric, mean_loss, seconds;
+    double heldout_loss, heldout_zero; /* ctp_heldout after the fit (NaN without eval.batches) */
     char err[1024];
 } FitResult;
 
@@ -88,10 +93,12 @@ void fl_mpi_finalize(void);
  * round. Returns 0 when every round completed. */
 int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx);
 
-/* Round r's checkpoints in fedvssl_results/ (native round-<r>.npz; see server.c), atomically. */
+/* Round r's checkpoints in fedvssl_results/ (native round-<r>.npz, and the baseline's file if selected; see
+ * server.c), atomically. The server then deletes older rounds' files that checkpoint.keep_* do not keep. */
 void fl_checkpoint_write(const FlConfig *c, const State *layout, const Global *g, int round);
 
-/* The newest complete round checkpoint of a run (0 if none); path of round r's native checkpoint. */
+/* The newest complete round checkpoint of a run (0 if none: the newest native file, whatever was pruned before
+ * it); path of round r's native checkpoint. */
 int fl_last_round(const FlConfig *c);
 char *fl_native_path(const FlConfig *c, int round);
 

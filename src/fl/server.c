@@ -1,9 +1,11 @@
 /* The server's round loop (spec §3.2, §3.5): sample clients, stream their results into the strategy's
  * sums, write the round's checkpoints atomically, resume from the last complete round. */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/rng.h"
 #include "../core/util.h"
@@ -22,16 +24,49 @@ char *fl_native_path(const FlConfig *c, int round) {
     return p;
 }
 
+/* A round file's round: "round-<r>.npz" (native) or "round-<r>-weights.array.npz" (flower); 0 otherwise. */
+static int round_file(const char *name, int *flower) {
+    int r = 0, n = 0;
+    if (sscanf(name, "round-%d%n", &r, &n) != 1 || r < 1) return 0;
+    *flower = !strcmp(name + n, "-weights.array.npz");
+    return *flower || !strcmp(name + n, ".npz") ? r : 0;
+}
+
 int fl_last_round(const FlConfig *c) {
-    int last = 0;
-    for (int r = 1; r <= 1000000; r++) { /* rounds are written in order; the first gap ends the run */
-        char *p = fl_native_path(c, r);
-        int ok = is_file(p);
-        free(p);
-        if (!ok) break;
-        last = r;
+    /* the newest native file: it is written last, so it marks its round complete (older rounds may be pruned) */
+    char *res = fl_results_dir(c);
+    DIR *d = opendir(res);
+    int last = 0, flower;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        int r = round_file(de->d_name, &flower);
+        if (r > last && !flower) last = r;
     }
+    if (d) closedir(d);
+    free(res);
     return last;
+}
+
+/* Whether round r's files stay once `newest` is written: the newest keep_last rounds and every keep_every-th. */
+static int round_kept(const FlConfig *c, int r, int newest) {
+    return r > newest - c->keep_last || (c->keep_every > 0 && r % c->keep_every == 0);
+}
+
+/* After round `newest` is complete: delete the files of older rounds that are not kept, and files of a format
+ * not selected (the newest's native file stays: it is the resume point). Also finishes a prune a kill cut short. */
+static void prune_rounds(const FlConfig *c, int newest) {
+    char *res = fl_results_dir(c);
+    DIR *d = opendir(res);
+    int flower;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        int r = round_file(de->d_name, &flower);
+        if (!r || r > newest || (r == newest && !flower)) continue;
+        if (round_kept(c, r, newest) && (flower ? c->write_flower : c->write_native)) continue;
+        char *p = path_join(res, de->d_name);
+        if (unlink(p)) warnf("%s: cannot delete: %m", p);
+        free(p);
+    }
+    if (d) closedir(d);
+    free(res);
 }
 
 /* Native checkpoint: one array per state-dict key (counters float64 0-d, as aggregated), the compat
@@ -55,7 +90,7 @@ static void write_flwr(const FlConfig *c, const State *L, const Global *g, int r
 }
 
 void fl_checkpoint_write(const FlConfig *c, const State *L, const Global *g, int round) {
-    write_flwr(c, L, g, round); /* first: the native file's presence marks the round complete */
+    if (c->write_flower) write_flwr(c, L, g, round); /* first: the native file's presence marks the round complete */
     char *path = fl_native_path(c, round);
     NpzWriter w;
     if (npz_writer_open(&w, path)) die("%s: cannot create: %m", path);
@@ -177,14 +212,18 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
         agg_round_begin(&agg);
         int ok = t->fit_round(t, round, cids, k, &g, &L, &agg, res);
         double t1 = now_sec();
-        double loss_w = 0, n_w = 0;
+        double loss_w = 0, n_w = 0, held = 0, zero = 0;
+        int n_held = 0;
         for (int i = 0; i < k; i++) {
             if (!res[i].ok) {
                 warnf("round %d: client %d failed and is dropped from the round: %s", round, cids[i] + 1, res[i].err);
                 continue;
             }
             loss_w += res[i].mean_loss * res[i].num_examples, n_w += res[i].num_examples;
+            if (isfinite(res[i].heldout_loss)) held += res[i].heldout_loss, zero += res[i].heldout_zero, n_held++;
         }
+        /* the clients' mean held-out CtP loss (each with its own head) and predict-zero's on the same clips */
+        held = n_held ? held / n_held : NAN, zero = n_held ? zero / n_held : NAN;
         if (ok < c->min_fit_clients || ok == 0) {
             warnf("round %d: %d of %d clients returned results, fewer than min_fit_clients=%d; stopping (round %d is "
                   "the last complete one; 'fedvssl pretrain resume=%s' continues)",
@@ -194,6 +233,7 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
         }
         agg_finish(&agg, &g, round);
         fl_checkpoint_write(c, &L, &g, round);
+        prune_rounds(c, round);
         for (int i = 0; i < c->pool_size; i++) client_prune(c, i, round);
         double t2 = now_sec();
         JsonBuf b = {0};
@@ -201,6 +241,12 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
                       "\"results\": %d, \"failures\": %d, \"loss\": ",
                   round, c->rounds, strategy_name(c->strat.kind), k, ok, k - ok);
         jb_num(&b, n_w > 0 ? loss_w / n_w : NAN);
+        if (n_held) {
+            jb_str(&b, ", \"heldout_loss\": ");
+            jb_num(&b, round_decimals(held, 5));
+            jb_str(&b, ", \"heldout_zero_loss\": ");
+            jb_num(&b, round_decimals(zero, 5));
+        }
         jb_str(&b, ", \"seconds\": ");
         jb_num(&b, round_decimals(t2 - t0, 3));
         jb_str(&b, ", \"server_seconds\": ");
@@ -208,9 +254,12 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
         jb_str(&b, "}");
         metrics_line(mx, b.p);
         free(b.p);
-        if (!c->quiet)
-            printf("round %d/%d: %d/%d clients, loss %.4f, %.1f s (server %.2f s)\n", round, c->rounds, ok, k,
-                   n_w > 0 ? loss_w / n_w : NAN, t2 - t0, t2 - t1);
+        if (!c->quiet) {
+            char hs[96] = "";
+            if (n_held) snprintf(hs, sizeof hs, ", held-out %.4f (predict-zero %.4f)", held, zero);
+            printf("round %d/%d: %d/%d clients, loss %.4f%s, %.1f s (server %.2f s)\n", round, c->rounds, ok, k,
+                   n_w > 0 ? loss_w / n_w : NAN, hs, t2 - t0, t2 - t1);
+        }
     }
     agg_free(&agg);
     global_free(&g);

@@ -74,7 +74,7 @@ int export_run(const ExportConfig *c) {
         die("%s: holds only %d of the %d backbone entries of R3D-18 (read %s); a partial backbone is not exported",
             c->checkpoint, taken, of, how);
     if (!c->quiet) printf("%s: took %d of %d backbone entries (BN statistics included), %s\n", c->checkpoint, taken, of, how);
-    state_save_npz(&m.st, c->out);
+    state_save_npz(&m.st, c->out, NULL);
     if (!c->quiet)
         printf("wrote %s: %d entries, TSN of %d classes (classifier freshly initialised, seed %d); use it as "
                "fedvssl finetune init=%s\n",

@@ -92,3 +92,34 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
     r->clips_per_s = r->seconds > 0 ? (double)r->seen / r->seconds : 0;
     return 0;
 }
+
+int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t errlen) {
+    memset(h, 0, sizeof *h);
+    if (m->kind != MODEL_CTP) die("internal: ctp_heldout on a model that is not CtP");
+    loader_epoch_begin(L, 0);
+    int R = m->nroi;
+    float *zero = xcalloc((size_t)R * 64, sizeof(float)), *dz = xmalloc((size_t)R * 64 * sizeof(float));
+    Batch b;
+    while (h->batches < batches && loader_next(L, &b)) {
+        float loss = model_forward(m, b.imgs, b.gt_trajs, b.gt_weights, NULL, 0);
+        /* the same rule as the training loss (model_forward), with every prediction 0 */
+        float count = 0, zc, zs;
+        for (int i = 0; i < R * 16; i++) count += b.gt_weights ? b.gt_weights[i] : 1.f;
+        if (count < 1) count = 1;
+        smooth_l1_ctp(zero, m->target, b.gt_weights, R * 16, 1.f, count, &zc, &zs, dz);
+        if (!isfinite(loss)) {
+            snprintf(err, errlen, "held-out batch %d: loss is %g", h->batches + 1, loss);
+            free(zero), free(dz);
+            return -1;
+        }
+        h->loss += loss, h->zero_loss += (double)zc + zs;
+        h->batches++;
+    }
+    free(zero), free(dz);
+    if (!h->batches) {
+        snprintf(err, errlen, "the held-out list gave no batch");
+        return -1;
+    }
+    h->loss /= h->batches, h->zero_loss /= h->batches;
+    return 0;
+}

@@ -43,6 +43,17 @@ typedef struct {
 
 /* Returns 0, or -1 with r->err set (the model's state is then unusable for this epoch). */
 int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r);
+/* The CtP loss of m on the first `batches` batches of a loader's epoch 0 (a fixed stream: the same clips every
+ * call), with nothing updated: BN in eval mode (running statistics), no gradient step. Beside it the loss of
+ * predicting zero motion (every regression output 0) on the same batches: a model that has learned nothing
+ * about motion cannot beat it, while a training loss can (it falls by memorising replayed batches). */
+typedef struct {
+    double loss, zero_loss; /* means over the batches */
+    int batches;            /* batches evaluated (fewer than asked when the list is short) */
+} HeldOut;
+/* Returns 0, or -1 with err set (no batch, or a non-finite loss). */
+int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t errlen);
+
 /* Round to `digits` decimals the way Python's round() does for the values logged (half-even on the decimal). */
 double round_decimals(double x, int digits);
 
