@@ -21,7 +21,7 @@ MPICC     = $(if $(filter 1,$(MPI)),$(shell command -v mpicc 2>/dev/null))
 MPI_FLAGS = $(if $(MPICC),-DFEDVSSL_MPI $(shell $(MPICC) --showme:compile))
 MPI_LIBS  = $(if $(MPICC),$(shell $(MPICC) --showme:link))
 LDLIBS   = -ldnnl $(DATA_LIBS) $(MPI_LIBS) -lyaml -lz -lm -lpthread -ldl
-CFLAGS  += $(DATA_FLAGS) $(MPI_FLAGS)
+CFLAGS  += $(DATA_FLAGS) $(MPI_FLAGS) $(if $(filter 0,$(MPI)),-DFEDVSSL_MPI_OFF)
 LDFLAGS += -fopenmp -rdynamic
 # Sanitizer flags for compiling and linking (make sanitize, make test-tsan set them; empty otherwise).
 SAN     ?=
@@ -60,11 +60,16 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libfedvssl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/%.o: %.c
+# What this build found (compiler flags and libraries: MPI, CUDA, FFmpeg): rewritten only when it changes, and
+# every object depends on it, so installing OpenMPI later and running make again rebuilds with it.
+$(BUILD)/features: FORCE
+	@mkdir -p $(BUILD); f='$(CC) $(CFLAGS) $(LDLIBS) $(NVCC)'; [ "$$(cat $@ 2>/dev/null)" = "$$f" ] || echo "$$f" > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/features
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.cu
+$(BUILD)/%.o: %.cu $(BUILD)/features
 	@mkdir -p $(dir $@)
 	$(NVCC) -arch=sm_90 -O3 -std=c++17 -Xcompiler -Wall,-Wextra,-fPIC -MMD -MP -c $< -o $@
 
@@ -83,7 +88,7 @@ $(BUILD)/libfedvssl.a: $(OBJ)
 VERSION := 0.9.0
 $(shell mkdir -p $(BUILD) && v='#define FEDVSSL_VERSION "$(VERSION) ($(shell git rev-parse --short HEAD 2>/dev/null || echo "no git")$(shell git diff --quiet HEAD 2>/dev/null || echo ", modified"))"'; \
   [ "$$(cat $(BUILD)/version.h 2>/dev/null)" = "$$v" ] || echo "$$v" > $(BUILD)/version.h)
-$(BUILD)/src/main.o: CFLAGS += -I$(BUILD)
+$(BUILD)/src/main.o: private CFLAGS += -I$(BUILD)
 
 $(BUILD)/fedvssl: $(BUILD)/src/main.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -93,8 +98,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfedvssl.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Debian packages the build and the tests need (installs only what is missing).
+# OpenMPI is the distributed engine (transport=mpi), so it comes with the rest.
 DEPS := build-essential pkg-config libdnnl-dev zlib1g-dev libyaml-dev \
-        libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
+        libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev libopenmpi-dev openmpi-bin
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -166,6 +172,7 @@ test-tsan:
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
 
-.PHONY: all bench deps test demo clean fuzz fuzz-ci sanitize test-tsan
+FORCE:
+.PHONY: all bench deps test demo clean fuzz fuzz-ci sanitize test-tsan FORCE
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

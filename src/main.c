@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "version.h" /* FEDVSSL_VERSION, written by the Makefile */
@@ -19,6 +20,9 @@ int main(int argc, char **argv) {
     /* over a file-size limit (ulimit -f) a write then fails with EFBIG and is reported, instead of the
      * process dying of SIGXFSZ */
     signal(SIGXFSZ, SIG_IGN);
+    /* stdout into a file or a pipe (nohup, slurm, `> log`): a line at a time, so a killed run's log holds
+     * everything it printed (full buffering lost up to 4 KB, every line of a short run) */
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

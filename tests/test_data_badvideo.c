@@ -12,6 +12,7 @@
 
 #include "../src/core/util.h"
 #include "../src/data/annotations.h"
+#include "../src/data/fsutil.h"
 #include "../src/data/jpeg.h"
 #include "../src/data/loader.h"
 #include "../src/data/prepare.h"
@@ -153,7 +154,25 @@ int main(void) {
         CHECK(strstr(msgs, line), "a message starts with \"%s\"", line);
     }
     CHECK(strstr(msgs, "warning: ") && strstr(msgs, "frames decoded of the 40"), "the cut video is a warning");
+    CHECK(strstr(msgs, "5 list entries left out of annotations/*_split_*") != NULL, "says the lists leave 5 out");
     free(msgs);
+    /* the split lists hold the 5 prepared videos only: a later command would stop on a video without a pack */
+    {
+        AnnList tr = {0}, te = {0};
+        char lp[400], ler[1024];
+        snprintf(lp, sizeof lp, "%s/annotations/train_split_1.json", data);
+        CHECK(ann_load_json(lp, &tr, ler, sizeof ler) == 0, "%s", ler);
+        snprintf(lp, sizeof lp, "%s/annotations/test_split_1.json", data);
+        CHECK(ann_load_json(lp, &te, ler, sizeof ler) == 0, "%s", ler);
+        int missing = 0;
+        for (int i = 0; i < tr.n + te.n; i++) {
+            const AnnEntry *a = i < tr.n ? &tr.e[i] : &te.e[i - tr.n];
+            snprintf(lp, sizeof lp, "%s/zips/%s.zip", data, a->name);
+            missing += !is_file(lp);
+        }
+        CHECK(tr.n + te.n == 5 && missing == 0, "lists: %d entries, %d without a pack", tr.n + te.n, missing);
+        ann_free(&tr), ann_free(&te);
+    }
 
     /* the packs: the cut video holds what decoded (fewer than 40 frames, at least one), the portrait one its
      * 40 frames at 96x144; no pack for a failed video */

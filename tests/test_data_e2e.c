@@ -114,8 +114,8 @@ static void do_loader(void) {
         loader_epoch_begin(L3, epoch);
         Batch a, b;
         int it = 0;
-        while (loader_next(L1, &a)) {
-            CHECK(loader_next(L3, &b), "same number of batches");
+        while (loader_next(L1, &a) > 0) {
+            CHECK(loader_next(L3, &b) > 0, "same number of batches");
             CHECK(a.n == 3 && a.clips == 1, "full batches (padded)");
             CHECK(!memcmp(a.imgs, b.imgs, sizeof(float) * img_n) && !memcmp(a.gt_trajs, b.gt_trajs, sizeof(float) * 3 * 48 * 4),
                   "epoch %d batch %d: 1 thread == 3 threads", epoch, it);
@@ -142,7 +142,7 @@ static void do_loader(void) {
     CHECK(F != NULL, "%s", err);
     Batch b;
     int n = 0;
-    while (F && loader_next(F, &b)) n += b.n;
+    while (F && loader_next(F, &b) > 0) n += b.n;
     CHECK(n == 12, "fine-tune epoch = 3 padded batches of 4 (%d)", n);
     loader_free(F);
 
@@ -220,7 +220,7 @@ static void do_loader(void) {
     Loader *T = loader_open(data, ann, LOADER_TEST, 2, 3, 2, NULL, err, sizeof err); /* default: full decode */
     CHECK(T != NULL, "%s", err);
     int batches = 0, samples = 0;
-    while (T && loader_next(T, &b)) {
+    while (T && loader_next(T, &b) > 0) {
         CHECK(b.clips == 10, "10 clips");
         for (int k = 0; k < b.n; k++) CHECK(b.labels[k] == all.e[samples + k].label - 1, "labels in list order");
         if (batches == 0) {
@@ -280,8 +280,8 @@ static void do_loader(void) {
         int fd = open(msgs, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 2);
         Loader *X = loader_new(data, ann, LOADER_TEST, 1, 1, 1);
-        for (int k = 0; k < 3; k++) loader_next(X, &b);
-        loader_next(X, &b);
+        for (int k = 0; k < 4; k++) /* loader_next reports the failure; the commands end with it */
+            if (loader_next(X, &b) < 0) die("data loader: %s", loader_error(X));
         _exit(0);
     }
     int status = 0;
@@ -304,8 +304,8 @@ static void do_loader(void) {
     for (int epoch = 0; S1 && S2 && epoch < 2; epoch++) {
         loader_epoch_begin(S1, epoch), loader_epoch_begin(S2, epoch);
         Batch x, y;
-        while (loader_next(S1, &x)) {
-            same &= loader_next(S2, &y) && x.n == 3 && !memcmp(x.imgs, y.imgs, sizeof(float) * ft_n) &&
+        while (loader_next(S1, &x) > 0) {
+            same &= loader_next(S2, &y) > 0 && x.n == 3 && !memcmp(x.imgs, y.imgs, sizeof(float) * ft_n) &&
                     !memcmp(x.labels, y.labels, sizeof(int64_t) * 3);
             nb++;
         }
@@ -322,7 +322,8 @@ static void do_loader(void) {
         dup2(fd, 2);
         LoaderOptions strict = {.max_bad_fraction = 0.1};
         Loader *X = loader_open(data, ann, LOADER_CTP, 3, 5, 1, &strict, err, sizeof err);
-        for (int k = 0; X && k < 4; k++) loader_next(X, &b);
+        for (int k = 0; X && k < 4; k++)
+            if (loader_next(X, &b) < 0) die("data loader: %s", loader_error(X));
         _exit(0);
     }
     waitpid(pid, &status, 0);

@@ -224,7 +224,12 @@ int main(int argc, char **argv) {
         snprintf(a, sizeof a, "%s/slow/fedvssl_results/round-2.npz", root);
         CHECK(is_file(a), "round 2 checkpoint written");
     } else {
-        printf("SKIP mpi part: %s\n", fl_mpi_available() ? "no mpirun" : "built without MPI");
+#ifdef FEDVSSL_MPI_OFF
+        printf("SKIP mpi part: built with MPI=0\n");
+#else /* the distributed engine is part of the program: make deps installs OpenMPI */
+        CHECK(0, "transport=mpi untested: %s (make deps installs OpenMPI; MPI=0 builds skip this part)",
+              fl_mpi_available() ? "no mpirun on PATH" : "this build has no MPI");
+#endif
     }
 
     /* parameters in memory of their own (as on a GPU): a missing host/device sync changes the bits */
@@ -278,6 +283,25 @@ int main(int argc, char **argv) {
     m = slurp(a);
     CHECK(strstr(m, "client 2 failed") != NULL, "the failure is logged: %s", m);
     free(m);
+    /* a damaged frame pack in client 1's list (beyond data.max_bad_fraction): client 1 fails and is dropped from
+     * each round, the run goes on with client 2 */
+    CHECK(sh("cp -r %s %s/baddata && n=$(grep -o '\"name\": \"[^\"]*\"' %s/baddata/annotations/client_distribution/"
+             "client_dist1.json | head -1 | cut -d'\"' -f4) && head -c 3000 %s/baddata/zips/$n.zip >%s/cut.zip && "
+             "mv %s/cut.zip %s/baddata/zips/$n.zip",
+             data, root, root, root, root, root, root) == 0,
+          "damage a pack of client 1");
+    int brc = sh("%s pretrain %s data_dir=%s/baddata out=%s/badpack strategy.min_fit_clients=1 eval.batches=0 2>%s/bp.err",
+                 fedvssl_bin, common, root, root, root);
+    snprintf(a, sizeof a, "%s/badpack/metrics.jsonl", root);
+    m = slurp(a);
+    CHECK(brc == 0 && count(m, "\"results\": 1") == 2 && count(m, "\"ok\": false") == 2,
+          "a damaged pack fails its client, the rounds go on (exit %d)", brc);
+    free(m);
+    snprintf(a, sizeof a, "%s/bp.err", root);
+    m = slurp(a);
+    CHECK(strstr(m, "client 1 failed and is dropped from the round: data loader: 1 of the") != NULL, "said why: %s", m);
+    free(m);
+
     /* a NaN loss is a failed client too; with min_fit_clients=2 the round cannot complete */
     int rc = sh("%s pretrain %s out=%s/nan fault.kind=nan fault.client=1 rounds=1 2>%s/nan.err", fedvssl_bin, common,
                 root, root);
@@ -312,6 +336,20 @@ int main(int argc, char **argv) {
               bad[i].want, m);
         free(m);
     }
+    rc = sh("%s pretrain %s out=%s/nodata data_dir=%s/nope >/dev/null 2>%s/bad.err", fedvssl_bin, common, root, root,
+            root);
+    m = slurp(a);
+    snprintf(b, sizeof b, "%s/nodata", root);
+    CHECK(rc != 0 && strstr(m, "nope: no such folder") && count(m, "\n") == 1 && !is_dir(b),
+          "missing data_dir: one line, no run folder: %s", m);
+    free(m);
+    /* a pool smaller than the partition: said */
+    rc = sh("%s pretrain %s out=%s/pool1 pool_size=1 strategy.min_fit_clients=1 strategy.min_available_clients=1 "
+            "rounds=1 eval.batches=0 2>%s/bad.err",
+            fedvssl_bin, common, root, root);
+    m = slurp(a);
+    CHECK(rc == 0 && strstr(m, "pool_size=1 but") && strstr(m, "client 2 is not used"), "unused clients said: %s", m);
+    free(m);
     rc = sh("%s pretrain %s out=%s/noeval eval.list=nothing.json >/dev/null 2>%s/bad.err", fedvssl_bin, common, root,
             root);
     m = slurp(a);

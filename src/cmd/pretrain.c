@@ -26,6 +26,45 @@ static char *default_run_dir(void) {
     return xstrdup(buf);
 }
 
+/* The data folder, every client's list and frame packs and the held-out list, before anything is written:
+ * one line naming the file and the problem, and no run folder. */
+static void check_inputs(const PretrainArgs *a) {
+    if (!is_dir(a->data_dir))
+        die("data_dir=%s: no such folder (fedvssl prepare writes one: zips/ and annotations/)", a->data_dir);
+    char err[1024], name[48];
+    char *part = a->partition_dir[0] == '/' ? xstrdup(a->partition_dir) : path_join(a->data_dir, a->partition_dir);
+    for (int i = 1; i <= a->pool_size; i++) {
+        snprintf(name, sizeof name, "client_dist%d.json", i);
+        char *p = path_join(part, name);
+        if (!is_file(p))
+            die("%s: no such file (pool_size=%d needs client_dist1..%d.json; fedvssl partition --num-clients %d "
+                "writes them)", p, a->pool_size, a->pool_size, a->pool_size);
+        if (loader_check_list(a->data_dir, p, err, sizeof err)) die("%s", err);
+        free(p);
+    }
+    int more = 0;
+    for (;; more++) {
+        snprintf(name, sizeof name, "client_dist%d.json", a->pool_size + more + 1);
+        char *p = path_join(part, name);
+        int there = is_file(p);
+        free(p);
+        if (!there) break;
+    }
+    if (more == 1)
+        warnf("pool_size=%d but %s holds %d client lists: client %d is not used", a->pool_size, part,
+              a->pool_size + 1, a->pool_size + 1);
+    else if (more > 1)
+        warnf("pool_size=%d but %s holds %d client lists: clients %d-%d are not used", a->pool_size, part,
+              a->pool_size + more, a->pool_size + 1, a->pool_size + more);
+    free(part);
+    if (a->eval_batches > 0) {
+        char *el = a->eval_list[0] == '/' ? xstrdup(a->eval_list) : path_join(a->data_dir, a->eval_list);
+        if (!is_file(el)) die("eval.list: %s: no such file (the held-out videos; eval.batches=0 turns it off)", el);
+        if (loader_check_list(a->data_dir, el, err, sizeof err)) die("eval.list: %s", err);
+        free(el);
+    }
+}
+
 int cmd_pretrain(int argc, char **argv) {
     PretrainArgs a;
     CfgKey keys[64];
@@ -50,11 +89,7 @@ int cmd_pretrain(int argc, char **argv) {
             a.min_avail, a.pool_size);
     if (a.min_fit > a.pool_size)
         die("strategy.min_fit_clients=%d is more than pool_size=%d", a.min_fit, a.pool_size);
-    if (a.eval_batches > 0) { /* before anything is written */
-        char *el = a.eval_list[0] == '/' ? xstrdup(a.eval_list) : path_join(a.data_dir, a.eval_list);
-        if (!is_file(el)) die("eval.list: %s: no such file (the held-out videos; eval.batches=0 turns it off)", el);
-        free(el);
-    }
+    check_inputs(&a);
     ops_set_threads(a.threads);
 
     FlConfig c = {0};

@@ -338,6 +338,46 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* The annotation list and the path of each frame pack: parsed, not empty, every pack present. */
+static int open_list(const char *data_dir, const char *ann_json, AnnList *ann, char ***zip_paths, char *err,
+                     size_t errlen) {
+    if (ann_load_json(ann_json, ann, err, errlen)) return -1;
+    if (ann->n == 0) {
+        snprintf(err, errlen, "%s: the annotation list is empty", ann_json);
+        ann_free(ann);
+        return -1;
+    }
+    char **zp = xcalloc((size_t)ann->n, sizeof(char *));
+    int missing = 0;
+    for (int i = 0; i < ann->n; i++) {
+        size_t n = strlen(data_dir) + strlen(ann->e[i].name) + 16;
+        zp[i] = xmalloc(n);
+        snprintf(zp[i], n, "%s/zips/%s.zip", data_dir, ann->e[i].name);
+        if (!is_file(zp[i]) && !missing++)
+            snprintf(err, errlen, "%s: entry %d ('%s'): frame pack %s not found", ann_json, i + 1, ann->e[i].name, zp[i]);
+    }
+    if (missing) {
+        size_t k = strlen(err);
+        if (missing > 1) snprintf(err + k, errlen - k, " (and %d more missing)", missing - 1);
+        for (int i = 0; i < ann->n; i++) free(zp[i]);
+        free(zp);
+        ann_free(ann);
+        return -1;
+    }
+    *zip_paths = zp;
+    return 0;
+}
+
+int loader_check_list(const char *data_dir, const char *ann_json, char *err, size_t errlen) {
+    AnnList ann = {0};
+    char **zp;
+    if (open_list(data_dir, ann_json, &ann, &zp, err, errlen)) return -1;
+    for (int i = 0; i < ann.n; i++) free(zp[i]);
+    free(zp);
+    ann_free(&ann);
+    return 0;
+}
+
 Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode, int batch, uint64_t seed,
                     int num_threads, const LoaderOptions *opt, char *err, size_t errlen) {
     if (batch < 1 || num_threads < 1) {
@@ -345,13 +385,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
         return NULL;
     }
     Loader *L = xcalloc(1, sizeof *L);
-    if (ann_load_json(ann_json, &L->ann, err, errlen)) return free(L), NULL;
-    if (L->ann.n == 0) {
-        snprintf(err, errlen, "%s: the annotation list is empty", ann_json);
-        ann_free(&L->ann);
-        free(L);
-        return NULL;
-    }
+    if (open_list(data_dir, ann_json, &L->ann, &L->zip_paths, err, errlen)) return free(L), NULL;
     L->data_dir = xstrdup(data_dir);
     L->ann_path = xstrdup(ann_json);
     L->mode = mode, L->batch = batch, L->seed = seed, L->threads = num_threads;
@@ -359,23 +393,7 @@ Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode,
     if (opt) L->opt = *opt; /* zero (NULL): full-size decode, as the reference */
     L->crop = L->opt.crop = crop_of(&L->opt);
     L->depth = L->opt.prefetch > 0 ? L->opt.prefetch : 2 + (num_threads + batch - 1) / batch;
-    L->zip_paths = xcalloc((size_t)L->ann.n, sizeof(char *));
     L->bad = xcalloc((size_t)L->ann.n, 1);
-    int missing = 0;
-    for (int i = 0; i < L->ann.n; i++) {
-        size_t n = strlen(data_dir) + strlen(L->ann.e[i].name) + 16;
-        L->zip_paths[i] = xmalloc(n);
-        snprintf(L->zip_paths[i], n, "%s/zips/%s.zip", data_dir, L->ann.e[i].name);
-        if (!is_file(L->zip_paths[i]) && !missing++)
-            snprintf(err, errlen, "%s: entry %d ('%s'): frame pack %s not found", ann_json, i + 1, L->ann.e[i].name,
-                     L->zip_paths[i]);
-    }
-    if (missing) {
-        size_t k = strlen(err);
-        if (missing > 1) snprintf(err + k, errlen - k, " (and %d more missing)", missing - 1);
-        loader_free(L);
-        return NULL;
-    }
     L->slots = xcalloc((size_t)L->depth, sizeof *L->slots);
     for (int d = 0; d < L->depth; d++) {
         Slot *s = &L->slots[d];
@@ -464,9 +482,9 @@ int loader_next(Loader *L, Batch *b) {
     int start = L->cur * L->batch, want = L->total - start < L->batch ? L->total - start : L->batch;
     Slot *s = &L->slots[L->cur % L->depth];
     while (s->filled < want && !L->failed) pthread_cond_wait(&L->done_cv, &L->mu);
-    if (L->failed) {
+    if (L->failed) { /* the caller decides: a client fails and is dropped, a test stops */
         pthread_mutex_unlock(&L->mu);
-        die("data loader: %s", L->fail_msg);
+        return -1;
     }
     L->returned = 1;
     pthread_mutex_unlock(&L->mu);
@@ -474,6 +492,8 @@ int loader_next(Loader *L, Batch *b) {
     b->n = want, b->clips = L->clips;
     return 1;
 }
+
+const char *loader_error(const Loader *L) { return L->fail_msg; }
 
 int loader_num_samples(const Loader *L) { return L->ann.n; }
 int loader_bad_samples(Loader *L) {

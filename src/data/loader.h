@@ -44,13 +44,19 @@ typedef struct Loader Loader;
 /* NULL with err ("<file>: <problem>") on bad input: unreadable/invalid annotations, missing frame packs. */
 Loader *loader_open(const char *data_dir, const char *ann_json, LoaderMode mode, int batch, uint64_t seed,
                     int num_threads, const LoaderOptions *opt, char *err, size_t errlen);
+/* What loader_open checks of a list before it starts: parsed, not empty, every frame pack present. 0, or -1
+ * with err. For commands that check their inputs before they write anything. */
+int loader_check_list(const char *data_dir, const char *ann_json, char *err, size_t errlen);
 /* As loader_open, but dies with the message. */
 Loader *loader_new(const char *data_dir, const char *ann_json, LoaderMode mode, int batch, uint64_t seed,
                    int num_threads);
 /* Start epoch `epoch` (sampler shuffle for it); abandons whatever is left of the previous one. */
 void loader_epoch_begin(Loader *L, int epoch);
-/* Next batch of the epoch into b (buffers owned by the loader, valid until the next call); 0 at the end. */
+/* Next batch of the epoch into b (buffers owned by the loader, valid until the next call); 0 at the end; -1
+ * when more samples were unreadable than max_bad_fraction allows (loader_error says which; the loader is
+ * then done). */
 int loader_next(Loader *L, Batch *b);
+const char *loader_error(const Loader *L);
 void loader_free(Loader *L);
 int loader_num_samples(const Loader *L);
 int loader_iters_per_epoch(const Loader *L);

@@ -384,24 +384,38 @@ static void *prep_worker(void *arg) {
     return NULL;
 }
 
-static int write_split_files(const char *ann_dir, const Split *S, char *err, size_t errlen) {
-    for (int which = 0; which < 2; which++) {
+/* The split lists without the videos that have no frame pack (they failed above): a later command would
+ * stop on them. Returns the number left out, or -1 with err. */
+static int write_split_files(const char *out, const Split *S, char *err, size_t errlen) {
+    char *ann_dir = path_join(out, "annotations");
+    int left_out = 0, rc = 0;
+    for (int which = 0; which < 2 && !rc; which++) {
         const AnnList *l = which ? &S->test : &S->train;
+        AnnList kept = {0};
+        for (int i = 0; i < l->n; i++) {
+            size_t n = strlen(out) + strlen(l->e[i].name) + 16;
+            char *zp = xmalloc(n);
+            snprintf(zp, n, "%s/zips/%s.zip", out, l->e[i].name);
+            if (is_file(zp)) ann_push(&kept, l->e[i].name, l->e[i].label);
+            else left_out++;
+            free(zp);
+        }
         char fn[64];
         snprintf(fn, sizeof fn, "%s_split_%d.txt", which ? "test" : "train", S->split);
         char *p = path_join(ann_dir, fn);
-        int rc = ann_write_txt(p, l->e, l->n);
+        rc = ann_write_txt(p, kept.e, kept.n);
         if (!rc) {
             snprintf(fn, sizeof fn, "%s_split_%d.json", which ? "test" : "train", S->split);
             free(p);
             p = path_join(ann_dir, fn);
-            rc = ann_write_json(p, l->e, l->n);
+            rc = ann_write_json(p, kept.e, kept.n);
         }
         if (rc) snprintf(err, errlen, "%s: cannot write: %s", p, strerror(errno));
         free(p);
-        if (rc) return -1;
+        ann_free(&kept);
     }
-    return 0;
+    free(ann_dir);
+    return rc ? -1 : left_out;
 }
 
 int prepare_run(const PrepareOptions *o, PrepareStats *st, char *err, size_t errlen) {
@@ -466,8 +480,6 @@ int prepare_run(const PrepareOptions *o, PrepareStats *st, char *err, size_t err
         free(ann_dir);
         return -1;
     }
-    int rc = 0;
-    for (int s = 0; s < nsp && !rc; s++) rc = write_split_files(ann_dir, &sp[s], err, errlen);
     free(ann_dir);
 
     /* unique videos in list order: split 1 train, split 1 test, then anything only in other splits */
@@ -499,11 +511,6 @@ int prepare_run(const PrepareOptions *o, PrepareStats *st, char *err, size_t err
         }
         free(sorted), free(seen);
         ann_free(&all);
-    }
-    for (int s = 0; s < nsp; s++) ann_free(&sp[s].train), ann_free(&sp[s].test);
-    if (rc) {
-        ann_free(&uniq);
-        return -1;
     }
 
     VideoIndex ix = {0};
@@ -544,14 +551,26 @@ int prepare_run(const PrepareOptions *o, PrepareStats *st, char *err, size_t err
     st->videos = j.n, st->written = j.written, st->skipped = j.skipped, st->failed = j.failed, st->warned = j.warned;
     st->frames = j.frames;
     st->seconds = now_sec() - t0;
+    /* the lists last, from what was written: a failed video has no pack and is left out */
+    int rc = 0, left_out = 0;
+    for (int s = 0; s < nsp; s++) {
+        int k = rc ? 0 : write_split_files(o->out, &sp[s], err, errlen);
+        if (k < 0) rc = -1;
+        else left_out += k;
+        ann_free(&sp[s].train), ann_free(&sp[s].test);
+    }
     if (j.failed) {
         fprintf(stderr, "fedvssl: prepare: %d video(s) failed:\n", j.failed);
         for (int i = 0; i < j.failed; i++) fprintf(stderr, "  %s\n", j.failures[i]);
     }
+    if (left_out)
+        fprintf(stderr, "fedvssl: prepare: %d list entr%s left out of annotations/*_split_*: %s no frame pack\n",
+                left_out, left_out == 1 ? "y" : "ies", left_out == 1 ? "it has" : "they have");
     for (int i = 0; i < j.failed; i++) free(j.failures[i]);
     free(j.failures);
     free(j.names), free(j.paths), free(ord);
     index_free(&ix);
     ann_free(&uniq);
+    if (rc) return -1;
     return st->failed ? 1 : 0;
 }

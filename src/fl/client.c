@@ -254,7 +254,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     progress_end(&fc.pr, 1);
     loader_free(L);
     if (rc) {
-        snprintf(res->err, sizeof res->err, "%s", tr.err);
+        snprintf(res->err, sizeof res->err, "%.1000s", tr.err);
         goto done;
     }
     static int told; /* once per run: every client of a small run hits it */

@@ -125,7 +125,8 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
     float *fh = NULL;
     size_t fcap = 0;
     double t0 = now_sec();
-    while (done < N && loader_next(L, &b)) {
+    int got = 0;
+    while (done < N && (got = loader_next(L, &b)) > 0) {
         int n = b.n < N - done ? b.n : N - done, clips = b.clips;
         /* the loader's batch of n videos is [n*clips, 3, 16, S, S]: one forward */
         model_plan(m, (Dims){b.n * clips, 3, 16, b.crop, b.crop}, 0);
@@ -145,6 +146,7 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
     }
     progress_end(&pr, 0);
     free(fh);
+    if (got < 0) die("data loader: %s", loader_error(L));
     if (done < N) die("internal: the loader gave %d of %d videos", done, N);
     return N;
 }

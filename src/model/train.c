@@ -36,7 +36,12 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
     Batch b;
     for (int it = 1; it <= iters; it++) {
         double t0 = now_sec();
-        if (!loader_next(L, &b)) break;
+        int got = loader_next(L, &b);
+        if (got < 0) {
+            snprintf(r->err, sizeof r->err, "data loader: %.1000s", loader_error(L));
+            return -1;
+        }
+        if (!got) break;
         double t1 = now_sec();
         model_zero_grads(m);
         float loss = model_forward(m, b.imgs, b.gt_trajs, b.gt_weights, m->kind == MODEL_TSN ? b.labels : NULL, 1);
@@ -100,7 +105,8 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
     int R = m->nroi;
     float *zero = xcalloc((size_t)R * 64, sizeof(float)), *dz = xmalloc((size_t)R * 64 * sizeof(float));
     Batch b;
-    while (h->batches < batches && loader_next(L, &b)) {
+    int got = 0;
+    while (h->batches < batches && (got = loader_next(L, &b)) > 0) {
         float loss = model_forward(m, b.imgs, b.gt_trajs, b.gt_weights, NULL, 0);
         /* the same rule as the training loss (model_forward), with every prediction 0 */
         float count = 0, zc, zs;
@@ -116,6 +122,10 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
         h->batches++;
     }
     free(zero), free(dz);
+    if (got < 0) {
+        snprintf(err, errlen, "data loader: %s", loader_error(L));
+        return -1;
+    }
     if (!h->batches) {
         snprintf(err, errlen, "the held-out list gave no batch");
         return -1;

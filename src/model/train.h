@@ -38,7 +38,7 @@ typedef struct {
     int short_epoch;    /* fewer iterations than log_interval: mean over all of them (the reference divides by 0) */
     double seconds, clips_per_s;
     int correct, seen;  /* TSN: training top-1 over the epoch */
-    char err[256];      /* set when the epoch failed (non-finite loss or gradient) */
+    char err[1024];     /* set when the epoch failed (non-finite loss or gradient, too many unreadable samples) */
 } TrainResult;
 
 /* Returns 0, or -1 with r->err set (the model's state is then unusable for this epoch). */
