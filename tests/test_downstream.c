@@ -238,8 +238,21 @@ static void test_finetune(const char *init) {
      * resume or save would show */
     t0 = now_sec();
     CHECK(sh("%s finetune %s out=%s/B epochs=1 quiet=true", fedvssl_bin, common, root) == 0, "finetune B epoch 1");
-    CHECK(sh("%s finetune %s out=%s/B device=cpu-separate > %s/B.txt", fedvssl_bin, common, root, root) == 0,
-          "finetune B resumed");
+    /* the run's settings are its own: another crop is refused in one line, config.yaml stays */
+    snprintf(p, sizeof p, "%s/B/config.yaml", root);
+    char *cfg0 = slurp(p);
+    int crc = sh("%s finetune %s out=%s/B data.crop=48 2>%s/Bc.err", fedvssl_bin, common, root, root);
+    snprintf(q, sizeof q, "%s/Bc.err", root);
+    txt = slurp(q);
+    char *cfg1 = slurp(p);
+    CHECK(crc != 0 && strstr(txt, "data.crop=48 (the run has 112)") && count(txt, "\n") == 1 && !strcmp(cfg0, cfg1),
+          "a changed setting is refused, config.yaml unchanged: %s", txt);
+    free(txt), free(cfg0), free(cfg1);
+    CHECK(sh("%s finetune %s out=%s/B device=cpu-separate allow_changes=true > %s/B.txt", fedvssl_bin, common, root,
+             root) == 0,
+          "finetune B resumed (epochs=2: a change, allowed)");
+    snprintf(p, sizeof p, "%s/B/config.until-epoch-1.yaml", root);
+    CHECK(is_file(p), "the earlier settings kept: %s", p);
     printf("finetune 1 + 1 epochs (resumed): %.1f s\n", now_sec() - t0);
     snprintf(p, sizeof p, "%s/B.txt", root);
     txt = slurp(p);
@@ -266,7 +279,8 @@ static void test_finetune(const char *init) {
     const char *re;
     uint8_t *before = read_file(p, &l0, &re);
     snprintf(q, sizeof q, "%s/nan.txt", root);
-    int rc = sh("%s finetune %s out=%s/B epochs=3 fault.nan_epoch=3 quiet=true > %s 2>&1", fedvssl_bin, common, root, q);
+    int rc = sh("%s finetune %s out=%s/B epochs=3 allow_changes=true fault.nan_epoch=3 quiet=true > %s 2>&1", fedvssl_bin,
+                common, root, q);
     txt = slurp(q);
     CHECK(rc == 1 && strstr(txt, "epoch 3: iteration 1: loss is nan (diverged)") &&
               strstr(txt, "the last checkpoint, epoch 2, is kept in"),
@@ -291,6 +305,23 @@ static void test_test(void) {
     CHECK(top1 >= 0 && top1 <= 1 && top5 >= top1 && top5 <= 1 && mca >= 0 && mca <= 1, "metrics in [0,1]: %g %g %g",
           top1, top5, mca);
     CHECK(top5 == 1, "top-5 of 3 classes is 1: %g", top5);
+    CHECK(json_num(r, "crop") == 112, "results.json records the clip side");
+    /* evaluation follows the run: another size than the run's is refused; without data.crop the run's is taken
+     * (here a copy of run A whose config.yaml says 48) */
+    int crc = sh("%s test data_dir=%s run=%s/A data.crop=48 quiet=true 2>%s/crop.err", fedvssl_bin, data, root, root);
+    snprintf(p, sizeof p, "%s/crop.err", root);
+    char *ce = slurp(p);
+    CHECK(crc != 0 && strstr(ce, "data.crop=48, but") && strstr(ce, "trained at data.crop=112") && count(ce, "\n") == 1,
+          "a crop mismatch is refused: %s", ce);
+    free(ce);
+    CHECK(sh("mkdir -p %s/A48 && cp %s/A/epoch_2.npz %s/A48/ && sed 's/^  crop: 112$/  crop: 48/' %s/A/config.yaml "
+             ">%s/A48/config.yaml && %s test data_dir=%s run=%s/A48 max_videos=1 data.batch=1 data.threads=2 quiet=true",
+             root, root, root, root, root, fedvssl_bin, data, root) == 0,
+          "test of a crop-48 run");
+    snprintf(p, sizeof p, "%s/A48/results.json", root);
+    ce = slurp(p);
+    CHECK(json_num(ce, "crop") == 48, "tested at the run's crop (48)");
+    free(ce);
     /* the fine-tune run's report now shows the test too */
     snprintf(p, sizeof p, "%s/A/report.html", root);
     char *h = slurp(p);
@@ -368,6 +399,7 @@ static void test_retrieve(void) {
     }
     CHECK(mono, "R@k in [0,1], monotone in k:\n%s", r);
     CHECK(rec[RETRIEVE_NK - 1] == 1 && rec[1] == 1, "R@5 = R@50 = 1 with 3 gallery videos, all classes present");
+    CHECK(json_num(r, "crop") == 112 && strstr(r, "center crop S = 112"), "retrieval.json: the clip side");
     CHECK(json_num(r, "num_queries") == 3 && json_num(r, "num_gallery") == 3 && strstr(r, "\"protocol\": \"") &&
               json_num(r, "backbone_entries") == 120,
           "counts and protocol:\n%s", r);

@@ -217,13 +217,13 @@ int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "%s/pre_full", root);
     snprintf(args, sizeof args, "%s rounds=1 out=%s", pre, dir);
     run_time(args);
-    snprintf(args, sizeof args, "%s out=%s", pre, dir);
+    snprintf(args, sizeof args, "%s out=%s allow_changes=true", pre, dir); /* rounds=3 now */
     snprintf(ref1, sizeof ref1, "%s/pre_ref/fedvssl_results/round-1.npz", root);
     full_disk("pretrain", args, dir, "fedvssl_results/round-1.npz", ref1, "fedvssl_results/round-2.npz");
     snprintf(dir, sizeof dir, "%s/ft_full", root);
     snprintf(args, sizeof args, "%s epochs=1 out=%s", ft, dir);
     run_time(args);
-    snprintf(args, sizeof args, "%s out=%s", ft, dir);
+    snprintf(args, sizeof args, "%s out=%s allow_changes=true", ft, dir); /* epochs=3 now */
     char e1[512];
     snprintf(e1, sizeof e1, "%s/ft_full/epoch_1.npz", root);
     char keep[600];

@@ -271,6 +271,31 @@ int main(int argc, char **argv) {
     snprintf(a, sizeof a, "%s/fedvssl_results/round-2.npz", r1);
     CHECK(same_file(a, b), "resumed run ends with the uninterrupted run's checkpoint");
 
+    /* a run's settings are its own: a continuation with other settings is refused in one line naming each, and
+     * config.yaml stays; allowed, the earlier config.yaml is kept beside the new one; every continuation is
+     * marked in metrics.jsonl */
+    snprintf(a, sizeof a, "%s/config.yaml", r3);
+    char *cfg0 = slurp(a);
+    int crc = sh("%s pretrain resume=%s strategy.mix_coeff=0.7 rounds=3 2>%s/cfg.err", fedvssl_bin, r3, root);
+    char *cfg1 = slurp(a);
+    snprintf(b, sizeof b, "%s/cfg.err", root);
+    char *ce = slurp(b);
+    CHECK(crc != 0 && strstr(ce, "strategy.mix_coeff=0.7 (the run has 0.9)") && strstr(ce, "rounds=3 (the run has 2)") &&
+              count(ce, "\n") == 1 && !strcmp(cfg0, cfg1),
+          "changed settings refused, config.yaml unchanged: %s", ce);
+    free(cfg0), free(cfg1), free(ce);
+    CHECK(sh("%s pretrain resume=%s rounds=3 allow_changes=true quiet=true 2>/dev/null", fedvssl_bin, r3) == 0,
+          "allowed: one more round");
+    snprintf(a, sizeof a, "%s/config.until-round-2.yaml", r3);
+    snprintf(b, sizeof b, "%s/fedvssl_results/round-3.npz", r3);
+    CHECK(is_file(a) && is_file(b), "earlier settings kept, round 3 written");
+    snprintf(a, sizeof a, "%s/metrics.jsonl", r3);
+    ce = slurp(a);
+    CHECK(count(ce, "\"event\": \"continue\"") == 2 && strstr(ce, "\"after_round\": 1") &&
+              strstr(ce, "\"settings_changed\": \"rounds=3 (the run has 2)\""),
+          "continuations marked in metrics.jsonl");
+    free(ce);
+
     /* client 2 fails in round 1: dropped, the round aggregates client 1 alone */
     CHECK(sh("%s pretrain %s out=%s strategy.min_fit_clients=1 fault.kind=error fault.client=2 fault.round=1 "
              "rounds=1 2>%s/fault.err",

@@ -27,6 +27,15 @@ int cmd_report(int argc, char **argv);
 #include "../core/config.h"
 #include "../model/downstream.h"
 int test_config_keys(TestConfig *c, CfgKey *k);
+
+/* When `run` already has a config.yaml, this command continues that run: `now` (the settings given) is
+ * compared with the run's, read into `was` (a second table of the same layout); keys in ignore (see
+ * config_diff) may differ. A difference ends in one error naming each, unless allow; then the run's
+ * config.yaml is kept as config.until-<unit>-<done>.yaml. A "continue" record (done >= 0: after which
+ * <unit>) goes into metrics.jsonl. Returns 1 when the caller writes config.yaml (a new run, or allowed
+ * changes), 0 when the run's stays as it is. */
+int run_folder_settings(const char *run, const char *cmd, const CfgKey *now, CfgKey *was, int nkeys,
+                        const char *const *ignore, int allow, const char *unit, int done);
 int retrieve_config_keys(RetrieveConfig *c, CfgKey *k);
 int export_config_keys(ExportConfig *c, CfgKey *k);
 

@@ -39,6 +39,9 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
         {"precision", CFG_ENUM, &a->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
         {"out", CFG_STR, &a->out, "", NULL, 0, 0,
          "run folder; a re-run continues from its newest epoch_<e>.npz (default outputs/<date>/<time>)"},
+        {"allow_changes", CFG_BOOL, &a->allow_changes, "false", NULL, 0, 0,
+         "continue a run (out= of a run folder) with settings other than its own; its earlier config.yaml is kept "
+         "beside the new one"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
         {"fault.nan_epoch", CFG_INT, &a->fault_nan_epoch, "0", NULL, 0, INT_MAX,
          "fault injection (tests): the loss of this epoch's first iteration is NaN (0 = none)"},

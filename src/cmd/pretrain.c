@@ -121,6 +121,18 @@ int cmd_pretrain(int argc, char **argv) {
     if (rank == 0) run = a.resume[0] ? xstrdup(a.resume) : a.out[0] ? xstrdup(a.out) : default_run_dir();
     if (mpi) fl_mpi_bcast_string(&run); /* every rank writes its clients' files under the same run folder */
     c.run_dir = run;
+    int write_cfg = 1;
+    if (rank == 0) { /* a folder with a config.yaml: this continues that run, with its settings */
+        PretrainArgs was;
+        CfgKey wkeys[64];
+        pretrain_config_keys(&was, wkeys);
+        /* where and how it runs, what it logs and keeps: free to differ; the rest made the checkpoints */
+        static const char *const free_keys[] = {"out", "resume", "quiet", "data_dir", "data.threads", "transport",
+                                                "round_timeout", "device", "allow_changes", "checkpoint.", "eval.",
+                                                "fault.", NULL};
+        write_cfg = run_folder_settings(run, "pretrain", keys, wkeys, nk, free_keys, a.allow_changes, "round",
+                                        fl_last_round(&c));
+    }
     if (mkdir_p(run)) die("%s: cannot create: %m", run);
     if (rank > 0) {
         int rc = fl_mpi_worker(&c);
@@ -130,7 +142,7 @@ int cmd_pretrain(int argc, char **argv) {
         return rc;
     }
     char *cfg = path_join(run, "config.yaml"), *mpath = path_join(run, "metrics.jsonl");
-    if (config_write_yaml(keys, nk, cfg)) die("%s: cannot write: %m", cfg);
+    if (write_cfg && config_write_yaml(keys, nk, cfg)) die("%s: cannot write: %m", cfg);
     Metrics mx;
     if (metrics_open(&mx, mpath)) die("%s: cannot open: %m", mpath);
     if (!a.quiet)

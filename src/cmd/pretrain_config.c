@@ -56,6 +56,9 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
         {"precision", CFG_ENUM, &a->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
         {"out", CFG_STR, &a->out, "", NULL, 0, 0, "run folder (default outputs/<date>/<time>)"},
         {"resume", CFG_STR, &a->resume, "", NULL, 0, 0, "run folder to continue from its last complete round"},
+        {"allow_changes", CFG_BOOL, &a->allow_changes, "false", NULL, 0, 0,
+         "continue a run (resume=, or out= of a run folder) with settings other than its own; its earlier "
+         "config.yaml is kept beside the new one"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
         {"fault.kind", CFG_ENUM, &a->fault, "none", "none|error|nan|slow", 0, 0,
          "fault injection (tests): a client fails, diverges, or first sleeps fault.seconds"},

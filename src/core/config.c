@@ -830,6 +830,30 @@ char *config_to_yaml(const CfgKey *keys, int nkeys) {
     return b.p;
 }
 
+static int ignored(const char *key, const char *const *ignore) {
+    for (int i = 0; ignore && ignore[i]; i++) {
+        size_t n = strlen(ignore[i]);
+        if (ignore[i][n - 1] == '.' ? !strncmp(key, ignore[i], n) : !strcmp(key, ignore[i])) return 1;
+    }
+    return 0;
+}
+
+int config_diff(const CfgKey *was, const CfgKey *now, int nkeys, const char *const *ignore, char **text) {
+    JsonBuf out = {0};
+    jb_str(&out, "");
+    int n = 0;
+    for (int i = 0; i < nkeys; i++) {
+        if (ignored(now[i].key, ignore)) continue;
+        JsonBuf a = {0}, b = {0};
+        jb_str(&a, ""), jb_str(&b, "");
+        put_value(&a, &was[i]), put_value(&b, &now[i]);
+        if (strcmp(a.p, b.p)) jb_printf(&out, "%s%s=%s (the run has %s)", n++ ? ", " : "", now[i].key, b.p, a.p);
+        free(a.p), free(b.p);
+    }
+    *text = out.p;
+    return n;
+}
+
 int config_write_yaml(const CfgKey *keys, int nkeys, const char *path) {
     char *s = config_to_yaml(keys, nkeys);
     AtomicFile af;

@@ -62,6 +62,11 @@ int config_parse_yaml_text(const CfgKey *keys, int nkeys, const char *text, size
 char *config_to_yaml(const CfgKey *keys, int nkeys); /* malloc'ed */
 int config_write_yaml(const CfgKey *keys, int nkeys, const char *path); /* atomic; 0 or -1 (errno) */
 
+/* The keys whose values differ between two tables of one layout (filling two structs): "key=new (the run has
+ * old)", comma-separated, into *text (malloc'ed, "" when none); keys named in ignore (NULL-terminated; an entry
+ * ending in '.' names a group) are not compared. Returns the count. */
+int config_diff(const CfgKey *was, const CfgKey *now, int nkeys, const char *const *ignore, char **text);
+
 /* Every key with its type, bounds or allowed values, default and help. */
 void config_print_help(FILE *f, const char *cmd, const char *synopsis, const CfgKey *keys, int nkeys);
 

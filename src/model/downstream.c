@@ -476,6 +476,40 @@ static char *dir_of(const char *path) {
     return d;
 }
 
+/* The clip side a checkpoint was trained at: data.crop of the config.yaml beside it (a finetune run's epoch_<e>.npz)
+ * or one folder up (a pretrain run's fedvssl_results/round-<r>.npz); 0 when there is none. The file is the one
+ * the run wrote (nested YAML, "data:" then indented keys). */
+static int run_crop_of(const char *ckpt, char **cfg_used) {
+    char *d = dir_of(ckpt), *up = path_join(d, ".."), *cands[2] = {path_join(d, "config.yaml"), path_join(up, "config.yaml")};
+    int crop = 0;
+    for (int i = 0; i < 2 && !crop; i++) {
+        size_t len;
+        const char *why;
+        char *t = is_file(cands[i]) ? (char *)read_file(cands[i], &len, &why) : NULL;
+        if (!t) continue;
+        t = xrealloc(t, len + 1), t[len] = 0;
+        const char *g = strstr(t, "\ndata:\n");
+        for (const char *l = g ? g + 7 : NULL; l && l[0] == ' '; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+            if (!strncmp(l, "  crop: ", 8)) crop = atoi(l + 8);
+        if (crop && cfg_used) *cfg_used = xstrdup(cands[i]);
+        free(t);
+    }
+    free(d), free(up), free(cands[0]), free(cands[1]);
+    return crop;
+}
+
+/* data.crop for test and retrieve: given (> 0) it must match the run's; 0 takes the run's (112 without one). */
+static int eval_crop(int given, const char *ckpt) {
+    if (given && given < 32) die("data.crop=%d: must be >= 32 (or 0: the run's)", given);
+    char *cfg = NULL;
+    int run = ckpt && ckpt[0] ? run_crop_of(ckpt, &cfg) : 0;
+    if (given && run && given != run)
+        die("data.crop=%d, but %s was trained at data.crop=%d (%s): leave data.crop out to evaluate at the run's size",
+            given, ckpt, run, cfg);
+    free(cfg);
+    return given ? given : run ? run : 112;
+}
+
 /* Class names from the "<Class>/<video>" entries of a list (names[label-1]; "" where none). */
 static char **class_names(const AnnList *l, int C) {
     char **names = xcalloc((size_t)C, sizeof *names);
@@ -542,6 +576,7 @@ int test_run(const TestConfig *c) {
         ckpt = finetune_checkpoint_path(c->run, e);
     }
     if (!is_file(ckpt)) die("checkpoint=%s: no such file", ckpt);
+    const int crop = eval_crop(c->crop, ckpt);
     char *out = c->out[0] ? xstrdup(c->out) : c->run[0] ? xstrdup(c->run) : dir_of(ckpt);
     ops_set_threads(c->threads);
     char *list = downstream_path(c->data_dir, c->test_list);
@@ -554,11 +589,13 @@ int test_run(const TestConfig *c) {
         if (ann.e[i].label > C)
             die("%s: entry %d ('%s') has label %lld, but %s has %d classes", list, i + 1, ann.e[i].name,
                 (long long)ann.e[i].label, ckpt, C);
-    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop, 0);
+    Loader *L = open_loader(c->data_dir, list, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, crop, 0);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     int N = loader_num_samples(L);
     if (c->max_videos > 0 && c->max_videos < N) N = c->max_videos;
-    if (!c->quiet) printf("fedvssl test: %s on %d videos of %s (10 clips each, %d videos per forward)\n", ckpt, N, list, c->batch);
+    if (!c->quiet)
+        printf("fedvssl test: %s on %d videos of %s (10 clips of %dx%d each, %d videos per forward)\n", ckpt, N, list,
+               crop, crop, c->batch);
     float *logits = xmalloc(sizeof(float) * (size_t)N * C), *scores = xmalloc(sizeof(float) * (size_t)N * C);
     int64_t *labels = xmalloc(sizeof(int64_t) * (size_t)N), *conf = xmalloc(sizeof(int64_t) * (size_t)C * C);
     double *per = xmalloc(sizeof(double) * (size_t)C), t0 = now_sec();
@@ -580,7 +617,7 @@ int test_run(const TestConfig *c) {
     jb_num(&b, top5);
     jb_str(&b, ",\n  \"mean_class_accuracy\": ");
     jb_num(&b, mca);
-    jb_printf(&b, ",\n  \"num_videos\": %d,\n  \"num_classes\": %d,\n  \"clips_per_video\": 10,\n  \"checkpoint\": ", N, C);
+    jb_printf(&b, ",\n  \"num_videos\": %d,\n  \"num_classes\": %d,\n  \"clips_per_video\": 10,\n  \"crop\": %d,\n  \"checkpoint\": ", N, C, crop);
     jb_json_str(&b, ckpt);
     jb_str(&b, ",\n  \"test_list\": ");
     jb_json_str(&b, list);
@@ -633,12 +670,13 @@ int test_run(const TestConfig *c) {
 
 const int RETRIEVE_KS[RETRIEVE_NK] = {1, 5, 10, 20, 50};
 
+/* %d: the clip side S; sizes scale by S/112 */
 static const char RETRIEVE_PROTOCOL[] =
     "video retrieval with backbone features: every train and test video gives 10 uniform clips of 16 frames "
-    "(stride 2, resize 171x128, center crop 112, as the test pipeline); the backbone runs in eval mode and each "
-    "clip's features are average-pooled to 512; a video's feature is the mean over its clips, L2-normalised; every "
-    "test video queries the train set by cosine similarity, and R@k is the fraction of queries with at least one "
-    "train video of the query's class among the k most similar";
+    "(stride 2, resize 171x128 times S/112, center crop S = %d, as the test pipeline; S = 112 in the reference); the "
+    "backbone runs in eval mode and each clip's features are average-pooled to 512; a video's feature is the mean "
+    "over its clips, L2-normalised; every test video queries the train set by cosine similarity, and R@k is the "
+    "fraction of queries with at least one train video of the query's class among the k most similar";
 
 static int features(Model *m, const RetrieveConfig *c, const char *list, const char *what, float **feat,
                     int64_t **labels) {
@@ -655,9 +693,11 @@ static int features(Model *m, const RetrieveConfig *c, const char *list, const c
     return N;
 }
 
-int retrieve_run(const RetrieveConfig *c) {
+int retrieve_run(const RetrieveConfig *given) {
+    RetrieveConfig cc = *given, *c = &cc;
     check_data_dir(c->data_dir);
     if (c->init[0] && !is_file(c->init)) die("init=%s: no such file", c->init);
+    cc.crop = eval_crop(given->crop, c->init);
     ops_set_threads(c->threads);
     char *trl = downstream_path(c->data_dir, c->train_list), *tel = downstream_path(c->data_dir, c->test_list);
     AnnList a, b;
@@ -709,8 +749,10 @@ int retrieve_run(const RetrieveConfig *c) {
     jb_json_str(&j, trl);
     jb_str(&j, ",\n  \"seconds\": ");
     jb_num(&j, round_decimals(secs, 3));
-    jb_str(&j, ",\n  \"protocol\": ");
-    jb_json_str(&j, RETRIEVE_PROTOCOL);
+    jb_printf(&j, ",\n  \"crop\": %d,\n  \"protocol\": ", c->crop);
+    char proto[sizeof RETRIEVE_PROTOCOL + 16];
+    snprintf(proto, sizeof proto, RETRIEVE_PROTOCOL, c->crop);
+    jb_json_str(&j, proto);
     jb_str(&j, "\n}\n");
     char *rp = path_join(out, "retrieval.json"), *fp = path_join(out, "features.npz");
     write_text(rp, j.p, j.n);

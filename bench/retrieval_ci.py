@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""Retrieval R@k with bootstrap confidence intervals over the query videos, from the features.npz files that
+`fedvssl retrieve` writes; with two or more, the paired difference of each against the first (same queries,
+same gallery), so "pre-training beats random init" gets an interval, not a point.
+
+    /usr/bin/python3 bench/retrieval_ci.py retr/random/features.npz retr/round-40/features.npz [--k 1 5 10]
+
+Prints one line per file: R@k with its 95 % interval, and the difference to the first file with its interval
+and the fraction of bootstrap draws where it is > 0. Needs NumPy (Debian python3-numpy)."""
+import argparse
+
+import numpy as np
+
+
+def hits(path, ks):
+    z = np.load(path)
+    q, g = z["test_features"].astype(np.float64), z["train_features"].astype(np.float64)
+    ql, gl = z["test_labels"], z["train_labels"]
+    q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    g /= np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+    order = np.argsort(-(q @ g.T), axis=1, kind="stable")  # as fedvssl: ties keep the gallery order
+    same = gl[order] == ql[:, None]
+    return {k: same[:, :k].any(axis=1).astype(np.float64) for k in ks}, len(ql)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("features", nargs="+")
+    ap.add_argument("--k", type=int, nargs="+", default=[1, 5, 10])
+    ap.add_argument("--draws", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    runs = [hits(p, a.k) for p in a.features]
+    n = runs[0][1]
+    if any(r[1] != n for r in runs):
+        raise SystemExit("the files have different query counts: not the same test list")
+    idx = rng.integers(0, n, size=(a.draws, n))  # the same resampled queries for every file: a paired bootstrap
+    for path, (h, _) in zip(a.features, runs):
+        parts = []
+        for k in a.k:
+            m = h[k][idx].mean(axis=1)
+            s = f"R@{k} {100 * h[k].mean():5.1f} % [{100 * np.percentile(m, 2.5):5.1f}, {100 * np.percentile(m, 97.5):5.1f}]"
+            if path != a.features[0]:
+                d = h[k][idx].mean(axis=1) - runs[0][0][k][idx].mean(axis=1)
+                s += (f" diff {100 * (h[k].mean() - runs[0][0][k].mean()):+5.1f} "
+                      f"[{100 * np.percentile(d, 2.5):+5.1f}, {100 * np.percentile(d, 97.5):+5.1f}] P(>0) {np.mean(d > 0):.2f}")
+            parts.append(s)
+        print(f"{path}  ({n} queries)\n    " + "\n    ".join(parts))
+
+
+if __name__ == "__main__":
+    main()
