@@ -79,6 +79,7 @@ static void check_run(const char *run) {
     snprintf(p, sizeof p, "%s/report.html", run);
     m = slurp(p);
     CHECK(strstr(m, "pre-training complete: 2 rounds") && strstr(m, "data-chart=\"r0-pretrain-loss\"") &&
+              strstr(m, "data-chart=\"r0-pretrain-heldout\"") &&
               strstr(m, "</html>"),
           "report.html of the run");
     free(m);

@@ -35,6 +35,7 @@ typedef struct {
 } PtFit;
 typedef struct {
     double round, rounds, sampled, results, failures, loss, seconds, server_seconds;
+    double heldout, heldout_zero; /* NaN where the run did not measure them */
 } PtRound;
 typedef struct {
     double epoch, iter, iters, loss, acc, lr, cps, x;
@@ -170,7 +171,8 @@ static void take_line(Run *r, const JsonValue *v) {
         *VPUSH(r->rd, r->nrd, r->crd) =
             (PtRound){json_get_num(v, "round"),   json_get_num(v, "rounds"),        json_get_num(v, "sampled"),
                       json_get_num(v, "results"), json_get_num(v, "failures"),      json_get_num(v, "loss"),
-                      json_get_num(v, "seconds"), json_get_num(v, "server_seconds")};
+                      json_get_num(v, "seconds"), json_get_num(v, "server_seconds"),
+                      json_get_num(v, "heldout_loss"), json_get_num(v, "heldout_zero_loss")};
         const char *s = json_get_str(v, "strategy", NULL);
         if (s) free(r->strategy), r->strategy = xstrdup(s);
         r->kinds |= K_PRETRAIN;
@@ -856,6 +858,25 @@ static void section_pretrain(JsonBuf *b, const Run *r, int ri) {
                                .ylabel = "weighted mean loss",
                                .x_integer = 1},
                    ss, nc + 1);
+
+    /* held-out CtP loss against predicting zero motion: whether the pretext task is learned at all */
+    Xy hl = {0}, hz = {0};
+    for (int i = 0; i < nr; i++)
+        if (isfinite(d[i].heldout) && isfinite(d[i].heldout_zero))
+            xy_add(&hl, d[i].round, d[i].heldout), xy_add(&hz, d[i].round, d[i].heldout_zero);
+    if (hl.n) {
+        ss[0] = (SvgSeries){.name = "held-out loss (clients' mean)", .x = hl.x, .y = hl.y, .n = hl.n, .color = SVG_DARK};
+        ss[1] = (SvgSeries){.name = "predicting zero motion", .x = hz.x, .y = hz.y, .n = hz.n, .color = 0, .thin = 1};
+        chart_id(id, sizeof id, ri, "pretrain-heldout");
+        svg_line_chart(b,
+                       &(SvgChart){.id = id,
+                                   .title = "Held-out CtP loss (below predict-zero = motion learned)",
+                                   .xlabel = "round",
+                                   .ylabel = "loss",
+                                   .x_integer = 1},
+                       ss, 2);
+    }
+    free(hl.x), free(hl.y), free(hz.x), free(hz.y);
 
     /* learning rate: the mean of the round's logged values */
     double *lx = xmalloc(sizeof(double) * (size_t)(r->npt + 1) * 2), *ly = lx + r->npt + 1;
