@@ -60,6 +60,16 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
          "continue a run (resume=, or out= of a run folder) with settings other than its own; its earlier "
          "config.yaml is kept beside the new one"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
+        /* the Flower baseline's conf/base.yaml loads as it is: these keys have no meaning here */
+        {"exp_name", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "the baseline's results folder; here <run>/fedvssl_results"},
+        {"cfg_path_pretrain", CFG_IGNORED, NULL, NULL, NULL, 0, 0,
+         "the mmcv CtP config; its settings are built in (data.*, optimizer.*)"},
+        {"strategy._target_", CFG_IGNORED, NULL, NULL, NULL, 0, 0,
+         "the Python strategy class; here strategy.fedavg and strategy.compat choose"},
+        {"strategy.base_work_dir", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "set at run time; here the run folder"},
+        {"client_resources.num_gpus", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's per-client GPUs; here device="},
+        {"client_resources.num_cpus", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's per-client CPUs; here data.threads"},
+        {"client_resources.include_dashboard", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's dashboard; no Ray here"},
         {"fault.kind", CFG_ENUM, &a->fault, "none", "none|error|nan|slow", 0, 0,
          "fault injection (tests): a client fails, diverges, or first sleeps fault.seconds"},
         {"fault.client", CFG_INT, &a->fault_client, "0", NULL, 0, INT_MAX, "1-based client the fault hits (0 = all)"},

@@ -339,8 +339,19 @@ static const char *convert(const CfgKey *k, const char *v, int null, Val *out, c
     case CFG_FLOATS:
         if (null) return out->l.n = 0, NULL;
         return parse_floats(k, v, &out->l, msg, ml);
+    case CFG_IGNORED: return NULL;
     }
     return "bad type";
+}
+
+/* The ignored keys met while parsing, for config_cli's one warning ("key (why); ..."). */
+static char ignored_seen[2048];
+static void note_ignored(const CfgKey *k) {
+    char item[400];
+    snprintf(item, sizeof item, "%s (%s)", k->key, k->help ? k->help : "not used");
+    if (strstr(ignored_seen, item)) return;
+    size_t n = strlen(ignored_seen);
+    snprintf(ignored_seen + n, sizeof ignored_seen - n, "%s%s", n ? "; " : "", item);
 }
 
 static void store(const CfgKey *k, const Val *v) {
@@ -351,6 +362,7 @@ static void store(const CfgKey *k, const Val *v) {
     case CFG_STR:
     case CFG_ENUM: *(const char **)k->dst = keep(v->s, v->slen); break;
     case CFG_FLOATS: *(CfgFloats *)k->dst = v->l; break;
+    case CFG_IGNORED: note_ignored(k); break;
     }
 }
 
@@ -399,8 +411,8 @@ int config_set_defaults(const CfgKey *keys, int nkeys, char *err, size_t errlen)
     for (int i = 0; i < nkeys; i++) {
         const CfgKey *k = &keys[i];
         const char *m = check_name(k->key);
-        if (!m && !k->dst) m = "no destination";
-        if (!m && (unsigned)k->type > CFG_FLOATS) m = "bad type";
+        if (!m && !k->dst && k->type != CFG_IGNORED) m = "no destination";
+        if (!m && (unsigned)k->type > CFG_IGNORED) m = "bad type";
         if (!m && k->type == CFG_ENUM && (!k->choices || !*k->choices)) m = "an enum without choices";
         for (int j = 0; !m && j < i; j++) {
             size_t a = strlen(keys[j].key), b = strlen(k->key);
@@ -414,6 +426,7 @@ int config_set_defaults(const CfgKey *keys, int nkeys, char *err, size_t errlen)
             return -1;
         }
         const char *def = k->def ? k->def : "";
+        if (k->type == CFG_IGNORED) continue;
         if (k->type == CFG_STR) { /* a literal: point at the table's own text */
             *(const char **)k->dst = def;
             continue;
@@ -485,6 +498,7 @@ static const char *type_text(const CfgKey *k, char *buf, size_t cap) {
     case CFG_STR: return "a string";
     case CFG_ENUM: snprintf(buf, cap, "one of %s", choice_list(k->choices, b, sizeof b)); return buf;
     case CFG_FLOATS: return "a list of numbers";
+    case CFG_IGNORED: return "a value (ignored)";
     }
     return "?";
 }
@@ -723,6 +737,8 @@ int config_cli(const char *cmd, const char *synopsis, const CfgKey *keys, int nk
         exit(0);
     }
     if (rc) die("%s: %s", cmd, err);
+    if (ignored_seen[0]) warnf("%s: keys of the original's configuration, accepted and not used: %s", cmd, ignored_seen);
+    ignored_seen[0] = 0;
     return np;
 }
 
@@ -798,6 +814,7 @@ static void put_value(JsonBuf *b, const CfgKey *k) {
         jb_str(b, "]");
         break;
     }
+    case CFG_IGNORED: jb_str(b, "null"); break; /* never written: config_to_yaml skips these keys */
     }
 }
 
@@ -824,6 +841,7 @@ static void put_group(JsonBuf *b, const CfgKey *keys, int nkeys, char *done, con
 char *config_to_yaml(const CfgKey *keys, int nkeys) {
     JsonBuf b = {0};
     char *done = xcalloc((size_t)nkeys + 1, 1);
+    for (int i = 0; i < nkeys; i++) done[i] = keys[i].type == CFG_IGNORED; /* nothing to write back */
     jb_str(&b, "");
     put_group(&b, keys, nkeys, done, "", 0, 0);
     free(done);
@@ -843,7 +861,7 @@ int config_diff(const CfgKey *was, const CfgKey *now, int nkeys, const char *con
     jb_str(&out, "");
     int n = 0;
     for (int i = 0; i < nkeys; i++) {
-        if (ignored(now[i].key, ignore)) continue;
+        if (now[i].type == CFG_IGNORED || ignored(now[i].key, ignore)) continue;
         JsonBuf a = {0}, b = {0};
         jb_str(&a, ""), jb_str(&b, "");
         put_value(&a, &was[i]), put_value(&b, &now[i]);
@@ -881,12 +899,14 @@ void config_print_help(FILE *f, const char *cmd, const char *synopsis, const Cfg
         case CFG_STR: snprintf(type, sizeof type, "string"); break;
         case CFG_ENUM: snprintf(type, sizeof type, "%s", k->choices); break;
         case CFG_FLOATS: snprintf(type, sizeof type, "floats %s", range_text(k, r, sizeof r)); break;
+        case CFG_IGNORED: snprintf(type, sizeof type, "ignored"); break;
         }
         size_t tl = strlen(type);
         while (tl && type[tl - 1] == ' ') type[--tl] = 0;
         const char *def = k->def ? k->def : "";
         fprintf(f, "  %-28s %-16s %s", k->key, type, k->help ? k->help : "");
-        if (k->type == CFG_STR) fprintf(f, " (default \"%s\")\n", def);
+        if (k->type == CFG_IGNORED) fprintf(f, " (a key of the original's files, accepted and not used)\n");
+        else if (k->type == CFG_STR) fprintf(f, " (default \"%s\")\n", def);
         else fprintf(f, " (default %s)\n", def);
     }
 }

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum { CFG_INT, CFG_FLOAT, CFG_BOOL, CFG_STR, CFG_ENUM, CFG_FLOATS } CfgType;
+/* CFG_IGNORED: a key of the original's configuration files that has no meaning here: any scalar value is
+ * accepted and dropped (help says why), config_cli names each one seen on stderr; dst may be NULL. */
+typedef enum { CFG_INT, CFG_FLOAT, CFG_BOOL, CFG_STR, CFG_ENUM, CFG_FLOATS, CFG_IGNORED } CfgType;
 
 #define CFG_FLOATS_MAX 16
 typedef struct {

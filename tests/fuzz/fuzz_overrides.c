@@ -55,6 +55,7 @@ static void check_values(const CfgKey *keys, int n) {
             for (int j = 0; j < f->n; j++) check(isfinite(f->v[j]) && in_bounds(f->v[j], k));
             break;
         }
+        case CFG_IGNORED: check(k->dst == NULL); break; /* nothing is stored */
         }
     }
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Is the CtP pretext task learned, and at what budget does it help retrieval? Centralized CtP (one client, FedAvg:
+# plain SGD with a fresh optimiser each epoch, as a client's round) on a synthetic UCF-style set with a fresh
+# augmentation stream every epoch, ROUNDS epochs; every round the held-out CtP loss beside predicting zero motion
+# (metrics.jsonl); the rounds kept (every KEEP-th) then retrieved (test videos query train videos) against a random
+# backbone, with paired bootstrap intervals (bench/retrieval_ci.py). Usage:
+#   bash bench/ctp_budget.sh [work dir]            (hours on 2 cores: run it in the background)
+# Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED override the defaults below.
+set -euo pipefail
+B=${FEDVSSL:-$(cd "$(dirname "$0")/.." && pwd)/build/fedvssl}
+CI=$(cd "$(dirname "$0")" && pwd)/retrieval_ci.py
+W=${1:-/tmp/fedvssl_ctp_budget}
+ROUNDS=${ROUNDS:-150} KEEP=${KEEP:-10} CROP=${CROP:-32} CLASSES=${CLASSES:-10} VPC=${VPC:-24} SEED=${SEED:-7}
+mkdir -p "$W"
+cd "$W"
+if [ ! -d data/zips ]; then
+  "$B" synth --out raw --classes "$CLASSES" --videos-per-class "$VPC" --frames 60 --size 160x120 --seed 11 >/dev/null
+  "$B" prepare --dataset ucf101 --src raw --out data --quiet
+  "$B" partition --json-path data/annotations --output-path data/annotations/c1 --num-clients 1 >/dev/null
+fi
+run=pretrain_s$SEED
+"$B" pretrain data_dir=data partition_dir=annotations/c1 pool_size=1 strategy.min_fit_clients=1 \
+  strategy.min_available_clients=1 strategy.fedavg=true data.reseed_each_round=false rounds="$ROUNDS" \
+  data.crop="$CROP" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" out="$run" quiet=true
+[ -f retr_random/retrieval.json ] || "$B" retrieve data_dir=data init= data.crop="$CROP" out=retr_random quiet=true
+feats=(retr_random/features.npz)
+for f in "$run"/fedvssl_results/round-*.npz; do
+  r=$(basename "$f" .npz)
+  [ -f "retr_${run}_$r/retrieval.json" ] || "$B" retrieve data_dir=data init="$f" out="retr_${run}_$r" quiet=true
+  feats+=("retr_${run}_$r/features.npz")
+done
+grep '"event": "round"' "$run/metrics.jsonl" |
+  /usr/bin/python3 -c 'import json,sys
+for l in sys.stdin:
+    d = json.loads(l)
+    print("round %4d  train loss %.4f  held-out %.5f  predict-zero %.5f  difference %+.5f" % (d["round"], d["loss"],
+          d["heldout_loss"], d["heldout_zero_loss"], d["heldout_loss"] - d["heldout_zero_loss"]))'
+/usr/bin/python3 "$CI" "${feats[@]}"
