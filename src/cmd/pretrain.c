@@ -154,13 +154,17 @@ int cmd_pretrain(int argc, char **argv) {
     t->close(t);
     metrics_close(&mx);
     if (mpi) fl_mpi_finalize();
-    if (!a.quiet && !rc)
+    if (!a.quiet && !rc) {
+        char every[48] = "";
+        if (c.keep_every == 1) snprintf(every, sizeof every, ", all others too");
+        else if (c.keep_every) snprintf(every, sizeof every, " and the rounds divisible by %d", c.keep_every);
         printf("done in %.1f s: round checkpoints in %s/fedvssl_results/ (%s; kept: the last %d round%s%s)\n",
                now_sec() - t0, run,
                c.write_flower ? (c.write_native ? "round-<r>.npz, round-<r>-weights.array.npz"
                                                 : "round-<r>-weights.array.npz, the last round-<r>.npz")
                               : "round-<r>.npz",
-               c.keep_last, c.keep_last == 1 ? "" : "s", c.keep_every ? " and every checkpoint.keep_every-th" : "");
+               c.keep_last, c.keep_last == 1 ? "" : "s", every);
+    }
     report_after_run(run, a.quiet); /* also after a stopped run: the report shows how far it got */
     free(cfg), free(mpath), free(run);
     config_free();
