@@ -138,6 +138,33 @@ static void test_bad_inputs(const char *init) {
     write_npz1(p, "arr_0", 1, sh1);
     snprintf(a, sizeof a, "finetune data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);
     expect_error("init without backbone entries", a, "no_backbone.npz: none of R3D-18's backbone.* entries", "'arr_0'");
+    /* a partial init: below half of the backbone refused unless asked; above half taken with a word on stderr */
+    for (int k = 10; k <= 70; k += 60) {
+        Model cm;
+        model_init(&cm, MODEL_CTP, 0);
+        snprintf(p, sizeof p, "%s/first%d.npz", root, k);
+        NpzWriter w;
+        CHECK(npz_writer_open(&w, p) == 0, "open %s", p);
+        for (int i = 0; i < k; i++) {
+            const StateEntry *e = &cm.st.e[i];
+            if (e->type == ST_F32) npz_writer_add(&w, e->name, NPY_F32, e->ndim, e->shape, cm.st.w + e->off);
+            else npz_writer_add(&w, e->name, NPY_I64, e->ndim, e->shape, cm.st.cnt + e->off);
+        }
+        CHECK(npz_writer_close(&w) == 0, "write %s", p);
+        model_free(&cm);
+    }
+    snprintf(p, sizeof p, "%s/first10.npz", root);
+    snprintf(a, sizeof a, "finetune data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);
+    expect_error("a partial init", a, "first10.npz: only 10 of the 120 backbone entries", "init_partial=true");
+    snprintf(p, sizeof p, "%s/first70.npz", root);
+    CHECK(sh("%s retrieve data_dir=%s init=%s max_videos=1 data.batch=1 data.crop=32 quiet=true out=%s/part "
+             "2>%s/part.err",
+             fedvssl_bin, data, p, root, root) == 0,
+          "retrieve with 70 of 120 entries");
+    snprintf(p, sizeof p, "%s/part.err", root);
+    char *pe = slurp(p);
+    CHECK(strstr(pe, "70 of the 120 backbone entries taken") != NULL, "said on stderr: %s", pe);
+    free(pe);
     snprintf(p, sizeof p, "%s/short-weights.array.npz", root);
     write_flwr_init(p, 5);
     snprintf(a, sizeof a, "retrieve data_dir=%s init=%s quiet=true out=%s/bad", data, p, root);

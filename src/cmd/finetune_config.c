@@ -39,6 +39,8 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
         {"precision", CFG_ENUM, &a->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
         {"out", CFG_STR, &a->out, "", NULL, 0, 0,
          "run folder; a re-run continues from its newest epoch_<e>.npz (default outputs/<date>/<time>)"},
+        {"init_partial", CFG_BOOL, &a->init_partial, "false", NULL, 0, 0,
+         "use an init= that holds fewer than half of the backbone entries (the others stay random)"},
         {"allow_changes", CFG_BOOL, &a->allow_changes, "false", NULL, 0, 0,
          "continue a run (out= of a run folder) with settings other than its own; its earlier config.yaml is kept "
          "beside the new one"},

@@ -145,9 +145,14 @@ int cmd_pretrain(int argc, char **argv) {
     if (write_cfg && config_write_yaml(keys, nk, cfg)) die("%s: cannot write: %m", cfg);
     Metrics mx;
     if (metrics_open(&mx, mpath)) die("%s: cannot open: %m", mpath);
-    if (!a.quiet)
-        printf("fedvssl pretrain: %d clients, %d rounds, strategy %s (mix_coeff %g, swbeta %d), transport %s -> %s\n",
-               c.pool_size, c.rounds, strategy_name(c.strat.kind), c.strat.alpha, c.strat.swbeta, a.transport, run);
+    if (!a.quiet) {
+        char mix[64] = ""; /* FedAvg has neither */
+        if (c.strat.kind != STRAT_FEDAVG)
+            snprintf(mix, sizeof mix, " (mix_coeff %g, swbeta %d)", c.strat.alpha, c.strat.swbeta);
+        printf("fedvssl pretrain: %d client%s, %d round%s, strategy %s%s, transport %s -> %s\n", c.pool_size,
+               c.pool_size == 1 ? "" : "s", c.rounds, c.rounds == 1 ? "" : "s", strategy_name(c.strat.kind), mix,
+               a.transport, run);
+    }
     Transport *t = mpi ? transport_mpi_server(&c, &mx) : transport_inproc(&c, &mx);
     double t0 = now_sec();
     int rc = fl_server_run(&c, t, &mx);

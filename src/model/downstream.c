@@ -128,6 +128,16 @@ static int load_backbone_by_position(Model *m, const char *path, char *how, size
     return k;
 }
 
+/* A partial backbone is more often a wrong file than a wish: said on stderr, and below half refused unless allowed. */
+static void check_partial(const char *init, int taken, int of, int allow) {
+    if (taken >= of) return;
+    if (2 * taken < of && !allow)
+        die("%s: only %d of the %d backbone entries are there (a partial or foreign checkpoint?); init_partial=true "
+            "uses them anyway, the others staying random",
+            init, taken, of);
+    warnf("%s: %d of the %d backbone entries taken; the others keep their random initialisation", init, taken, of);
+}
+
 int model_load_backbone(Model *m, const char *path, int *of, char *how, size_t howlen) {
     Npz z = open_npz(path);
     State *s = &m->st;
@@ -383,6 +393,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     } else if (c->init[0]) {
         char how[200];
         int of, taken = model_load_backbone(&m, c->init, &of, how, sizeof how);
+        check_partial(c->init, taken, of, c->init_partial);
         if (!c->quiet)
             printf("init: %d of %d backbone entries from %s, %s (classifier freshly initialised)\n", taken, of,
                    c->init, how);
@@ -715,6 +726,7 @@ int retrieve_run(const RetrieveConfig *given) {
     if (c->init[0]) {
         char how[200];
         taken = model_load_backbone(&m, c->init, &of, how, sizeof how);
+        check_partial(c->init, taken, of, c->init_partial);
         if (!c->quiet) printf("init: %d of %d backbone entries from %s, %s\n", taken, of, c->init, how);
     } else if (!c->quiet) {
         printf("init: none (random backbone, seed %d: a baseline)\n", c->seed);

@@ -51,6 +51,7 @@ typedef struct {
     const double *lr_steps;
     int n_lr_steps;
     int fault_nan_epoch; /* tests: the loss of this epoch's first iteration is NaN (0 = none) */
+    int init_partial;    /* accept an init= holding fewer than half of the backbone entries */
 } FinetuneConfig;
 
 /* Trains from the newest checkpoint in c->out (or from init / scratch) up to c->epochs; writes
@@ -74,7 +75,7 @@ int test_run(const TestConfig *c);
 
 typedef struct {
     const char *data_dir, *train_list, *test_list, *init, *out, *device, *precision;
-    int batch, threads, fast_decode, crop, quiet, seed, max_videos;
+    int batch, threads, fast_decode, crop, quiet, seed, max_videos, init_partial;
 } RetrieveConfig;
 
 #define RETRIEVE_NK 5

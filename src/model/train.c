@@ -16,6 +16,16 @@ double round_decimals(double x, int digits) {
     return strtod(buf, NULL);
 }
 
+/* The float's shortest decimal (0.01f -> 0.01, not 0.009999999776482582): logs show the learning rate as set. */
+static double float_decimal(float x) {
+    char buf[32];
+    for (int p = 1; p < 9; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, (double)x);
+        if ((float)strtod(buf, NULL) == x) return strtod(buf, NULL);
+    }
+    return x;
+}
+
 static int top1(const float *logits, int n) {
     int best = 0;
     for (int i = 1; i < n; i++)
@@ -71,7 +81,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
         if (in_interval == interval) { /* mmcv: means over the interval, 5 decimals; the tail is never logged */
             TrainLog lg = {it, iters, round_decimals(s_loss / interval, 5), round_decimals(s_ctr / interval, 5),
                            round_decimals(s_size / interval, 5), s_seen ? 100.0 * s_correct / s_seen : 0,
-                           round_decimals(s_norm / interval, 5), o->h.lr, s_time / interval, s_data / interval,
+                           round_decimals(s_norm / interval, 5), float_decimal(o->h.lr), s_time / interval, s_data / interval,
                            s_time > 0 ? s_seen / s_time : 0};
             logged_sum += lg.loss;
             r->logged++;
