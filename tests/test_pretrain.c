@@ -362,26 +362,24 @@ int main(int argc, char **argv) {
               bad[i].want, m);
         free(m);
     }
-    rc = sh("%s pretrain %s out=%s/nodata data_dir=%s/nope >/dev/null 2>%s/bad.err", fedvssl_bin, common, root, root,
-            root);
-    m = slurp(a);
-    snprintf(b, sizeof b, "%s/nodata", root);
-    CHECK(rc != 0 && strstr(m, "nope: no such folder") && count(m, "\n") == 1 && !is_dir(b),
-          "missing data_dir: one line, no run folder: %s", m);
-    free(m);
+    /* bad inputs are found before anything is written: one line, and no run folder */
+    const char *early[][3] = {{"nodata", "data_dir=/nonexistent/nope", "nope: no such folder"},
+                              {"noeval", "eval.list=nothing.json", "nothing.json: no such file"}};
+    for (size_t i = 0; i < sizeof early / sizeof *early; i++) {
+        rc = sh("%s pretrain %s out=%s/%s %s >/dev/null 2>%s/bad.err", fedvssl_bin, common, root, early[i][0],
+                early[i][1], root);
+        m = slurp(a);
+        snprintf(b, sizeof b, "%s/%s", root, early[i][0]);
+        CHECK(rc != 0 && strstr(m, early[i][2]) && count(m, "\n") == 1 && !is_dir(b),
+              "%s: one line, no run folder: %s", early[i][1], m);
+        free(m);
+    }
     /* a pool smaller than the partition: said */
     rc = sh("%s pretrain %s out=%s/pool1 pool_size=1 strategy.min_fit_clients=1 strategy.min_available_clients=1 "
             "rounds=1 eval.batches=0 2>%s/bad.err",
             fedvssl_bin, common, root, root);
     m = slurp(a);
     CHECK(rc == 0 && strstr(m, "pool_size=1 but") && strstr(m, "client 2 is not used"), "unused clients said: %s", m);
-    free(m);
-    rc = sh("%s pretrain %s out=%s/noeval eval.list=nothing.json >/dev/null 2>%s/bad.err", fedvssl_bin, common, root,
-            root);
-    m = slurp(a);
-    snprintf(b, sizeof b, "%s/noeval", root);
-    CHECK(rc != 0 && strstr(m, "nothing.json: no such file") && count(m, "\n") == 1 && !is_dir(b),
-          "missing held-out list: one line, no run folder: %s", m);
     free(m);
     rc = sh("%s pretrain %s out=%s/nopart partition_dir=nowhere rounds=1 >/dev/null 2>%s/bad.err", fedvssl_bin, common,
             root, root);
