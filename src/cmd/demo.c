@@ -90,8 +90,8 @@ static double num_in(const char *path, const char *key) {
 }
 
 /* Per-round records of a pretrain run's metrics.jsonl: the mean client loss, and the held-out CtP loss beside
- * predicting zero motion (NaN where the run did not measure them). */
-static int round_losses(const char *path, double *loss, double *held, double *zero, int max) {
+ * predicting zero motion (NaN where the run did not measure them); *steps: the CtP steps of all client fits. */
+static int round_losses(const char *path, double *loss, double *held, double *zero, int max, long *steps) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     char *line = NULL, err[256];
@@ -101,6 +101,7 @@ static int round_losses(const char *path, double *loss, double *held, double *ze
     while (n < max && (len = getline(&line, &cap, f)) > 0) {
         JsonValue *v = json_parse(line, (size_t)len, path, 1, err, sizeof err);
         const char *ev = json_get_str(v, "event", "");
+        if (!strcmp(ev, "client_fit") && json_get(v, "iters")) *steps += (long)json_get_num(v, "iters");
         if (!strcmp(ev, "round") && json_get(v, "loss")) {
             held[n] = json_get(v, "heldout_loss") ? json_get_num(v, "heldout_loss") : NAN;
             zero[n] = json_get(v, "heldout_zero_loss") ? json_get_num(v, "heldout_zero_loss") : NAN;
@@ -271,7 +272,8 @@ int cmd_demo(int argc, char **argv) {
     /* summary */
     char *mpath = path_join(pre, "metrics.jsonl");
     static double loss[4096], held[4096], zero[4096];
-    int nr = round_losses(mpath, loss, held, zero, 4096);
+    long steps_all = 0;
+    int nr = round_losses(mpath, loss, held, zero, 4096, &steps_all);
     printf("\n== fedvssl demo: summary (%s, %.0f s in all) ==\n", out, now_sec() - t0);
     printf("federated CtP pre-training, mean client loss per round:");
     for (int i = 0; i < nr; i++) printf(" %.4f", loss[i]);
@@ -290,13 +292,12 @@ int cmd_demo(int argc, char **argv) {
     printf("\nfiles: %s (round checkpoints in fedvssl_results/), %s, %s/results.json, %s/retrieval.json\n", pre, init,
            ft[0], ret[0]);
     /* what the numbers above can and cannot say: whether the pretext task was learned at all decides it */
-    int steps_all = rounds * clients * steps;
     double h = nr ? held[nr - 1] : NAN, z = nr ? zero[nr - 1] : NAN;
     if (isfinite(h) && isfinite(z) && h < 0.98 * z)
         printf("\nthe pretext task is being learned: the held-out CtP loss %.4f is %.1f %% below predicting zero "
                "motion (%.4f).\n", h, 100 * (1 - h / z), z);
     else
-        printf("\nread the comparison above as noise: %d CtP steps are far too few to learn the pretext task here "
+        printf("\nread the comparison above as noise: %ld CtP steps are far too few to learn the pretext task here "
                "(the held-out CtP loss %.4f is not clearly below predicting zero motion, %.4f), so a pre-trained "
                "backbone is not expected to beat a random one yet; the reference runs about 47,700 steps. RESULTS.md "
                "has the measurements at larger budgets.\n",
