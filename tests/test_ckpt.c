@@ -535,7 +535,7 @@ static void test_round_write(const char *dir) {
 static void test_pth_write(const char *dir) {
     char path[512], err[1024];
     snprintf(path, sizeof path, "%s/model_pretrained.pth", dir);
-    int rc = pth_write(path, names, set, NSET, err, sizeof err);
+    int rc = pth_write(path, names, set, NSET, NULL, err, sizeof err);
     CHECK(rc == 0, "pth_write: %s", err);
     size_t len, gl;
     uint8_t *f = slurp(path, &len), *g = slurp(GOLD "c_state.pth", &gl);
@@ -605,12 +605,34 @@ static void test_pth_write(const char *dir) {
     rc = ckpt_read(path, &l, err, sizeof err);
     CHECK(rc != 0 && strstr(err, "PyTorch checkpoint"), "pth not read as npz: %s", err);
     TensorRef i32 = {NPY_I32, 1, s1, v1};
-    rc = pth_write(path, names, &i32, 1, err, sizeof err);
+    rc = pth_write(path, names, &i32, 1, NULL, err, sizeof err);
     CHECK(rc != 0 && strstr(err, "unsupported type"), "pth i32 refused: %s", err);
     const char *nonames[1] = {""};
-    rc = pth_write(path, nonames, set, 1, err, sizeof err);
+    rc = pth_write(path, nonames, set, 1, NULL, err, sizeof err);
     CHECK(rc != 0 && strstr(err, "no usable name"), "pth empty name refused: %s", err);
     free(f);
+    unlink(path);
+    /* with mmcv's meta: {'meta': {'epoch': 3, 'iter': 120}, 'state_dict': ...}, byte for byte the file torch.load
+     * was checked on (tools/gen_ckpt_fixtures.py --check) */
+    PthMeta meta = {3, 120};
+    rc = pth_write(path, names, set, NSET, &meta, err, sizeof err);
+    CHECK(rc == 0, "pth_write with meta: %s", err);
+    f = slurp(path, &len);
+    uint8_t *g2 = slurp(GOLD "c_state_meta.pth", &gl);
+    CHECK(f && g2 && gl == len && !memcmp(f, g2, len), "identical to " GOLD "c_state_meta.pth (checked with torch.load)");
+    free(g2);
+    m = f ? member_of(f, len, "archive/data.pkl", &ml) : NULL;
+    rc = m ? pickle_load(&pk, m, ml, "data.pkl", err, sizeof err) : -1;
+    CHECK(rc == 0, "data.pkl with meta loads: %s", err);
+    if (!rc) {
+        int32_t md = pk_dict_get(&pk, pk.root, "meta"), sd = pk_dict_get(&pk, pk.root, "state_dict");
+        int32_t e = md >= 0 ? pk_dict_get(&pk, md, "epoch") : -1, it = md >= 0 ? pk_dict_get(&pk, md, "iter") : -1;
+        CHECK(pk_node(&pk, pk.root)->n == 4 && sd >= 0 && pk_node(&pk, sd)->n == 2 * NSET && e >= 0 && it >= 0 &&
+                  pk_node(&pk, e)->u.i == 3 && pk_node(&pk, it)->u.i == 120,
+              "{'meta': {'epoch': 3, 'iter': 120}, 'state_dict': OrderedDict of %d}", NSET);
+        pickle_free(&pk);
+    }
+    free(m), free(f);
     unlink(path);
 }
 
@@ -618,12 +640,15 @@ int main(int argc, char **argv) {
     set_init();
     char err[1024];
     if (argc == 3 && !strcmp(argv[1], "--write-golden")) {
-        char p1[600], p2[600];
+        char p1[600], p2[600], p3[600];
         snprintf(p1, sizeof p1, "%s/c_round.npz", argv[2]);
         snprintf(p2, sizeof p2, "%s/c_state.pth", argv[2]);
-        if (flwr_round_write(p1, set, NSET, err, sizeof err) || pth_write(p2, names, set, NSET, err, sizeof err))
+        snprintf(p3, sizeof p3, "%s/c_state_meta.pth", argv[2]);
+        PthMeta meta = {3, 120};
+        if (flwr_round_write(p1, set, NSET, err, sizeof err) || pth_write(p2, names, set, NSET, NULL, err, sizeof err) ||
+            pth_write(p3, names, set, NSET, &meta, err, sizeof err))
             die("%s", err);
-        printf("wrote %s and %s\n", p1, p2);
+        printf("wrote %s, %s and %s\n", p1, p2, p3);
         return 0;
     }
     char dir[] = "/tmp/fedvssl_test_ckpt_XXXXXX";

@@ -245,6 +245,9 @@ static void test_errors(void) {
     EXPECT_ERR(parse_words(pretrain_keys, NP, "rounds=2 transport=tcp rounds=x"), "transport=tcp"); /* the first */
     /* YAML errors: file:line, the key, what is allowed */
     EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 1\nstrategy: {mix_coeff: [1, 2\n"), "conf/base.yaml:");
+    /* a list missing its ']' is a syntax error, not a type error met on the way */
+    EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 2\nstrategy:\n  mix_coeff: [0.5\n"),
+               "conf/base.yaml:4: did not find expected ',' or ']' (while parsing a flow sequence on line 3)");
     EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 1\n- x\n"), "conf/base.yaml:2: did not find expected key");
     EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 1\nout: 'open\n"), "conf/base.yaml:3: found unexpected end of stream");
     EXPECT_ERR(yaml(pretrain_keys, NP, "x: 1\n"), "unknown key 'x' (see --help)");

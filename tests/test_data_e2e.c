@@ -22,7 +22,25 @@
 
 static char root[64], src[128], data[128];
 
+/* Videos in the test split of a 1-class synth of n videos. */
+static int synth_test_videos(int n) {
+    char out[160], p[200];
+    snprintf(out, sizeof out, "%s/split%d", root, n);
+    SynthOptions so = {.out = out, .classes = 1, .per_class = n, .frames = 2, .width = 32, .height = 24,
+                       .quality = 8, .threads = 2, .seed = 5};
+    if (synth_write(&so)) return -1;
+    snprintf(p, sizeof p, "%s/ucfTrainTestlist/testlist01.txt", out);
+    FILE *f = fopen(p, "r");
+    int lines = 0, ch;
+    while (f && (ch = fgetc(f)) != EOF) lines += ch == '\n';
+    if (f) fclose(f);
+    return lines;
+}
+
 static void do_synth_prepare(void) {
+    /* about 28 % in the test split: by video below 13 per class (6: 2, not a whole group of 4), by groups above */
+    int t4 = synth_test_videos(4), t6 = synth_test_videos(6), t10 = synth_test_videos(10), t24 = synth_test_videos(24);
+    CHECK(t4 == 1 && t6 == 2 && t10 == 3 && t24 == 8, "test split of 4, 6, 10, 24 videos: %d %d %d %d", t4, t6, t10, t24);
     snprintf(src, sizeof src, "%s/raw", root);
     snprintf(data, sizeof data, "%s/data", root);
     SynthOptions so = {.out = src, .classes = 3, .per_class = 4, .frames = 34, .width = 320, .height = 240,

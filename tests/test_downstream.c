@@ -19,6 +19,7 @@
 #include "../src/data/fsutil.h"
 #include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
+#include "../src/io/pickle.h"
 #include "../src/io/zip.h"
 #include "../src/model/downstream.h"
 #include "../src/model/evaluate.h"
@@ -217,6 +218,37 @@ static void test_finetune(const char *init) {
     }
     snprintf(p, sizeof p, "%s/A/epoch_1.npz", root);
     CHECK(!is_file(p), "only the newest checkpoint is kept");
+    /* the original's work dir: epoch_<e>.pth (only the newest), a <ts>.log.json of mmcv lines, tf_logs/ */
+    snprintf(p, sizeof p, "%s/A/epoch_1.pth", root);
+    snprintf(q, sizeof q, "%s/A/epoch_2.pth", root);
+    CHECK(!is_file(p) && is_file(q), "epoch_2.pth written, epoch_1.pth pruned");
+    CHECK(sh("test \"$(cat %s/A/*.log.json | grep -c '\"mode\": \"train\", \"epoch\": [12], \"iter\": 1, \"lr\": 0.01, "
+             "\"memory\": 0, \"data_time\": .*\"loss_cls\": .*\"loss\": .*\"grad_norm\": ')\" = 2",
+             root) == 0,
+          "mmcv log.json: one line per log record, its fields");
+    CHECK(sh("ls %s/A/tf_logs/events.out.tfevents.* > /dev/null", root) == 0, "TensorBoard event file in tf_logs/");
+    {
+        /* the .pth as mmcv saves it: {'meta': {'epoch': 2, 'iter': 2}, 'state_dict': 122 entries}, through our
+         * pickle VM (tools/gen_ckpt_fixtures.py checks the same writer's file with torch.load) */
+        ZipReader z;
+        char err[512];
+        int opened = zip_open(&z, q, err, sizeof err) == 0, owned = 0, ok;
+        size_t len = 0;
+        int i = opened ? zip_find(&z, "archive/data.pkl") : -1;
+        const uint8_t *pkl = i >= 0 ? zip_read(&z, i, &len, &owned, err, sizeof err) : NULL;
+        Pickle pk;
+        ok = pkl && pickle_load(&pk, pkl, len, "data.pkl", err, sizeof err) == 0;
+        if (ok) {
+            int32_t md = pk_dict_get(&pk, pk.root, "meta"), sd = pk_dict_get(&pk, pk.root, "state_dict");
+            int32_t e = md >= 0 ? pk_dict_get(&pk, md, "epoch") : -1, it = md >= 0 ? pk_dict_get(&pk, md, "iter") : -1;
+            ok = sd >= 0 && pk_node(&pk, sd)->n == 2 * 122 && e >= 0 && it >= 0 && pk_node(&pk, e)->u.i == 2 &&
+                 pk_node(&pk, it)->u.i == 2;
+            pickle_free(&pk);
+        }
+        CHECK(ok, "epoch_2.pth: mmcv's meta (epoch 2, iter 2) and a state_dict of 122 entries %s", err);
+        if (owned) free((void *)pkl);
+        if (opened) zip_close(&z);
+    }
     snprintf(p, sizeof p, "%s/A/metrics.jsonl", root);
     char *mx = slurp(p);
     CHECK(count(mx, "\"event\": \"train\"") == 2 && count(mx, "\"event\": \"epoch\"") == 2 && count(mx, "\n") == 4,

@@ -5,10 +5,140 @@
 #include <unistd.h>
 
 #include "../src/io/npy.h"
+#include "../src/io/runlog.h"
+#include "../src/io/tfevents.h"
 #include "check.h"
 
 static unsigned rd16le(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t rd32le(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* An independent reader of TensorBoard event files: TFRecord framing with both CRCs checked, then the Event
+ * fields (wall_time 1, step 2, file_version 3, summary 5 > value 1 > tag 1, simple_value 2) decoded from the wire. */
+typedef struct {
+    char tag[128], version[32];
+    int64_t step;
+    float value;
+    double wall;
+} Ev;
+
+static uint64_t varint(const uint8_t **p, const uint8_t *end) {
+    uint64_t v = 0;
+    for (int sh = 0; *p < end && sh < 64; sh += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) break;
+    }
+    return v;
+}
+
+static int decode(const uint8_t *p, const uint8_t *end, Ev *e, int depth) {
+    while (p < end) {
+        uint64_t key = varint(&p, end);
+        int field = (int)(key >> 3), wire = (int)(key & 7);
+        if (wire == 0) {
+            uint64_t v = varint(&p, end);
+            if (depth == 0 && field == 2) e->step = (int64_t)v;
+        } else if (wire == 1) {
+            if (end - p < 8) return -1;
+            if (depth == 0 && field == 1) memcpy(&e->wall, p, 8);
+            p += 8;
+        } else if (wire == 5) {
+            if (end - p < 4) return -1;
+            if (depth == 2 && field == 2) memcpy(&e->value, p, 4);
+            p += 4;
+        } else if (wire == 2) {
+            uint64_t n = varint(&p, end);
+            if ((uint64_t)(end - p) < n) return -1;
+            if (depth == 0 && field == 3) snprintf(e->version, sizeof e->version, "%.*s", (int)n, (const char *)p);
+            else if (depth == 2 && field == 1) snprintf(e->tag, sizeof e->tag, "%.*s", (int)n, (const char *)p);
+            else if ((depth == 0 && field == 5) || (depth == 1 && field == 1)) {
+                if (decode(p, p + n, e, depth + 1)) return -1;
+            }
+            p += n;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads every record of an event file into ev (at most cap); returns the count, -1 on a bad frame or CRC. */
+static int read_events(const char *path, Ev *ev, int cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    int n = 0;
+    uint8_t head[12], buf[4096];
+    while (fread(head, 1, 12, f) == 12) {
+        uint64_t len;
+        uint32_t lc, dc;
+        memcpy(&len, head, 8), memcpy(&lc, head + 8, 4);
+        if (lc != tfrecord_mask(crc32c(0, head, 8)) || len > sizeof buf || fread(buf, 1, len, f) != len ||
+            fread(&dc, 1, 4, f) != 4 || dc != tfrecord_mask(crc32c(0, buf, len)) || n == cap) {
+            fclose(f);
+            return -1;
+        }
+        memset(&ev[n], 0, sizeof ev[n]);
+        if (decode(buf, buf + len, &ev[n], 0)) {
+            fclose(f);
+            return -1;
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static const Ev *find_ev(const Ev *ev, int n, const char *tag, int64_t step) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ev[i].tag, tag) && ev[i].step == step) return &ev[i];
+    return NULL;
+}
+
+static void test_tfevents(const char *dir) {
+    /* CRC-32C check value (RFC 3720's "123456789") and TFRecord's mask of it */
+    CHECK(crc32c(0, "123456789", 9) == 0xE3069283u, "crc32c check value: %08x", crc32c(0, "123456789", 9));
+    CHECK(crc32c(crc32c(0, "1234", 4), "56789", 5) == 0xE3069283u, "crc32c continues");
+    uint32_t c = 0xE3069283u;
+    CHECK(tfrecord_mask(c) == ((c >> 15 | c << 17) + 0xa282ead8u), "mask");
+    char err[512], tb[600];
+    RunLog r;
+    CHECK(runlog_open(&r, dir, "metrics.jsonl", 1, err, sizeof err) == 0 && r.tb, "runlog open: %s", err);
+    snprintf(tb, sizeof tb, "%s", r.tb ? tfevents_path(r.tb) : "");
+    runlog_line(&r, "{\"event\": \"train\", \"round\": 2, \"client\": 3, \"iter\": 10, \"iters\": 40, \"loss\": 8.5, "
+                    "\"lr\": 0.01}");
+    runlog_line(&r, "{\"event\": \"train\", \"epoch\": 3, \"iter\": 20, \"iters\": 25, \"loss\": 1.25, \"acc\": 0.5}");
+    runlog_line(&r, "{\"event\": \"round\", \"round\": 4, \"loss\": 7.75, \"heldout_loss\": 7.5, \"note\": \"x\"}");
+    runlog_line(&r, "{\"event\": \"client_fit\", \"round\": 4, \"client\": 1, \"loss_metric\": 0.25}");
+    runlog_line(&r, "{\"event\": \"epoch\", \"epoch\": 5, \"epochs\": 9, \"top1\": 0.75}");
+    runlog_line(&r, "{\"event\": \"continue\", \"after_round\": 3}");
+    runlog_close(&r);
+    Ev ev[32];
+    int n = read_events(tb, ev, 32);
+    CHECK(n == 9, "event file %s: %d records, CRCs valid (want the version and 8 scalars)", tb, n);
+    if (n < 1) return;
+    CHECK(!strcmp(ev[0].version, "brain.Event:2") && ev[0].wall > 1.6e9, "first record: file_version %s", ev[0].version);
+    static const struct {
+        const char *tag;
+        int64_t step;
+        float v;
+    } want[] = {{"client3/train/loss", 50, 8.5f}, {"client3/train/lr", 50, 0.01f}, {"train/loss", 70, 1.25f},
+                {"train/acc", 70, 0.5f},          {"round/loss", 4, 7.75f},       {"round/heldout_loss", 4, 7.5f},
+                {"client1/loss_metric", 4, 0.25f}, {"epoch/top1", 5, 0.75f}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const Ev *e = find_ev(ev, n, want[i].tag, want[i].step);
+        CHECK(e && e->value == want[i].v, "scalar %s at step %lld = %g", want[i].tag, (long long)want[i].step, want[i].v);
+    }
+    char mp[600];
+    snprintf(mp, sizeof mp, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(mp, "r");
+    int lines = 0, ch;
+    while (f && (ch = fgetc(f)) != EOF) lines += ch == '\n';
+    if (f) fclose(f);
+    CHECK(lines == 6, "metrics.jsonl holds every record: %d lines", lines);
+    unlink(tb), unlink(mp);
+    snprintf(mp, sizeof mp, "%s/tf_logs", dir);
+    rmdir(mp);
+}
 
 int main(void) {
     char dir[] = "/tmp/fedvssl_test_io_XXXXXX", path[256], err[512];
@@ -170,6 +300,7 @@ int main(void) {
     CHECK(npz_open(&z, "/nonexistent/x.npz", err, sizeof err) != 0 && strstr(err, "/nonexistent/x.npz"),
           "missing file error names the file: %s", err);
     unlink(path);
+    test_tfevents(dir);
     rmdir(dir);
     TEST_END();
 }

@@ -75,6 +75,11 @@ static void check_run(const char *run) {
     CHECK(count(m, "\"heldout_loss\": ") == 6 && count(m, "\"heldout_zero_loss\": ") == 6,
           "held-out losses in 4 client_fit and 2 round lines");
     free(m);
+    /* TensorBoard's view of the same records, and mmcv's json log of each client fit */
+    CHECK(sh("grep -a -q 'round/heldout_zero_loss' %s/tf_logs/events.out.tfevents.*", run) == 0,
+          "tf_logs: an event file holding the round scalars");
+    CHECK(sh("ls %s/fedvssl_results/client2/*.log.json > /dev/null", run) == 0,
+          "client log.json (empty here: 1 iteration, fewer than the log interval)");
     /* the run's report, written at its end */
     snprintf(p, sizeof p, "%s/report.html", run);
     m = slurp(p);

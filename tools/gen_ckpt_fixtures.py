@@ -3,7 +3,7 @@
 with /usr/bin/python3 (NumPy needed; PyTorch for the .pth parts) from the repository root:
 
     /usr/bin/python3 tools/gen_ckpt_fixtures.py            # writes tests/golden/ckpt/*, then checks
-    ./build/tests/test_ckpt --write-golden tests/golden/ckpt  # (re)writes the C-made c_round.npz, c_state.pth
+    ./build/tests/test_ckpt --write-golden tests/golden/ckpt  # (re)writes the C-made c_round.npz, c_state.pth, c_state_meta.pth
     /usr/bin/python3 tools/gen_ckpt_fixtures.py --check    # only loads the C-made files and checks them
 
 Python-made fixtures (committed; test_ckpt reads them and compares values):
@@ -20,6 +20,7 @@ Also the seed corpus tests/fuzz/corpus/pickle/ of tests/fuzz/fuzz_pickle.c (raw 
 C-made files checked (written by flwr_round_write / pth_write in test_ckpt --write-golden):
   c_round.npz  loaded with np.load(allow_pickle=True)['arr_0'].item() -> Parameters, blobs np.load'ed
   c_state.pth  loaded with torch.load(weights_only=True) -> {'state_dict': OrderedDict}
+  c_state_meta.pth  the same with mmcv's meta ({'meta': {'epoch': 3, 'iter': 120}, 'state_dict': ...})
 The tensor set (names, shapes, values) is the one test_ckpt.c uses: keep both in step."""
 import collections, io, os, pickle, sys, tempfile, zipfile
 
@@ -193,7 +194,13 @@ def check_c_files():
             print("%s: tensor %s: got %s %s" % (path, n, t.dtype, tuple(t.shape)))
             good = False
     print("%s: %s (torch %s, torch.load(weights_only=True))" % (path, "ok" if good else "BAD", torch.__version__))
-    return ok and good
+    path = os.path.join(OUT, "c_state_meta.pth")  # finetune's epoch_<e>.pth: mmcv's {meta, state_dict}
+    d = torch.load(path, weights_only=True)
+    good_m = isinstance(d, dict) and list(d.keys()) == ["meta", "state_dict"] and \
+        d["meta"] == {"epoch": 3, "iter": 120} and list(d["state_dict"].keys()) == [n for n, _ in ts] and \
+        all(np.array_equal(d["state_dict"][n].numpy(), want) for n, want in ts)
+    print("%s: %s (torch.load(weights_only=True): meta and state_dict)" % (path, "ok" if good_m else "BAD"))
+    return ok and good and good_m
 
 
 if __name__ == "__main__":

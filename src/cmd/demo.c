@@ -149,7 +149,7 @@ int cmd_demo(int argc, char **argv) {
     const CfgKey keys[] = {
         {"out", CFG_STR, &out0, "outputs/demo", NULL, 0, 0, "output folder (data/, pretrain/, finetune_*/, ...)"},
         {"classes", CFG_INT, &classes, "4", NULL, 2, 1000, "synthetic classes (a class is a kind of motion)"},
-        {"videos_per_class", CFG_INT, &per_class, "6", NULL, 3, 1000, "synthetic videos per class (about 28 % of them in the test split)"},
+        {"videos_per_class", CFG_INT, &per_class, "6", NULL, 3, 1000, "synthetic videos per class (about 28 % of them, at least 1, in the test split)"},
         {"frames", CFG_INT, &frames, "48", NULL, 32, 10000, "frames per synthetic video (25 fps)"},
         {"clients", CFG_INT, &clients, "2", NULL, 1, 1000, "federated clients (the train split is partitioned among them)"},
         {"rounds", CFG_INT, &rounds, "3", NULL, 1, 100000, "federated rounds"},

@@ -44,6 +44,11 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
         {"allow_changes", CFG_BOOL, &a->allow_changes, "false", NULL, 0, 0,
          "continue a run (out= of a run folder) with settings other than its own; its earlier config.yaml is kept "
          "beside the new one"},
+        {"pth", CFG_BOOL, &a->pth, "true", NULL, 0, 0,
+         "also write each kept epoch as epoch_<e>.pth (mmcv's checkpoint: meta and state_dict; PyTorch and the "
+         "original's tools open it)"},
+        {"tensorboard", CFG_BOOL, &a->tensorboard, "true", NULL, 0, 0,
+         "mirror metrics.jsonl as TensorBoard scalars in <out>/tf_logs (loss, lr, accuracy per step and epoch)"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
         {"fault.nan_epoch", CFG_INT, &a->fault_nan_epoch, "0", NULL, 0, INT_MAX,
          "fault injection (tests): the loss of this epoch's first iteration is NaN (0 = none)"},

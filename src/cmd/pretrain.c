@@ -101,6 +101,7 @@ int cmd_pretrain(int argc, char **argv) {
     c.h = (Hyper){(float)a.lr, (float)a.momentum, (float)a.wd, (float)a.clip};
     c.batch = a.batch, c.threads = ops_threads(), c.reseed_each_round = a.reseed, c.fast_decode = a.fast_decode, c.crop = a.crop, c.max_bad_fraction = a.max_bad;
     c.log_interval = a.log_interval, c.max_iters = a.max_iters, c.round_timeout = a.round_timeout;
+    c.trace_dir = a.trace_dir, c.tensorboard = a.tensorboard;
     int auto_fmt = !strcmp(a.ckpt_format, "auto");
     c.write_native = auto_fmt || !strcmp(a.ckpt_format, "native") || !strcmp(a.ckpt_format, "both");
     c.write_flower = (auto_fmt && c.strat.kind == STRAT_FLOWER) || !strcmp(a.ckpt_format, "flower") ||
@@ -127,7 +128,7 @@ int cmd_pretrain(int argc, char **argv) {
         CfgKey wkeys[64];
         pretrain_config_keys(&was, wkeys);
         /* where and how it runs, what it logs and keeps: free to differ; the rest made the checkpoints */
-        static const char *const free_keys[] = {"out", "resume", "quiet", "data_dir", "data.threads", "transport",
+        static const char *const free_keys[] = {"out", "resume", "quiet", "trace_dir", "tensorboard", "data_dir", "data.threads", "transport",
                                                 "round_timeout", "device", "allow_changes", "checkpoint.", "eval.",
                                                 "fault.", NULL};
         write_cfg = run_folder_settings(run, "pretrain", keys, wkeys, nk, free_keys, a.allow_changes, "round",
@@ -141,10 +142,10 @@ int cmd_pretrain(int argc, char **argv) {
         config_free();
         return rc;
     }
-    char *cfg = path_join(run, "config.yaml"), *mpath = path_join(run, "metrics.jsonl");
+    char *cfg = path_join(run, "config.yaml"), err[1200];
     if (write_cfg && config_write_yaml(keys, nk, cfg)) die("%s: cannot write: %m", cfg);
-    Metrics mx;
-    if (metrics_open(&mx, mpath)) die("%s: cannot open: %m", mpath);
+    RunLog mx;
+    if (runlog_open(&mx, run, "metrics.jsonl", c.tensorboard, err, sizeof err)) die("%s", err);
     if (!a.quiet) {
         char mix[64] = ""; /* FedAvg has neither */
         if (c.strat.kind != STRAT_FEDAVG)
@@ -157,7 +158,7 @@ int cmd_pretrain(int argc, char **argv) {
     double t0 = now_sec();
     int rc = fl_server_run(&c, t, &mx);
     t->close(t);
-    metrics_close(&mx);
+    runlog_close(&mx);
     if (mpi) fl_mpi_finalize();
     if (!a.quiet && !rc) {
         char every[48] = "";
@@ -171,7 +172,7 @@ int cmd_pretrain(int argc, char **argv) {
                c.keep_last, c.keep_last == 1 ? "" : "s", every);
     }
     report_after_run(run, a.quiet); /* also after a stopped run: the report shows how far it got */
-    free(cfg), free(mpath), free(run);
+    free(cfg), free(run);
     config_free();
     return rc ? 1 : 0;
 }

@@ -59,6 +59,11 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
         {"allow_changes", CFG_BOOL, &a->allow_changes, "false", NULL, 0, 0,
          "continue a run (resume=, or out= of a run folder) with settings other than its own; its earlier "
          "config.yaml is kept beside the new one"},
+        {"trace_dir", CFG_STR, &a->trace_dir, "", NULL, 0, 0,
+         "write every CtP step's batch, loss and gradient norm under this folder (round-<r>/client-<c>/), for the "
+         "PyTorch control bench/ctp_control.py; empty = off"},
+        {"tensorboard", CFG_BOOL, &a->tensorboard, "true", NULL, 0, 0,
+         "mirror metrics.jsonl as TensorBoard scalars in <run>/tf_logs (loss, held-out loss, lr, per step and round)"},
         {"quiet", CFG_BOOL, &a->quiet, "false", NULL, 0, 0, "no progress output"},
         /* the Flower baseline's conf/base.yaml loads as it is: these keys have no meaning here */
         {"exp_name", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "the baseline's results folder; here <run>/fedvssl_results"},

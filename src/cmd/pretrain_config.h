@@ -5,9 +5,9 @@
 #include "../core/config.h"
 
 typedef struct {
-    const char *data_dir, *partition_dir, *out, *resume, *transport, *device, *precision, *compat, *fault, *ckpt_format, *eval_list;
+    const char *data_dir, *partition_dir, *out, *resume, *transport, *device, *precision, *compat, *fault, *ckpt_format, *eval_list, *trace_dir;
     int pool_size, rounds, seed, swbeta, min_fit, min_avail, fedavg, batch, threads, reseed, fast_decode, crop, max_iters,
-        log_interval, quiet, keep_last, keep_every, eval_batches, allow_changes, fault_client, fault_round;
+        log_interval, quiet, tensorboard, keep_last, keep_every, eval_batches, allow_changes, fault_client, fault_round;
     double max_bad, mix, fraction, lr, momentum, wd, clip, round_timeout, fault_seconds;
 } PretrainArgs;
 

@@ -8,6 +8,7 @@
 #include "../core/util.h"
 #include "../data/fsutil.h"
 #include "../io/json.h"
+#include "../io/runlog.h"
 #include "commands.h"
 
 int run_folder_settings(const char *run, const char *cmd, const CfgKey *now, CfgKey *was, int nkeys,
@@ -31,11 +32,12 @@ int run_folder_settings(const char *run, const char *cmd, const CfgKey *now, Cfg
     jb_num(&b, (double)time(NULL));
     jb_str(&b, ", \"settings_changed\": ");
     jb_json_str(&b, diff);
-    jb_str(&b, "}\n");
-    char *mpath = path_join(run, "metrics.jsonl");
-    FILE *f = fopen(mpath, "a");
-    if (!f || fputs(b.p, f) == EOF || fclose(f)) die("%s: cannot append: %m", mpath);
-    free(mpath), free(b.p);
+    jb_str(&b, "}");
+    RunLog log;
+    if (runlog_open(&log, run, "metrics.jsonl", 0, err, sizeof err)) die("%s", err);
+    runlog_line(&log, b.p);
+    runlog_close(&log);
+    free(b.p);
     int rewrite = 0;
     if (n) { /* allowed: the settings so far stay beside the new ones */
         char name[64];

@@ -27,7 +27,8 @@ int cmd_synth(int argc, char **argv) {
                "Writes <dir>/UCF-101/<Class>/v_<Class>_gXX_cYY.avi (MPEG-4 Part 2, 25 fps) and\n"
                "<dir>/ucfTrainTestlist/{classInd,trainlist01,testlist01}.txt. A class is a kind of motion (slide,\n"
                "orbit, swing, pulse, bounce, zigzag, spin, blink; beyond 10 classes the same at other speeds);\n"
-               "textures, colours, shapes and the background drift are random per video.",
+               "textures, colours, shapes and the background drift are random per video. About 28 % of each class's\n"
+               "videos (at least 1) form the test split: whole groups of 4 from 13 videos per class on, else single videos.",
                opts, sizeof opts / sizeof *opts);
     SynthOptions o = {out, classes, per_class, frames, 0, 0, quality, flat, threads, (uint64_t)seed};
     if (!o.out) die("synth: --out <dir> is required");

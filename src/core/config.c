@@ -616,6 +616,25 @@ static int y_stream(Yaml *y) {
 int config_parse_yaml_text(const CfgKey *keys, int nkeys, const char *text, size_t len, const char *label, char *err,
                            size_t errlen) {
     Yaml y = {.keys = keys, .nkeys = nkeys, .label = label ? label : "config", .err = err, .errlen = errlen};
+    /* syntax first: a list missing its ']' is that, not "expected a number, got a list" found on the way */
+    if (!yaml_parser_initialize(&y.p)) {
+        seterr(err, errlen, "%s: out of memory reading YAML", y.label);
+        return -1;
+    }
+    yaml_parser_set_input_string(&y.p, (const unsigned char *)text, len);
+    int bad = 0, depth = 0;
+    while (!(bad = y_next(&y)) && y.ev.type != YAML_STREAM_END_EVENT) {
+        yaml_event_type_t t = y.ev.type;
+        depth += (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) -
+                 (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT);
+        if (depth > 64) { /* the bound of y_skip: libyaml's work grows with the square of the nesting */
+            bad = y_fail(&y, ev_line(&y), "lists or mappings nested more than 64 deep");
+            break;
+        }
+    }
+    if (y.has_ev) yaml_event_delete(&y.ev), y.has_ev = 0;
+    yaml_parser_delete(&y.p);
+    if (bad) return -1;
     if (!yaml_parser_initialize(&y.p)) {
         seterr(err, errlen, "%s: out of memory reading YAML", y.label);
         return -1;

@@ -284,7 +284,8 @@ int synth_write(const SynthOptions *o) {
     int groups = (o->per_class + 3) / 4, test_groups = (int)(groups * 0.28 + 0.5);
     if (test_groups < 1) test_groups = 1;
     if (groups > 1 && test_groups >= groups) test_groups = groups - 1;
-    /* With a single group (<= 4 videos per class) split by video instead, keeping both splits non-empty. */
+    /* With fewer than 4 groups (< 13 videos per class) whole groups cannot come near 28 % (6 videos: 1 group of 2
+     * would put 4 of 6 in the test split): split by video instead, keeping both splits non-empty. */
     int test_videos = (int)(o->per_class * 0.28 + 0.5);
     if (test_videos < 1) test_videos = 1;
     if (o->per_class > 1 && test_videos >= o->per_class) test_videos = o->per_class - 1;
@@ -302,7 +303,7 @@ int synth_write(const SynthOptions *o) {
         free(dir), free(cdir);
         for (int v = 0; v < o->per_class; v++) {
             video_name(o, cls, v, name, sizeof name);
-            int is_test = groups > 1 ? v / 4 < test_groups : v < test_videos;
+            int is_test = groups >= 4 ? v / 4 < test_groups : v < test_videos;
             if (is_test) n_te += (size_t)sprintf(te + n_te, "%s/%s.avi\r\n", cls, name);
             else n_tr += (size_t)sprintf(tr + n_tr, "%s/%s.avi %d\r\n", cls, name, c + 1);
         }

@@ -1,4 +1,4 @@
-/* The client's fit (spec §3.3) and the metrics file of a run. */
+/* The client's fit (spec §3.3). */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,22 +14,6 @@
 #include "../io/json.h"
 #include "../model/train.h"
 #include "fl.h"
-
-/* ---------- metrics.jsonl ---------- */
-
-int metrics_open(Metrics *mx, const char *path) {
-    mx->f = fopen(path, "a");
-    return mx->f ? 0 : -1;
-}
-void metrics_line(Metrics *mx, const char *json) {
-    if (!mx || !mx->f) return;
-    fprintf(mx->f, "%s\n", json);
-    fflush(mx->f);
-}
-void metrics_close(Metrics *mx) {
-    if (mx->f) fsync(fileno(mx->f)), fclose(mx->f);
-    mx->f = NULL;
-}
 
 /* ---------- paths ---------- */
 
@@ -87,7 +71,7 @@ void client_prune(const FlConfig *c, int cid, int upto) {
 
 typedef struct {
     const FlConfig *c;
-    Metrics *mx;
+    RunLog *mx;
     FILE *log;    /* mmcv-style <YYYYMMDD_HHMMSS>.log.json */
     int cid, round;
     double t0;
@@ -103,24 +87,7 @@ static void on_log(void *ctx, const TrainLog *lg, int iter, int iters, double lo
                   el > 0 ? iter * fc->c->batch / el : 0);
     if (!lg) return;
     JsonBuf b = {0};
-    /* the fields of mmcv's TextLoggerHook json lines (§3.3 step 11) */
-    jb_printf(&b, "{\"mode\": \"train\", \"epoch\": 1, \"iter\": %d, \"lr\": ", lg->iter);
-    jb_num(&b, lg->lr);
-    jb_str(&b, ", \"memory\": 0, \"data_time\": ");
-    jb_num(&b, round_decimals(lg->data_time, 5));
-    jb_str(&b, ", \"time\": ");
-    jb_num(&b, round_decimals(lg->time, 5));
-    jb_str(&b, ", \"loss_ctr\": ");
-    jb_num(&b, lg->loss_ctr);
-    jb_str(&b, ", \"loss_size\": ");
-    jb_num(&b, lg->loss_size);
-    jb_str(&b, ", \"loss\": ");
-    jb_num(&b, lg->loss);
-    jb_str(&b, ", \"grad_norm\": ");
-    jb_num(&b, lg->grad_norm);
-    jb_str(&b, "}");
-    if (fc->log) fprintf(fc->log, "%s\n", b.p), fflush(fc->log);
-    b.n = 0;
+    mmcv_log_line(fc->log, 1, lg, MODEL_CTP); /* every round is a new one-epoch mmcv run (§3.3 step 11) */
     jb_printf(&b, "{\"event\": \"train\", \"round\": %d, \"client\": %d, \"iter\": %d, \"iters\": %d, \"loss\": ",
               fc->round, fc->cid + 1, lg->iter, lg->iters);
     jb_num(&b, lg->loss);
@@ -137,11 +104,11 @@ static void on_log(void *ctx, const TrainLog *lg, int iter, int iters, double lo
     jb_str(&b, ", \"sec_per_iter\": ");
     jb_num(&b, round_decimals(lg->time, 5));
     jb_str(&b, "}");
-    metrics_line(fc->mx, b.p);
+    runlog_line(fc->mx, b.p);
     free(b.p);
 }
 
-void fl_log_fit(Metrics *mx, int round, const FitResult *res) {
+void fl_log_fit(RunLog *mx, int round, const FitResult *res) {
     JsonBuf b = {0};
     jb_printf(&b, "{\"event\": \"client_fit\", \"round\": %d, \"client\": %d, \"ok\": %s, \"num_examples\": %d, "
                   "\"iters\": %d, \"loss_metric\": ",
@@ -159,26 +126,8 @@ void fl_log_fit(Metrics *mx, int round, const FitResult *res) {
     }
     if (!res->ok) jb_str(&b, ", \"error\": "), jb_json_str(&b, res->err);
     jb_str(&b, "}");
-    metrics_line(mx, b.p);
+    runlog_line(mx, b.p);
     free(b.p);
-}
-
-static FILE *open_mmcv_log(const char *dir) {
-    time_t t = time(NULL);
-    for (int tries = 0; tries < 100; tries++, t++) { /* rounds shorter than a second: next free name */
-        struct tm tm;
-        localtime_r(&t, &tm);
-        char name[40];
-        strftime(name, sizeof name, "%Y%m%d_%H%M%S.log.json", &tm);
-        char *p = path_join(dir, name);
-        if (!is_file(p)) {
-            FILE *f = fopen(p, "w");
-            free(p);
-            return f;
-        }
-        free(p);
-    }
-    return NULL;
 }
 
 static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
@@ -193,7 +142,7 @@ void fl_client_model(Model *m, const FlConfig *c) {
     model_plan(m, (Dims){c->batch, 3, 16, S, S}, 1);
 }
 
-int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, Metrics *mx,
+int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, RunLog *mx,
                FitResult *res) {
     memset(res, 0, sizeof *res);
     res->cid = cid;
@@ -244,10 +193,15 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%s", err);
         goto done;
     }
-    FitCtx fc = {c, mx, open_mmcv_log(dir), cid, round, now_sec(), {0}};
+    FitCtx fc = {c, mx, mmcv_log_open(dir), cid, round, now_sec(), {0}};
     progress_init(&fc.pr, stdout, c->quiet);
     TrainOptions to = {c->h, c->reseed_each_round ? 0 : round - 1, c->log_interval, 1, c->max_iters, on_log, &fc,
-                       fault_hits(c, cid, round, "nan") ? 1 : 0};
+                       fault_hits(c, cid, round, "nan") ? 1 : 0, NULL};
+    char trace[4096];
+    if (c->trace_dir && c->trace_dir[0]) {
+        snprintf(trace, sizeof trace, "%s/round-%d/client-%d", c->trace_dir, round, cid + 1);
+        to.trace_dir = trace;
+    }
     TrainResult tr;
     int rc = train_epoch(m, L, &to, &tr);
     if (fc.log) fclose(fc.log);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "../data/loader.h"
+#include "../io/runlog.h"
 #include "../model/model.h"
 #include "strategy.h"
 
@@ -34,6 +35,8 @@ typedef struct {
     const char *fault;         /* fault injection for tests: "none", "error", "nan" or "slow" */
     int fault_client, fault_round; /* 1-based client and round it hits (0 = every) */
     double fault_seconds;      /* "slow": the client sleeps this long before its epoch */
+    const char *trace_dir;     /* TrainOptions.trace_dir of each fit, as <trace_dir>/round-<r>/client-<c> ("" = off) */
+    int tensorboard;           /* mirror metrics.jsonl into <run>/tf_logs (io/runlog.h) */
     int quiet;
 } FlConfig;
 
@@ -45,12 +48,6 @@ typedef struct {
 } FitResult;
 
 /* metrics.jsonl of a run: one JSON object per line, appended and flushed as it happens. */
-typedef struct {
-    FILE *f;
-} Metrics;
-int metrics_open(Metrics *mx, const char *path);
-void metrics_line(Metrics *mx, const char *json); /* json: an object without the newline */
-void metrics_close(Metrics *mx);
 
 /* Paths inside a run: <run>/fedvssl_results[/client<N>]. Caller frees. */
 char *fl_results_dir(const FlConfig *c);
@@ -62,10 +59,10 @@ void fl_client_model(Model *m, const FlConfig *c);
 /* Client cid (0-based; files say cid+1) fits round `round` on m: its last local state (or the fresh
  * initialisation), backbone.* from the global (gw, gc laid out like m->st), one local epoch with a
  * fresh optimiser, its state saved in its work dir. On success m->st holds the result. */
-int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, Metrics *mx,
+int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw, const double *gc, RunLog *mx,
                FitResult *res);
 /* One "client_fit" line of metrics.jsonl. */
-void fl_log_fit(Metrics *mx, int round, const FitResult *res);
+void fl_log_fit(RunLog *mx, int round, const FitResult *res);
 /* Remove client states older than the newest one of round <= upto (kept for resume). */
 void client_prune(const FlConfig *c, int cid, int upto);
 
@@ -79,19 +76,19 @@ struct Transport {
     void (*close)(Transport *t);
     void *impl;
 };
-Transport *transport_inproc(const FlConfig *c, Metrics *mx);
+Transport *transport_inproc(const FlConfig *c, RunLog *mx);
 /* MPI (built where OpenMPI is found): rank 0 is the server, ranks 1..P serve clients cid with
  * cid % P == rank - 1, always the same rank, so a client's work dir stays on one host. */
 int fl_mpi_available(void);
 int fl_mpi_init(int *argc, char ***argv, int *rank, int *size); /* 0, or -1 without MPI in the build */
 void fl_mpi_bcast_string(char **s);  /* rank 0's string to every rank (xmalloc'ed on the others) */
-Transport *transport_mpi_server(const FlConfig *c, Metrics *mx);
+Transport *transport_mpi_server(const FlConfig *c, RunLog *mx);
 int fl_mpi_worker(const FlConfig *c); /* serves fits until the server says stop; 0 on a clean stop */
 void fl_mpi_finalize(void);
 
 /* The server: rounds from the last complete one in the run dir (or from the start), checkpoints each
  * round. Returns 0 when every round completed. */
-int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx);
+int fl_server_run(const FlConfig *c, Transport *t, RunLog *mx);
 
 /* Round r's checkpoints in fedvssl_results/ (native round-<r>.npz, and the baseline's file if selected; see
  * server.c), atomically. The server then deletes older rounds' files that checkpoint.keep_* do not keep. */

@@ -170,7 +170,7 @@ static int sample_clients(const FlConfig *c, int round, int *cids) {
     return k;
 }
 
-int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
+int fl_server_run(const FlConfig *c, Transport *t, RunLog *mx) {
     if (c->min_available_clients > c->pool_size)
         die("strategy.min_available_clients=%d but pool_size=%d: the server would wait forever", c->min_available_clients,
             c->pool_size);
@@ -252,7 +252,7 @@ int fl_server_run(const FlConfig *c, Transport *t, Metrics *mx) {
         jb_str(&b, ", \"server_seconds\": ");
         jb_num(&b, round_decimals(t2 - t1, 3));
         jb_str(&b, "}");
-        metrics_line(mx, b.p);
+        runlog_line(mx, b.p);
         free(b.p);
         if (!c->quiet) {
             char hs[96] = "";

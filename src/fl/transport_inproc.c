@@ -7,7 +7,7 @@
 
 typedef struct {
     const FlConfig *c;
-    Metrics *mx;
+    RunLog *mx;
     Model m; /* the one model instance every client of the simulation trains on */
 } Inproc;
 
@@ -39,7 +39,7 @@ static void inproc_close(Transport *t) {
     free(t);
 }
 
-Transport *transport_inproc(const FlConfig *c, Metrics *mx) {
+Transport *transport_inproc(const FlConfig *c, RunLog *mx) {
     Inproc *ip = xcalloc(1, sizeof *ip);
     ip->c = c, ip->mx = mx;
     fl_client_model(&ip->m, c);

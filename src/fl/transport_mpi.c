@@ -19,7 +19,7 @@ int fl_mpi_init(int *argc, char ***argv, int *rank, int *size) {
     return -1;
 }
 void fl_mpi_bcast_string(char **s) { (void)s; }
-Transport *transport_mpi_server(const FlConfig *c, Metrics *mx) {
+Transport *transport_mpi_server(const FlConfig *c, RunLog *mx) {
     (void)c, (void)mx;
     die("transport=mpi: this build has no MPI (install libopenmpi-dev openmpi-bin and rebuild)");
 }
@@ -71,7 +71,7 @@ static void recv_floats(float *x, size_t n, int src, int tag) {
 
 typedef struct {
     const FlConfig *c;
-    Metrics *mx;
+    RunLog *mx;
     int size;
     int *outstanding; /* per rank: fits sent and not yet answered */
     size_t nf, ni;    /* the model's float and counter element counts (set by the first round) */
@@ -201,7 +201,7 @@ static void mpi_close(Transport *t) {
     free(t);
 }
 
-Transport *transport_mpi_server(const FlConfig *c, Metrics *mx) {
+Transport *transport_mpi_server(const FlConfig *c, RunLog *mx) {
     MpiServer *ms = xcalloc(1, sizeof *ms);
     ms->c = c, ms->mx = mx;
     MPI_Comm_size(MPI_COMM_WORLD, &ms->size);
@@ -225,9 +225,9 @@ int fl_mpi_worker(const FlConfig *c) {
     int *hdr = xmalloc(sizeof(int) * MAX_HDR);
     char name[64];
     snprintf(name, sizeof name, "metrics.rank%d.jsonl", rank);
-    char *mpath = path_join(c->run_dir, name);
-    Metrics mx;
-    if (metrics_open(&mx, mpath)) die("%s: cannot open: %m", mpath);
+    RunLog mx;
+    char err[1200];
+    if (runlog_open(&mx, c->run_dir, name, 0, err, sizeof err)) die("%s", err);
     for (;;) {
         MPI_Recv(hdr, MAX_HDR, MPI_INT, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (hdr[0] == CMD_STOP) break;
@@ -246,8 +246,8 @@ int fl_mpi_worker(const FlConfig *c) {
             }
         }
     }
-    metrics_close(&mx);
-    free(mpath), free(gw), free(gc), free(hdr);
+    runlog_close(&mx);
+    free(gw), free(gc), free(hdr);
     model_free(&m);
     return 0;
 }

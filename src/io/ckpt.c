@@ -493,8 +493,18 @@ static void emit_int_tuple(Emit *e, int n, const int64_t *v) {
     emit(e, n == 1 ? "\x85" : n == 2 ? "\x86" : n == 3 ? "\x87" : "t", 1); /* TUPLE1/2/3 or TUPLE */
 }
 
-static void pth_pickle(Emit *e, const TensorRef *t, int n) {
+static void pth_pickle(Emit *e, const TensorRef *t, int n, const PthMeta *meta) {
     EMIT_LIT(e, "\x80\x02}");
+    if (meta) { /* MARK 'meta' {MARK 'epoch' e 'iter' i SETITEMS} 'state_dict' ... SETITEMS */
+        EMIT_LIT(e, "(");
+        emit_unicode(e, "meta");
+        EMIT_LIT(e, "}(");
+        emit_unicode(e, "epoch");
+        emit_int(e, meta->epoch);
+        emit_unicode(e, "iter");
+        emit_int(e, meta->iter);
+        EMIT_LIT(e, "u");
+    }
     emit_unicode(e, "state_dict");
     emit_str(e, "ccollections\nOrderedDict\n)R(");
     for (int i = 0; i < n; i++) {
@@ -518,14 +528,17 @@ static void pth_pickle(Emit *e, const TensorRef *t, int n) {
         emit_str(e, "ccollections\nOrderedDict\n)Rt"); /* backward hooks */
         EMIT_LIT(e, "R");
     }
-    EMIT_LIT(e, "us."); /* SETITEMS into the OrderedDict, SETITEM into the dict, STOP */
+    /* SETITEMS into the OrderedDict, SETITEM (or SETITEMS after meta) into the dict, STOP */
+    if (meta) EMIT_LIT(e, "uu.");
+    else EMIT_LIT(e, "us.");
 }
 
 static int pth_member(ZipWriter *zw, const char *name, const void *p, size_t n) {
     return zip_writer_begin_aligned(zw, name, n, (uint32_t)crc32_z(0, p, n), 64) || zip_writer_write(zw, p, n);
 }
 
-int pth_write(const char *path, const char *const *names, const TensorRef *t, int n, char *err, size_t errlen) {
+int pth_write(const char *path, const char *const *names, const TensorRef *t, int n, const PthMeta *meta, char *err,
+              size_t errlen) {
     if (check_refs(path, t, n, 0, err, errlen)) return -1;
     for (int i = 0; i < n; i++)
         if (!names || !names[i] || !*names[i] || strlen(names[i]) > 4096) {
@@ -534,10 +547,10 @@ int pth_write(const char *path, const char *const *names, const TensorRef *t, in
         }
     /* data.pkl is small (names and shapes): built in memory, sized by a first pass. */
     Emit sz = {.names = names};
-    pth_pickle(&sz, t, n);
+    pth_pickle(&sz, t, n, meta);
     uint8_t *pkl = xmalloc(sz.len);
     Emit fill = {.names = names, .buf = pkl};
-    pth_pickle(&fill, t, n);
+    pth_pickle(&fill, t, n, meta);
     ZipWriter zw;
     if (zip_writer_open(&zw, path)) {
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));

@@ -49,10 +49,17 @@ typedef struct {
  * "<path>: <problem>" in err (path is then untouched). */
 int flwr_round_write(const char *path, const TensorRef *t, int n, char *err, size_t errlen);
 
+/* mmcv's checkpoint meta (the part its tools read): the epoch and iteration the checkpoint closes. */
+typedef struct {
+    int64_t epoch, iter;
+} PthMeta;
+
 /* Writes a PyTorch zip checkpoint that torch.load(path, weights_only=True) opens as
- * {'state_dict': OrderedDict(names[i] -> tensor i)} (members archive/data.pkl, archive/data/<i>,
+ * {'state_dict': OrderedDict(names[i] -> tensor i)}, or with meta as mmcv saves one,
+ * {'meta': {'epoch': e, 'iter': i}, 'state_dict': ...} (members archive/data.pkl, archive/data/<i>,
  * archive/version, archive/byteorder; F32 -> FloatStorage, F64 -> DoubleStorage, I64 -> LongStorage).
  * Atomic like flwr_round_write. */
-int pth_write(const char *path, const char *const *names, const TensorRef *t, int n, char *err, size_t errlen);
+int pth_write(const char *path, const char *const *names, const TensorRef *t, int n, const PthMeta *meta, char *err,
+              size_t errlen);
 
 #endif

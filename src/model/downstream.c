@@ -18,6 +18,7 @@
 #include "../io/ckpt.h"
 #include "../io/json.h"
 #include "../io/npy.h"
+#include "../io/runlog.h"
 #include "../nn/backend.h"
 #include "../report/report.h"
 #include "evaluate.h"
@@ -38,9 +39,12 @@ char *downstream_path(const char *data_dir, const char *p) {
     return p[0] == '/' ? xstrdup(p) : path_join(data_dir, p);
 }
 
-static int epoch_of_name(const char *name) {
+/* e of epoch_<e>.npz (or of epoch_<e>.pth with pth), else 0 */
+static int epoch_of_name(const char *name, int pth) {
     int e, n = 0;
-    if (sscanf(name, "epoch_%d.npz%n", &e, &n) == 1 && n > 0 && (size_t)n == strlen(name) && e > 0) return e;
+    if (sscanf(name, pth ? "epoch_%d.pth%n" : "epoch_%d.npz%n", &e, &n) == 1 && n > 0 && (size_t)n == strlen(name) &&
+        e > 0)
+        return e;
     return 0;
 }
 
@@ -50,7 +54,7 @@ int finetune_newest_epoch(const char *dir) {
     int best = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        int e = epoch_of_name(de->d_name);
+        int e = epoch_of_name(de->d_name, 0);
         if (e > best) best = e;
     }
     closedir(d);
@@ -63,12 +67,13 @@ char *finetune_checkpoint_path(const char *dir, int epoch) {
     return path_join(dir, name);
 }
 
-/* Older epoch_<e>.npz than keep are removed (the reference keeps 1). */
+/* Older epoch_<e>.npz and .pth than keep are removed (the reference keeps 1). */
 static void prune_checkpoints(const char *dir, int keep) {
     DIR *d = opendir(dir);
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        int e = epoch_of_name(de->d_name);
+        int e = epoch_of_name(de->d_name, 0);
+        if (!e) e = epoch_of_name(de->d_name, 1);
         if (e > 0 && e < keep) {
             char *p = path_join(dir, de->d_name);
             if (unlink(p)) warnf("%s: cannot remove: %m", p);
@@ -237,12 +242,6 @@ static void check_data_dir(const char *d) {
     if (!is_dir(d)) die("data_dir=%s: no such folder (data_dir=<data>/ucf101: the folder with zips/ and annotations/)", d);
 }
 
-static void append_line(FILE *f, const JsonBuf *b) {
-    if (!f) return;
-    fprintf(f, "%s\n", b->p);
-    fflush(f);
-}
-
 /* ---------- fine-tuning ---------- */
 
 static void save_checkpoint(const Model *m, const float *mom, const char *path, int epoch, int64_t steps,
@@ -315,7 +314,8 @@ static int load_checkpoint(Model *m, float *mom, const char *path, int64_t *step
 
 typedef struct {
     const FinetuneConfig *c;
-    FILE *mx;
+    RunLog *mx;
+    FILE *mmcv; /* this invocation's <ts>.log.json */
     int epoch, start_epoch, iters;
     Progress pr;
     double t0, lr, sum_loss, last_acc;
@@ -338,6 +338,7 @@ static void ft_on_log(void *ctx, const TrainLog *lg, int iter, int iters, double
                       lg ? lg->loss : loss, acc, el > 0 ? done * c->batch / el : 0);
     }
     if (!lg) return;
+    mmcv_log_line(f->mmcv, f->epoch, lg, MODEL_TSN);
     JsonBuf b = {0};
     jb_printf(&b, "{\"event\": \"train\", \"epoch\": %d, \"iter\": %d, \"iters\": %d, \"loss\": ", f->epoch, lg->iter,
               lg->iters);
@@ -355,7 +356,7 @@ static void ft_on_log(void *ctx, const TrainLog *lg, int iter, int iters, double
     jb_str(&b, ", \"data_time\": ");
     jb_num(&b, round_decimals(lg->data_time, 5));
     jb_str(&b, "}");
-    append_line(f->mx, &b);
+    runlog_line(f->mx, b.p);
     free(b.p);
 }
 
@@ -409,24 +410,24 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     if (m.pm == s->m) memcpy(s->m, mom, s->nf * sizeof(float));
     else m.be->upload(m.pm, mom, s->nf * sizeof(float));
 
-    char *cfg = path_join(out, "config.yaml"), *mpath = path_join(out, "metrics.jsonl");
+    char *cfg = path_join(out, "config.yaml"), err[1200];
     if (keys && config_write_yaml(keys, nkeys, cfg)) die("%s: cannot write: %m", cfg);
-    FILE *mx = fopen(mpath, "a");
-    if (!mx) die("%s: cannot open: %m", mpath);
+    RunLog mx;
+    if (runlog_open(&mx, out, "metrics.jsonl", c->tensorboard, err, sizeof err)) die("%s", err);
     if (!c->quiet && start < c->epochs)
         printf("fedvssl finetune: TSN, %d classes, %d videos, %d iterations/epoch of %d clips, epochs %d..%d, %d "
                "threads, %s -> %s\n",
                C, nvid, iters, c->batch, start + 1, c->epochs, threads, c->device, out);
     if (start >= c->epochs && !c->quiet) printf("nothing to do: epoch %d of %d is done\n", start, c->epochs);
 
-    FtCtx f = {c, mx, 0, start, iters, {0}, now_sec(), 0, 0, 0, 0, 0};
+    FtCtx f = {c, &mx, start < c->epochs ? mmcv_log_open(out) : NULL, 0, start, iters, {0}, now_sec(), 0, 0, 0, 0, 0};
     progress_init(&f.pr, stdout, c->quiet);
     for (int e = start + 1; e <= c->epochs; e++) {
         double lr = finetune_lr(c->lr, c->gamma, c->lr_steps, c->n_lr_steps, e);
         Hyper h = {(float)lr, (float)c->momentum, (float)c->weight_decay, (float)c->clip};
         f.epoch = e, f.lr = lr, f.sum_loss = 0, f.n_loss = 0;
         /* the momentum buffer starts from the very first gradient of the run only */
-        TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, e == c->fault_nan_epoch};
+        TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, e == c->fault_nan_epoch, NULL};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
         progress_end(&f.pr, 1);
@@ -444,6 +445,14 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         jb_str(&meta, "}");
         char *path = finetune_checkpoint_path(out, e);
         save_checkpoint(&m, mh, path, e, steps, meta.p);
+        if (c->pth) {
+            char name[32];
+            snprintf(name, sizeof name, "epoch_%d.pth", e);
+            char *pth = path_join(out, name);
+            PthMeta pm = {e, steps};
+            if (state_write_pth(s, pth, &pm, err, sizeof err)) die("%s", err);
+            free(pth);
+        }
         prune_checkpoints(out, e);
         free(meta.p);
         JsonBuf b = {0};
@@ -461,18 +470,19 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         jb_str(&b, ", \"checkpoint\": ");
         jb_json_str(&b, path);
         jb_str(&b, "}");
-        append_line(mx, &b);
+        runlog_line(&mx, b.p);
         free(b.p);
         if (!c->quiet)
             printf("epoch %d/%d: loss %.4f  train top-1 %.2f%%  lr %g  %.1f s  -> %s\n", e, c->epochs,
                    f.n_loss ? f.sum_loss / f.n_loss : 0, r.seen ? 100.0 * r.correct / r.seen : 0, lr, r.seconds, path);
         free(path);
     }
-    fclose(mx);
+    runlog_close(&mx);
+    if (f.mmcv) fclose(f.mmcv);
     report_after_run(out, c->quiet);
     loader_free(L);
     model_free(&m);
-    free(mom), free(list), free(out), free(ckpt), free(cfg), free(mpath);
+    free(mom), free(list), free(out), free(ckpt), free(cfg);
     return 0;
 }
 

@@ -11,6 +11,7 @@
  * (same seed, batch and threads). */
 #ifndef FEDVSSL_DOWNSTREAM_H
 #define FEDVSSL_DOWNSTREAM_H
+#include "../io/ckpt.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,8 @@ typedef struct {
     int n_lr_steps;
     int fault_nan_epoch; /* tests: the loss of this epoch's first iteration is NaN (0 = none) */
     int init_partial;    /* accept an init= holding fewer than half of the backbone entries */
+    int tensorboard;     /* metrics.jsonl mirrored in <out>/tf_logs (io/runlog.h) */
+    int pth;             /* epoch_<e>.pth beside epoch_<e>.npz (mmcv's checkpoint: meta, state_dict) */
 } FinetuneConfig;
 
 /* Trains from the newest checkpoint in c->out (or from init / scratch) up to c->epochs; writes
@@ -99,5 +102,8 @@ typedef struct {
  * output exactly (§4: TSN keys paired by position with the file's list, its dtypes kept). Returns 0;
  * dies naming the file on anything unreadable or incomplete. */
 int export_run(const ExportConfig *c);
+/* A model state as a PyTorch .pth (names and order of the state dict; int64 counters), with mmcv's meta when
+ * given: export's intended file and finetune's epoch_<e>.pth. Returns 0, or -1 with err set. */
+int state_write_pth(const State *s, const char *pth, const PthMeta *meta, char *err, size_t errlen);
 
 #endif

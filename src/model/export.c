@@ -38,15 +38,13 @@ static void write_reference_pth(const State *s, const char *ckpt, const char *pt
         names[i] = e->name;
         t[i] = (TensorRef){c->type, c->ndim, c->shape, c->data};
     }
-    if (pth_write(pth, names, t, n, err, sizeof err)) die("%s", err);
+    if (pth_write(pth, names, t, n, NULL, err, sizeof err)) die("%s", err);
     free(names);
     free(t);
     ckpt_free(&l);
 }
 
-/* Our intended .pth: the exported TSN state itself (backbone + BN statistics from the checkpoint,
- * the fresh classifier, int64 counters as a PyTorch state dict has them). */
-static void write_state_pth(const State *s, const char *pth) {
+int state_write_pth(const State *s, const char *pth, const PthMeta *meta, char *err, size_t errlen) {
     const char **names = xcalloc((size_t)s->n, sizeof *names);
     TensorRef *t = xcalloc((size_t)s->n, sizeof *t);
     for (int i = 0; i < s->n; i++) {
@@ -55,10 +53,10 @@ static void write_state_pth(const State *s, const char *pth) {
         t[i] = e->type == ST_F32 ? (TensorRef){NPY_F32, e->ndim, e->shape, s->w + e->off}
                                  : (TensorRef){NPY_I64, e->ndim, e->shape, s->cnt + e->off};
     }
-    char err[1024];
-    if (pth_write(pth, names, t, s->n, err, sizeof err)) die("%s", err);
+    int rc = pth_write(pth, names, t, s->n, meta, err, errlen);
     free(names);
     free(t);
+    return rc;
 }
 
 int export_run(const ExportConfig *c) {
@@ -82,7 +80,8 @@ int export_run(const ExportConfig *c) {
     if (c->pth[0]) {
         int ref = !strcmp(c->pth_format, "reference");
         if (ref) write_reference_pth(&m.st, c->checkpoint, c->pth);
-        else write_state_pth(&m.st, c->pth);
+        char err[1200];
+        if (!ref && state_write_pth(&m.st, c->pth, NULL, err, sizeof err)) die("%s", err);
         if (!c->quiet)
             printf("wrote %s (%s): torch.load(path, weights_only=True)['state_dict'] holds the TSN keys%s\n", c->pth,
                    ref ? "as finetune_preprocess.py writes it" : "the exported state",

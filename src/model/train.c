@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/util.h"
+#include "../data/fsutil.h"
+#include "../io/json.h"
+#include "../io/npy.h"
 
 double round_decimals(double x, int digits) {
     /* Python formats the shortest repr and rounds half-even on the decimal value; printing with %.*f
@@ -33,6 +37,26 @@ static int top1(const float *logits, int n) {
     return best;
 }
 
+/* The control's record of one step (TrainOptions.trace_dir): the batch as npz, the step's figures as a line. */
+static int trace_step(const char *dir, int it, const Batch *b, const Model *m, double norm, char *err, size_t errlen) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/batch-%05d.npz", dir, it);
+    int64_t S = b->crop, si[5] = {b->n, 3, 16, S, S}, st[4] = {b->n, 3, 16, 4}, sw[3] = {b->n, 3, 16};
+    NpzWriter w;
+    int bad = npz_writer_open(&w, path) || npz_writer_add(&w, "imgs", NPY_F32, 5, si, b->imgs) ||
+              npz_writer_add(&w, "gt_trajs", NPY_F32, 4, st, b->gt_trajs) ||
+              npz_writer_add(&w, "gt_weights", NPY_F32, 3, sw, b->gt_weights) || npz_writer_close(&w);
+    if (!bad) {
+        snprintf(path, sizeof path, "%s/steps.jsonl", dir);
+        FILE *f = fopen(path, "a");
+        bad = !f || fprintf(f, "{\"iter\": %d, \"loss\": %.9g, \"loss_ctr\": %.9g, \"loss_size\": %.9g, "
+                              "\"grad_norm\": %.9g}\n", it, m->loss, m->loss_ctr, m->loss_size, norm) < 0;
+        if (f && fclose(f)) bad = 1;
+    }
+    if (bad) snprintf(err, errlen, "trace: cannot write %.900s", path);
+    return bad ? -1 : 0;
+}
+
 int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
     memset(r, 0, sizeof *r);
     const int interval = o->log_interval > 0 ? o->log_interval : 10;
@@ -40,6 +64,17 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
     if (o->max_iters > 0 && o->max_iters < iters) iters = o->max_iters;
     r->num_examples = loader_num_samples(L);
     loader_epoch_begin(L, o->epoch);
+    if (o->trace_dir) {
+        char *start = path_join(o->trace_dir, "start.npz");
+        if (mkdir_p(o->trace_dir)) {
+            snprintf(r->err, sizeof r->err, "trace: cannot create %.1000s", o->trace_dir);
+            free(start);
+            return -1;
+        }
+        model_download_state(m);
+        state_save_npz(&m->st, start, NULL);
+        free(start);
+    }
     double sum_all = 0, t_start = now_sec(), logged_sum = 0;
     double s_loss = 0, s_ctr = 0, s_size = 0, s_norm = 0, s_time = 0, s_data = 0;
     int s_correct = 0, s_seen = 0, in_interval = 0;
@@ -66,6 +101,8 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
             snprintf(r->err, sizeof r->err, "iteration %d: gradient norm is %g (diverged)", it, norm);
             return -1;
         }
+        if (o->trace_dir && m->kind == MODEL_CTP && trace_step(o->trace_dir, it, &b, m, norm, r->err, sizeof r->err))
+            return -1;
         if (m->kind == MODEL_TSN)
             for (int i = 0; i < b.n; i++) {
                 int ok = top1(m->logits_h + (size_t)i * m->num_classes, m->num_classes) == b.labels[i];
@@ -142,4 +179,50 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
     }
     h->loss /= h->batches, h->zero_loss /= h->batches;
     return 0;
+}
+
+FILE *mmcv_log_open(const char *dir) {
+    time_t t = time(NULL);
+    for (int tries = 0; tries < 100; tries++, t++) { /* runs shorter than a second: next free name */
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char name[40];
+        strftime(name, sizeof name, "%Y%m%d_%H%M%S.log.json", &tm);
+        char *p = path_join(dir, name);
+        if (!is_file(p)) {
+            FILE *f = fopen(p, "w");
+            free(p);
+            return f;
+        }
+        free(p);
+    }
+    return NULL;
+}
+
+void mmcv_log_line(FILE *f, int epoch, const TrainLog *lg, ModelKind kind) {
+    if (!f) return;
+    JsonBuf b = {0};
+    jb_printf(&b, "{\"mode\": \"train\", \"epoch\": %d, \"iter\": %d, \"lr\": ", epoch, lg->iter);
+    jb_num(&b, lg->lr);
+    jb_str(&b, ", \"memory\": 0, \"data_time\": ");
+    jb_num(&b, round_decimals(lg->data_time, 5));
+    jb_str(&b, ", \"time\": ");
+    jb_num(&b, round_decimals(lg->time, 5));
+    if (kind == MODEL_CTP) {
+        jb_str(&b, ", \"loss_ctr\": ");
+        jb_num(&b, lg->loss_ctr);
+        jb_str(&b, ", \"loss_size\": ");
+        jb_num(&b, lg->loss_size);
+    } else {
+        jb_str(&b, ", \"loss_cls\": ");
+        jb_num(&b, lg->loss);
+    }
+    jb_str(&b, ", \"loss\": ");
+    jb_num(&b, lg->loss);
+    jb_str(&b, ", \"grad_norm\": ");
+    jb_num(&b, lg->grad_norm);
+    jb_str(&b, "}");
+    fprintf(f, "%s\n", b.p);
+    fflush(f);
+    free(b.p);
 }

@@ -6,6 +6,8 @@
 #include "../data/loader.h"
 #include "model.h"
 
+#include <stdio.h>
+
 typedef struct {
     int iter;              /* 1-based iteration that closes the interval */
     int iters;             /* iterations in the epoch */
@@ -27,6 +29,10 @@ typedef struct {
     void *ctx;
     /* fault injection for tests: make the loss of this 1-based iteration NaN */
     int inject_nan_at;
+    /* CtP only, for the PyTorch control (bench/ctp_control.py): when set, this folder receives start.npz (the whole
+     * state before the first step), batch-<it>.npz (the step's imgs, gt_trajs, gt_weights) and steps.jsonl (one
+     * line per step: loss, loss_ctr, loss_size, grad_norm before the clip) */
+    const char *trace_dir;
 } TrainOptions;
 
 typedef struct {
@@ -53,6 +59,12 @@ typedef struct {
 } HeldOut;
 /* Returns 0, or -1 with err set (no batch, or a non-finite loss). */
 int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t errlen);
+
+/* mmcv's json log of a training run, <dir>/<YYYYMMDD_HHMMSS>.log.json (the next free second when taken; NULL when
+ * it cannot be created), and one of its lines per log record (TextLoggerHook's fields: mode, epoch, iter, lr,
+ * memory, data_time, time, the losses, grad_norm). */
+FILE *mmcv_log_open(const char *dir);
+void mmcv_log_line(FILE *f, int epoch, const TrainLog *lg, ModelKind kind);
 
 /* Round to `digits` decimals the way Python's round() does for the values logged (half-even on the decimal). */
 double round_decimals(double x, int digits);
