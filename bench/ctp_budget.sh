@@ -5,28 +5,39 @@
 # (metrics.jsonl); the rounds kept (every KEEP-th) then retrieved (test videos query train videos) against a random
 # backbone, with paired bootstrap intervals (bench/retrieval_ci.py). Usage:
 #   bash bench/ctp_budget.sh [work dir]            (hours on 2 cores: run it in the background)
-# Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED override the defaults below.
+# Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED, LR (learning rate), THREADS override the
+# defaults below; CLIENTS>1 partitions the train split and pre-trains federated with STRATEGY: fedavg or
+# fedvssl:<alpha>:<beta> (the paper's Table 4 grid: fedvssl:0.9:1, fedvssl:0:0, fedvssl:1:0).
 set -euo pipefail
 B=${FEDVSSL:-$(cd "$(dirname "$0")/.." && pwd)/build/fedvssl}
 CI=$(cd "$(dirname "$0")" && pwd)/retrieval_ci.py
 W=${1:-/tmp/fedvssl_ctp_budget}
 ROUNDS=${ROUNDS:-150} KEEP=${KEEP:-10} CROP=${CROP:-32} CLASSES=${CLASSES:-10} VPC=${VPC:-24} SEED=${SEED:-7}
+LR=${LR:-0.01} THREADS=${THREADS:-0} CLIENTS=${CLIENTS:-1} STRATEGY=${STRATEGY:-fedavg}
 mkdir -p "$W"
 cd "$W"
 if [ ! -d data/zips ]; then
   "$B" synth --out raw --classes "$CLASSES" --videos-per-class "$VPC" --frames 60 --size 160x120 --seed 11 >/dev/null
   "$B" prepare --dataset ucf101 --src raw --out data --quiet
-  "$B" partition --json-path data/annotations --output-path data/annotations/c1 --num-clients 1 >/dev/null
 fi
-run=pretrain_s$SEED
-"$B" pretrain data_dir=data partition_dir=annotations/c1 pool_size=1 strategy.min_fit_clients=1 \
-  strategy.min_available_clients=1 strategy.fedavg=true data.reseed_each_round=false rounds="$ROUNDS" \
-  data.crop="$CROP" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" out="$run" quiet=true
-[ -f retr_random/retrieval.json ] || "$B" retrieve data_dir=data init= data.crop="$CROP" out=retr_random quiet=true
+[ -d "data/annotations/c$CLIENTS" ] ||
+  "$B" partition --json-path data/annotations --output-path "data/annotations/c$CLIENTS" --num-clients "$CLIENTS" >/dev/null
+case $STRATEGY in
+  fedavg) strat=(strategy.fedavg=true) ;;
+  fedvssl:*:*) IFS=: read -r _ alpha beta <<< "$STRATEGY"; strat=(strategy.mix_coeff="$alpha" strategy.swbeta="$beta") ;;
+  *) echo "STRATEGY: fedavg or fedvssl:<alpha>:<beta>, not $STRATEGY" >&2; exit 2 ;;
+esac
+run=pretrain_c${CLIENTS}_${STRATEGY//:/_}_lr${LR}_crop${CROP}_s$SEED
+"$B" pretrain data_dir=data partition_dir="annotations/c$CLIENTS" pool_size="$CLIENTS" strategy.min_fit_clients="$CLIENTS" \
+  strategy.min_available_clients="$CLIENTS" "${strat[@]}" data.reseed_each_round=false rounds="$ROUNDS" optimizer.lr="$LR" \
+  data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" out="$run" quiet=true
+[ -f retr_random/retrieval.json ] ||
+  "$B" retrieve data_dir=data init= data.crop="$CROP" data.threads="$THREADS" out=retr_random quiet=true
 feats=(retr_random/features.npz)
 for f in "$run"/fedvssl_results/round-*.npz; do
   r=$(basename "$f" .npz)
-  [ -f "retr_${run}_$r/retrieval.json" ] || "$B" retrieve data_dir=data init="$f" out="retr_${run}_$r" quiet=true
+  [ -f "retr_${run}_$r/retrieval.json" ] ||
+    "$B" retrieve data_dir=data init="$f" data.threads="$THREADS" out="retr_${run}_$r" quiet=true
   feats+=("retr_${run}_$r/features.npz")
 done
 grep '"event": "round"' "$run/metrics.jsonl" |

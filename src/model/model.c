@@ -316,6 +316,8 @@ void model_plan(Model *m, Dims in, int train) {
 }
 
 void model_free(Model *m) {
+    free(m->segs);
+    m->segs = NULL, m->nsegs = 0;
     free_buffers(m);
     free_params(m);
     state_free(&m->st);
@@ -524,14 +526,15 @@ double model_update(Model *m, Hyper h, int first) {
     if (!m->pg) die("internal: model_update on a model planned for inference");
     const Backend *be = m->be;
     State *s = &m->st;
-    double t0 = now_sec(), sq = 0;
-    for (int i = 0; i < s->n; i++)
-        if (s->e[i].trainable) sq += be->sum_squares(s->e[i].numel, G(m, i));
-    double norm = sqrt(sq);
+    double t0 = now_sec();
+    if (!m->segs) { /* the trainable entries, in state order */
+        m->segs = xcalloc((size_t)s->n, sizeof *m->segs);
+        for (int i = 0; i < s->n; i++)
+            if (s->e[i].trainable) m->segs[m->nsegs++] = (Segment){(size_t)s->e[i].off, (size_t)s->e[i].numel};
+    }
+    double norm = sqrt(be->grad_sumsq(m->pg, m->segs, m->nsegs));
     float scale = clip_scale(norm, h.clip);
-    for (int i = 0; i < s->n; i++)
-        if (s->e[i].trainable)
-            be->sgd(s->e[i].numel, W(m, i), G(m, i), m->pm + s->e[i].off, h.lr, h.momentum, h.weight_decay, scale, first);
+    be->sgd(m->pw, m->pg, m->pm, m->segs, m->nsegs, h.lr, h.momentum, h.weight_decay, scale, first);
     prof_sec[PROF_OPTIM] += now_sec() - t0;
     return norm;
 }

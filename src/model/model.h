@@ -41,6 +41,8 @@ typedef struct {
     const Backend *be;     /* where the model runs (default: CPU) */
     float *pw, *pg, *pm;   /* parameters, gradients, momentum on the backend (the host state's own
                               buffers on the CPU), laid out like st */
+    Segment *segs;         /* the trainable entries of st (made by the first model_update) */
+    int nsegs;
     int batch;           /* B */
     Dims din;            /* input [B,3,T,H,W] */
     int num_classes;     /* TSN */

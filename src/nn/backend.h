@@ -10,6 +10,11 @@
 
 #include "ops.h"
 
+/* A run [off, off + n) of a flat buffer: the trainable tensors of a model's state (one buffer of named views). */
+typedef struct {
+    size_t off, n;
+} Segment;
+
 typedef struct Backend {
     const char *name;
     int block_layout; /* activations use ops_block() blocks (CPU) or plain NCDHW (CUDA) */
@@ -52,9 +57,12 @@ typedef struct Backend {
     void (*dropout_forward)(size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed);
     void (*dropout_backward)(size_t n, const float *dy, const uint8_t *mask, float p, float *dx);
 
-    double (*sum_squares)(size_t n, const float *g);
-    /* w -= lr v, v = mu v + (scale g + wd w); first: v = scale g + wd w */
-    void (*sgd)(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first);
+    /* One call per training step each, over every segment of the flat buffers (the same offsets in w, g and v):
+     * the squared gradient norm, summed in a fixed order in double (the step's one wait for the device), then
+     * w -= lr v, v = mu v + (scale g + wd w); first: v = scale g + wd w */
+    double (*grad_sumsq)(const float *g, const Segment *seg, int nseg);
+    void (*sgd)(float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu, float wd,
+                float scale, int first);
     void (*sync)(void);
 } Backend;
 

@@ -33,6 +33,18 @@ static void cpu_bn_backward(Dims d, const float *dy, const float *relu_out, cons
     (void)bs;
     bn_backward(d, dy, relu_out, x, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
+static double cpu_grad_sumsq(const float *g, const Segment *seg, int nseg) {
+    double sq = 0;
+    for (int i = 0; i < nseg; i++) sq += sum_squares(seg[i].n, g + seg[i].off);
+    return sq;
+}
+static void cpu_sgd(float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu, float wd,
+                    float scale, int first) {
+    for (int i = 0; i < nseg; i++) {
+        size_t o = seg[i].off;
+        sgd_step(seg[i].n, w + o, g + o, v + o, lr, mu, wd, scale, first);
+    }
+}
 static void cpu_sync(void) {}
 
 static const Backend cpu_backend = {
@@ -65,8 +77,8 @@ static const Backend cpu_backend = {
     .avgpool_backward = global_avgpool_backward,
     .dropout_forward = dropout_forward,
     .dropout_backward = dropout_backward,
-    .sum_squares = sum_squares,
-    .sgd = sgd_step,
+    .grad_sumsq = cpu_grad_sumsq,
+    .sgd = cpu_sgd,
     .sync = cpu_sync,
 };
 

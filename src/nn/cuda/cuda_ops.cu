@@ -321,23 +321,89 @@ extern "C" void cuda_sgd_step(size_t n, float *w, const float *g, float *v, floa
     sgd_kernel<<<blocks(n), 256, 0, stream>>>(n, w, g, v, lr, mu, wd, scale, first);
 }
 
-__global__ void sumsq_kernel(size_t n, const float *g, double *acc) {
+/* Over segments: grid (SEG_BLOCKS, nseg); each block strides through its segment. The squared norm is summed
+ * deterministically: fixed per-block partials, then one block adds them in a fixed order (no atomics, so a
+ * step's norm is the same on every run). */
+#define SEG_BLOCKS 64
+__global__ void sumsq_seg_kernel(const float *g, const Segment *seg, double *partial) {
     __shared__ double part[256];
+    const Segment sg = seg[blockIdx.y];
     double s = 0;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
-        s += (double)g[i] * g[i];
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < sg.n; i += (size_t)gridDim.x * blockDim.x)
+        s += (double)g[sg.off + i] * g[sg.off + i];
     part[threadIdx.x] = s;
     __syncthreads();
     for (int k = blockDim.x / 2; k > 0; k /= 2) {
         if (threadIdx.x < k) part[threadIdx.x] += part[threadIdx.x + k];
         __syncthreads();
     }
-    if (threadIdx.x == 0) atomicAdd(acc, part[0]);
+    if (threadIdx.x == 0) partial[blockIdx.y * gridDim.x + blockIdx.x] = part[0];
 }
-extern "C" void cuda_sum_squares(size_t n, const float *g, double *acc_dev) {
-    unsigned nb = blocks(n);
-    if (nb > 1024) nb = 1024;
-    sumsq_kernel<<<nb, 256, 0, stream>>>(n, g, acc_dev);
+__global__ void sum_partials_kernel(const double *partial, int n, double *out) {
+    __shared__ double part[256];
+    double s = 0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) s += partial[i];
+    part[threadIdx.x] = s;
+    __syncthreads();
+    for (int k = blockDim.x / 2; k > 0; k /= 2) {
+        if (threadIdx.x < k) part[threadIdx.x] += part[threadIdx.x + k];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) *out = part[0];
+}
+__global__ void sgd_seg_kernel(float *w, const float *g, float *v, const Segment *seg, float lr, float mu, float wd,
+                               float scale, int first) {
+    const Segment sg = seg[blockIdx.y];
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < sg.n; i += (size_t)gridDim.x * blockDim.x) {
+        size_t k = sg.off + i;
+        float d = g[k] * scale + wd * w[k];
+        if (mu != 0.f) {
+            d = first ? d : mu * v[k] + d;
+            v[k] = d;
+        }
+        w[k] -= lr * d;
+    }
+}
+
+/* The segment table on the device, uploaded again only when the host's table changes (once per model). */
+static const Segment *device_segments(const Segment *seg, int nseg) {
+    static Segment *dev, *host;
+    static int cap, n;
+    if (n == nseg && host && !memcmp(host, seg, sizeof *seg * (size_t)nseg)) return dev;
+    if (nseg > cap) {
+        if (dev) CU(cudaFree(dev));
+        CU(cudaMalloc(&dev, sizeof *seg * (size_t)nseg));
+        host = (Segment *)realloc(host, sizeof *seg * (size_t)nseg);
+        cap = nseg;
+    }
+    memcpy(host, seg, sizeof *seg * (size_t)nseg);
+    n = nseg;
+    CU(cudaMemcpyAsync(dev, host, sizeof *seg * (size_t)nseg, cudaMemcpyHostToDevice, stream));
+    return dev;
+}
+
+extern "C" double cuda_grad_sumsq(const float *g, const Segment *seg, int nseg) {
+    static double *partial, *out;
+    static int cap;
+    if (nseg <= 0) return 0;
+    if (nseg > cap) {
+        if (partial) CU(cudaFree(partial));
+        CU(cudaMalloc(&partial, sizeof(double) * SEG_BLOCKS * (size_t)nseg));
+        if (!out) CU(cudaMalloc(&out, sizeof(double)));
+        cap = nseg;
+    }
+    sumsq_seg_kernel<<<dim3(SEG_BLOCKS, nseg), 256, 0, stream>>>(g, device_segments(seg, nseg), partial);
+    sum_partials_kernel<<<1, 256, 0, stream>>>(partial, SEG_BLOCKS * nseg, out);
+    double h;
+    cuda_download(&h, out, sizeof h); /* the step's one wait: the clip factor needs the norm */
+    return h;
+}
+
+extern "C" void cuda_sgd(float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu,
+                         float wd, float scale, int first) {
+    if (nseg <= 0) return;
+    sgd_seg_kernel<<<dim3(SEG_BLOCKS, nseg), 256, 0, stream>>>(w, g, v, device_segments(seg, nseg), lr, mu, wd,
+                                                                scale, first);
 }
 
 /* ---------------- the rest of the backend table ---------------- */
@@ -438,15 +504,6 @@ static void b_dropout_forward(size_t n, const float *x, float *y, uint8_t *mask,
 static void b_dropout_backward(size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
     dropout_grad_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, mask, p, dx);
 }
-static double b_sum_squares(size_t n, const float *g) {
-    static double *acc;
-    if (!acc) CU(cudaMalloc(&acc, sizeof(double)));
-    CU(cudaMemsetAsync(acc, 0, sizeof(double), stream));
-    cuda_sum_squares(n, g, acc);
-    double h;
-    cuda_download(&h, acc, sizeof h);
-    return h;
-}
 static void b_bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
                           const float *mean, const float *invstd, float *dx, float *dgamma, float *dbeta, BNSpec bs) {
     cuda_bn_backward(d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs);
@@ -484,10 +541,8 @@ extern "C" const Backend *fedvssl_cuda_backend(int device) {
     be.avgpool_backward = b_avgpool_backward;
     be.dropout_forward = b_dropout_forward;
     be.dropout_backward = b_dropout_backward;
-    be.sum_squares = b_sum_squares;
-    be.sgd = [](size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first) {
-        cuda_sgd_step(n, w, g, v, lr, mu, wd, scale, first);
-    };
+    be.grad_sumsq = cuda_grad_sumsq;
+    be.sgd = cuda_sgd;
     be.sync = cuda_sync;
     return &be;
 }

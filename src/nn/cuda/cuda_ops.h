@@ -10,7 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-#include "../ops.h"
+#include "../backend.h"
 
 /* Number of usable CUDA devices (0 without a driver or a GPU; never fails). */
 int cuda_device_count(void);
@@ -48,10 +48,12 @@ void cuda_roi_align_forward(const float *feat, int B, int C, int H, int W, const
 void cuda_roi_align_backward(const float *dout, int B, int C, int H, int W, const float *rois, int R, RoISpec rs,
                              float *dfeat);
 
-/* w -= lr * v with v = mu v + g + wd w (first: v = g + wd w), after scaling g by `scale`. */
-void cuda_sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale, int first);
-/* Sum of squares of g, added into *acc_dev (one float64 on the device). */
-void cuda_sum_squares(size_t n, const float *g, double *acc_dev);
+/* Over every segment of the flat buffers (Backend.grad_sumsq and .sgd): the sum of squares of g, summed in a
+ * fixed order (the same on every run) and read back (one wait); w -= lr * v with v = mu v + g + wd w (first:
+ * v = g + wd w), after scaling g by `scale`. The segment table is copied to the device when it changes. */
+double cuda_grad_sumsq(const float *g, const Segment *seg, int nseg);
+void cuda_sgd(float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu, float wd,
+              float scale, int first);
 
 #ifdef __cplusplus
 }
