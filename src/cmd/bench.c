@@ -169,7 +169,7 @@ int cmd_bench(int argc, char **argv) {
     ops_init(0);
     bench_backend = backend_for(device, precision);
     double peak = measure_peak_gflops();
-    if (bench_backend->block_layout)
+    if (bench_backend->caps & BE_HOST_MEMORY)
         printf("fedvssl bench: cpu, %d threads, measured FMA peak %.1f GFLOP/s (fp32)\n", ops_threads(), peak);
     else
         printf("fedvssl bench: %s, %s (GPU figures: the CPU peak below does not apply)\n", device, precision);

@@ -139,7 +139,7 @@ void model_use_backend(Model *m, const Backend *be) {
     m->be = be;
     State *s = &m->st;
     /* On the CPU the backend's parameters are the host state itself. */
-    m->pw = be->shares_host ? s->w : be->alloc(s->nf * sizeof(float));
+    m->pw = be->caps & BE_SHARES_HOST ? s->w : be->alloc(s->nf * sizeof(float));
     be->upload(m->pw, s->w, s->nf * sizeof(float));
 }
 
@@ -189,7 +189,7 @@ void model_reset_parameters(Model *m, uint64_t seed) {
 
 static float *balloc(const Model *m, size_t floats) { return m->be->alloc(floats * sizeof(float)); }
 static float *act(const Model *m, Dims d) { return balloc(m, dims_numel(d)); }
-/* The layout the backend keeps activations in (channel blocks on the CPU, plain on CUDA). */
+/* Convolution plans are the backend's (oneDNN primitives in the channel-blocked layout, cuDNN descriptors). */
 static void plan_conv(Model *m, Conv *c, Dims in, int backward) { c->plan = m->be->conv_plan(&c->cs, in, backward); }
 static void unplan_conv(Model *m, Conv *c) {
     if (c->plan) m->be->conv_plan_free(c->plan);
@@ -237,14 +237,14 @@ void model_plan(Model *m, Dims in, int train) {
     const Backend *be = m->be;
     if (train && !m->pg) {
         State *s = &m->st;
-        if (be->shares_host) state_alloc_train(s), m->pg = s->g, m->pm = s->m;
+        if (be->caps & BE_SHARES_HOST) state_alloc_train(s), m->pg = s->g, m->pm = s->m;
         else m->pg = balloc(m, s->nf), m->pm = balloc(m, s->nf);
     }
     BN *bns[25];
     int nbn = bn_list(m, bns);
     for (int i = 0; i < nbn; i++)
         if (!bns[i]->mean) bns[i]->mean = balloc(m, bns[i]->c), bns[i]->invstd = balloc(m, bns[i]->c);
-    if (!be->block_layout) m->input = act(m, in); /* host batches are uploaded here */
+    if (!(be->caps & BE_HOST_MEMORY)) m->input = act(m, in); /* host batches are uploaded here */
     plan_conv(m, &m->stem, in, train ? 1 : 0);
     m->dstem = conv_out_dims(&m->stem.cs, in);
     if (train) {

@@ -89,7 +89,7 @@ const Backend *backend_for(const char *device, const char *precision) {
     int tf32 = !strcmp(precision, "tf32");
     if (!tf32 && strcmp(precision, "fp32")) die("unknown precision '%s' (fp32 or tf32)", precision);
     const Backend *be = backend_by_name(device);
-    if (tf32 && be->block_layout) die("precision tf32 needs a CUDA device (the CPU computes in fp32)");
-    if (!be->block_layout) cuda_precision(tf32);
+    if (tf32 && !(be->caps & BE_TF32)) die("precision tf32 needs a CUDA device (the CPU computes in fp32)");
+    if (be->caps & BE_TF32) cuda_precision(tf32);
     return be;
 }

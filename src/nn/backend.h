@@ -15,10 +15,17 @@ typedef struct {
     size_t off, n;
 } Segment;
 
+/* What a backend is and can do (Backend.caps), asked by name instead of "is it the CPU". */
+enum {
+    BE_HOST_MEMORY = 1,   /* its buffers are host memory: batches are read in place, not uploaded */
+    BE_SHARES_HOST = 2,   /* parameters, gradients and momentum are the host state's own buffers */
+    BE_BLOCKED_LAYOUT = 4, /* activations in ops_block()'s channel blocks (else plain NCDHW) */
+    BE_TF32 = 8,          /* precision=tf32: tensor cores in convolutions and matrix products */
+};
+
 typedef struct Backend {
     const char *name;
-    int block_layout; /* activations use ops_block() blocks (CPU) or plain NCDHW (CUDA) */
-    int shares_host;  /* parameters, gradients and momentum are the host state's own buffers (CPU) */
+    unsigned caps; /* BE_* */
     void *(*alloc)(size_t bytes); /* zeroed, 64-byte aligned */
     void (*free)(void *p);
     void (*upload)(void *dst, const void *host, size_t bytes);

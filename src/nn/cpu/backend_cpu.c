@@ -49,8 +49,7 @@ static void cpu_sync(void) {}
 
 static const Backend cpu_backend = {
     .name = "cpu",
-    .block_layout = 1,
-    .shares_host = 1,
+    .caps = BE_HOST_MEMORY | BE_SHARES_HOST | BE_BLOCKED_LAYOUT,
     .alloc = cpu_alloc,
     .free = cpu_free,
     .upload = cpu_copy,
@@ -86,6 +85,6 @@ const Backend *backend_cpu(void) { return &cpu_backend; }
 
 const Backend *backend_cpu_separate(void) {
     static Backend be;
-    if (!be.name) be = cpu_backend, be.name = "cpu-separate", be.shares_host = 0;
+    if (!be.name) be = cpu_backend, be.name = "cpu-separate", be.caps &= ~(unsigned)BE_SHARES_HOST;
     return &be;
 }

@@ -514,7 +514,7 @@ extern "C" const Backend *fedvssl_cuda_backend(int device) {
     static Backend be;
     cuda_init(device);
     be.name = "cuda";
-    be.block_layout = 0;
+    be.caps = BE_TF32;
     be.alloc = b_alloc;
     be.free = cuda_free;
     be.upload = cuda_upload;
