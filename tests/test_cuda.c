@@ -14,30 +14,34 @@ int main(void) {
 #else
 #include "../src/nn/cuda/cuda_ops.h"
 
-static float *up(const float *h, size_t n) {
-    float *d = cuda_alloc(n * sizeof(float));
-    cuda_upload(d, h, n * sizeof(float));
+/* contexts on device 0: fp32 and tf32; cx is the one the ops other than convolution run in */
+static CudaCtx *ctx[2], *cx;
+
+static float *up(CudaCtx *cx, const float *h, size_t n) {
+    float *d = cuda_alloc(cx, n * sizeof(float));
+    cuda_upload(cx, d, h, n * sizeof(float));
     return d;
 }
-static float *down(const float *d, size_t n) {
+static float *down(CudaCtx *cx, const float *d, size_t n) {
     float *h = xmalloc(n * sizeof(float));
-    cuda_download(h, d, n * sizeof(float));
+    cuda_download(cx, h, d, n * sizeof(float));
     return h;
 }
 
 static void test_conv(const Npz *z, int idx, const ConvCase *c, int math) {
+    CudaCtx *cx = ctx[math]; /* buffers on the stream the plan runs on */
     ConvSpec cs = {c->ci, c->co, {c->k[0], c->k[1], c->k[2]}, {c->s[0], c->s[1], c->s[2]}, {c->p[0], c->p[1], c->p[2]}, c->bias};
     Dims in = {c->n, c->ci, c->d, c->h, c->w}, out = conv_out_dims(&cs, in);
     size_t nx = dims_numel(in), ny = dims_numel(out), nw = (size_t)c->co * c->ci * c->k[0] * c->k[1] * c->k[2];
     float *x = det_array(100 + idx, nx, 1, 0), *w = det_array(200 + idx, nw, 0.2, 0);
     float *b = c->bias ? det_array(300 + idx, c->co, 0.1, 0) : NULL, *dy = det_array(400 + idx, ny, 1, 0);
-    float *dx_ = up(x, nx), *dw_ = up(w, nw), *ddy = up(dy, ny), *db_ = b ? up(b, c->co) : NULL;
-    float *dyo = cuda_alloc(ny * 4), *ddx = cuda_alloc(nx * 4), *ddw = cuda_alloc(nw * 4), *ddb = cuda_alloc(c->co * 4);
-    CudaConvPlan *p = cuda_conv_plan(&cs, in, 2, math);
+    float *dx_ = up(cx, x, nx), *dw_ = up(cx, w, nw), *ddy = up(cx, dy, ny), *db_ = b ? up(cx, b, c->co) : NULL;
+    float *dyo = cuda_alloc(cx, ny * 4), *ddx = cuda_alloc(cx, nx * 4), *ddw = cuda_alloc(cx, nw * 4), *ddb = cuda_alloc(cx, c->co * 4);
+    CudaConvPlan *p = cuda_conv_plan(ctx[math], &cs, in, 2);
     cuda_conv_forward(p, dx_, dw_, db_, dyo);
     cuda_conv_backward_data(p, ddy, dw_, ddx);
     cuda_conv_backward_weights(p, dx_, ddy, ddw, ddb);
-    float *y = down(dyo, ny), *gx = down(ddx, nx), *gw = down(ddw, nw), *gb = down(ddb, c->co);
+    float *y = down(cx, dyo, ny), *gx = down(cx, ddx, nx), *gw = down(cx, ddw, nw), *gb = down(cx, ddb, c->co);
     double tol = math ? 1e-2 : 1e-4;
     char key[128];
     snprintf(key, sizeof key, "conv.%s.y", c->name);
@@ -51,8 +55,8 @@ static void test_conv(const Npz *z, int idx, const ConvCase *c, int math) {
         cmp_golden(z, key, gb, c->co, tol);
     }
     cuda_conv_plan_free(p);
-    cuda_free(dx_), cuda_free(dw_), cuda_free(ddy), cuda_free(db_), cuda_free(dyo), cuda_free(ddx), cuda_free(ddw),
-        cuda_free(ddb);
+    cuda_free(cx, dx_), cuda_free(cx, dw_), cuda_free(cx, ddy), cuda_free(cx, db_), cuda_free(cx, dyo), cuda_free(cx, ddx), cuda_free(cx, ddw),
+        cuda_free(cx, ddb);
     free(x), free(w), free(b), free(dy), free(y), free(gx), free(gw), free(gb);
 }
 
@@ -61,26 +65,26 @@ static void test_bn(const Npz *z) {
     size_t n = dims_numel(d);
     float *x = det_array(500, n, 2.0, 0.5), *g = det_array(501, 16, 0.5, 1.0), *b = det_array(502, 16, 0.3, 0);
     float *rm = det_array(503, 16, 0.1, 0), *rv = det_array(504, 16, 0.2, 1.0), *dy = det_array(505, n, 1, 0);
-    float *X = up(x, n), *G = up(g, 16), *Bt = up(b, 16), *RM = up(rm, 16), *RV = up(rv, 16), *DY = up(dy, n);
-    float *Y = cuda_alloc(n * 4), *DX = cuda_alloc(n * 4), *M = cuda_alloc(64), *I = cuda_alloc(64);
-    float *DG = cuda_alloc(64), *DB = cuda_alloc(64);
+    float *X = up(cx, x, n), *G = up(cx, g, 16), *Bt = up(cx, b, 16), *RM = up(cx, rm, 16), *RV = up(cx, rv, 16), *DY = up(cx, dy, n);
+    float *Y = cuda_alloc(cx, n * 4), *DX = cuda_alloc(cx, n * 4), *M = cuda_alloc(cx, 64), *I = cuda_alloc(cx, 64);
+    float *DG = cuda_alloc(cx, 64), *DB = cuda_alloc(cx, 64);
     BNSpec bs = {1e-3f, 0.1f};
-    cuda_bn_forward_train(d, X, Y, G, Bt, M, I, RM, RV, bs, 0);
-    float *y = down(Y, n), *hrm = down(RM, 16), *hrv = down(RV, 16);
+    cuda_bn_forward_train(cx, d, X, Y, G, Bt, M, I, RM, RV, bs, 0);
+    float *y = down(cx, Y, n), *hrm = down(cx, RM, 16), *hrv = down(cx, RV, 16);
     cmp_golden(z, "bn.y", y, n, 1e-4);
     cmp_golden(z, "bn.rm", hrm, 16, 1e-4);
     cmp_golden(z, "bn.rv", hrv, 16, 1e-4);
-    cuda_bn_backward(d, DY, NULL, X, G, M, I, DX, DG, DB, bs);
-    float *dx = down(DX, n), *dg = down(DG, 16), *db = down(DB, 16);
+    cuda_bn_backward(cx, d, DY, NULL, X, G, M, I, DX, DG, DB, bs);
+    float *dx = down(cx, DX, n), *dg = down(cx, DG, 16), *db = down(cx, DB, 16);
     cmp_golden(z, "bn.dx", dx, n, 1e-4);
     cmp_golden(z, "bn.dgamma", dg, 16, 1e-4);
     cmp_golden(z, "bn.dbeta", db, 16, 1e-4);
-    cuda_bn_forward_eval(d, X, Y, G, Bt, RM, RV, bs, 0);
-    float *ye = down(Y, n);
+    cuda_bn_forward_eval(cx, d, X, Y, G, Bt, RM, RV, bs, 0);
+    float *ye = down(cx, Y, n);
     cmp_golden(z, "bn.y_eval", ye, n, 1e-4);
     free(x), free(g), free(b), free(rm), free(rv), free(dy), free(y), free(hrm), free(hrv), free(dx), free(dg), free(db), free(ye);
-    cuda_free(X), cuda_free(G), cuda_free(Bt), cuda_free(RM), cuda_free(RV), cuda_free(DY), cuda_free(Y), cuda_free(DX);
-    cuda_free(M), cuda_free(I), cuda_free(DG), cuda_free(DB);
+    cuda_free(cx, X), cuda_free(cx, G), cuda_free(cx, Bt), cuda_free(cx, RM), cuda_free(cx, RV), cuda_free(cx, DY), cuda_free(cx, Y), cuda_free(cx, DX);
+    cuda_free(cx, M), cuda_free(cx, I), cuda_free(cx, DG), cuda_free(cx, DB);
 }
 
 static void test_roi(const Npz *z) {
@@ -91,31 +95,31 @@ static void test_roi(const Npz *z) {
     RoISpec rs = {5, 5, 2, 0.125f};
     size_t no = (size_t)R * C * 25;
     float *dout = det_array(601, no, 1, 0);
-    float *F = up(feat, nf), *Rr = up(rois, nr), *O = cuda_alloc(no * 4), *DO = up(dout, no), *DF = cuda_alloc(nf * 4);
-    cuda_roi_align_forward(F, B, C, H, W, Rr, R, rs, O);
-    cuda_roi_align_backward(DO, B, C, H, W, Rr, R, rs, DF);
-    float *o = down(O, no), *df = down(DF, nf);
+    float *F = up(cx, feat, nf), *Rr = up(cx, rois, nr), *O = cuda_alloc(cx, no * 4), *DO = up(cx, dout, no), *DF = cuda_alloc(cx, nf * 4);
+    cuda_roi_align_forward(cx, F, B, C, H, W, Rr, R, rs, O);
+    cuda_roi_align_backward(cx, DO, B, C, H, W, Rr, R, rs, DF);
+    float *o = down(cx, O, no), *df = down(cx, DF, nf);
     cmp_golden(z, "roi.y", o, no, 1e-4);
     cmp_golden(z, "roi.dfeat", df, nf, 1e-4);
     free(feat), free(rois), free(dout), free(o), free(df);
-    cuda_free(F), cuda_free(Rr), cuda_free(O), cuda_free(DO), cuda_free(DF);
+    cuda_free(cx, F), cuda_free(cx, Rr), cuda_free(cx, O), cuda_free(cx, DO), cuda_free(cx, DF);
 }
 
-static void test_optim(void) {
+static void test_optim(CudaCtx *cx) {
     size_t n = 100000;
     float *w = det_array(800, n, 1, 0), *g = det_array(801, n, 1, 0), *v = det_array(802, n, 1, 0);
-    float *W = up(w, n), *G = up(g, n), *V = up(v, n);
+    float *W = up(cx, w, n), *G = up(cx, g, n), *V = up(cx, v, n);
     /* segments with gaps between them (a state's non-trainable entries), one of them empty */
     const Segment seg[4] = {{0, 30000}, {30500, 0}, {30500, 41000}, {72000, 27999}};
     static char in[100000];
     double sq = 0;
     for (int s = 0; s < 4; s++)
         for (size_t i = seg[s].off; i < seg[s].off + seg[s].n; i++) sq += (double)g[i] * g[i], in[i] = 1;
-    double got = cuda_grad_sumsq(G, seg, 4), again = cuda_grad_sumsq(G, seg, 4);
+    double got = cuda_grad_sumsq(cx, G, seg, 4), again = cuda_grad_sumsq(cx, G, seg, 4);
     CHECK(fabs(got - sq) <= 1e-9 * sq, "sum of squares over segments %g vs %g", got, sq);
     CHECK(got == again, "the same sum on every call (fixed order, no atomics)");
-    cuda_sgd(W, G, V, seg, 4, 0.01f, 0.9f, 1e-4f, 0.5f, 0);
-    float *w2 = down(W, n);
+    cuda_sgd(cx, W, G, V, seg, 4, 0.01f, 0.9f, 1e-4f, 0.5f, 0);
+    float *w2 = down(cx, W, n);
     double err = 0;
     int untouched = 1;
     for (size_t i = 0; i < n; i++) {
@@ -130,7 +134,7 @@ static void test_optim(void) {
     CHECK(err < 1e-6, "SGD step matches the CPU formula (%g)", err);
     CHECK(untouched, "entries outside the segments untouched");
     free(w), free(g), free(v), free(w2);
-    cuda_free(W), cuda_free(G), cuda_free(V);
+    cuda_free(cx, W), cuda_free(cx, G), cuda_free(cx, V);
 }
 
 int main(void) {
@@ -138,14 +142,22 @@ int main(void) {
         printf("skipped: no CUDA device on this machine\n");
         return 77;
     }
-    cuda_init(0);
-    printf("device: %s\n", cuda_device_name());
+    ctx[0] = cuda_open(0, 0), ctx[1] = cuda_open(0, 1), cx = ctx[0];
+    printf("device: %s\n", cuda_device_name(cx));
     Npz z = golden_open("ops.npz");
     for (int math = 0; math < 2; math++)
         for (int i = 0; i < N_CONV_CASES; i++) test_conv(&z, i, &CONV_CASES[i], math);
     test_bn(&z);
     test_roi(&z);
-    test_optim();
+    test_optim(ctx[0]);
+    /* contexts are independent: the same on a second stream of the GPU, and on a second GPU when there is one */
+    test_optim(ctx[1]);
+    if (cuda_device_count() > 1) {
+        CudaCtx *other = cuda_open(1, 0);
+        test_optim(other);
+        cuda_close(other);
+    }
+    cuda_close(ctx[0]), cuda_close(ctx[1]);
     npz_close(&z);
     TEST_END();
 }

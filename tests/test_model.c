@@ -4,6 +4,7 @@
  * consecutive steps (--steps 3: momentum, BN running statistics, num_batches_tracked and the dropout mask
  * carried from step to step: model_<kind>_steps3.npz). The TSN cases of the last two run dropout 0.5 with
  * fedvssl's own masks, which make_goldens.py feeds to PyTorch. Also: dropout draws a new mask every step. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -249,7 +250,7 @@ static void check_dropout(const Backend *be) {
         for (int k = 0; k < steps; k++) {
             CHECK(m.dropout_step == (uint64_t)k, "dropout_step %llu before step %d", (unsigned long long)m.dropout_step, k);
             model_forward(&m, imgs, NULL, NULL, &label, 1);
-            be->download(masks[run][k], m.mask, (size_t)n);
+            be->download(be, masks[run][k], m.mask, (size_t)n);
             memcpy(logits[run][k], m.logits_h, sizeof logits[run][k]);
         }
         model_forward(&m, imgs, NULL, NULL, NULL, 0); /* eval: no mask, no step */
@@ -277,6 +278,54 @@ static void check_dropout(const Backend *be) {
     free(imgs);
 }
 
+/* Contexts are independent: two opened on one device, each training its own model, steps interleaved, end where
+ * a model alone on the shared context ends (bit for bit where the arithmetic is deterministic: the CPU). */
+static void check_contexts(const char *device, int exact) {
+    const int B = 2, S = 32, steps = 2;
+    Dims in = {B, 3, 16, S, S};
+    size_t ni = (size_t)B * 3 * 16 * S * S;
+    float *imgs = xalloc_aligned(ni * 4);
+    detgen_imgs(imgs, ni);
+    int64_t labels[2] = {3, 7};
+    Backend *ctx[2] = {backend_open(device, "fp32"), backend_open(device, "fp32")};
+    const Backend *use[3] = {ctx[0], ctx[1], backend_for(device, "fp32")};
+    Model m[3];
+    for (int i = 0; i < 3; i++) {
+        model_init(&m[i], MODEL_TSN, 101);
+        model_use_backend(&m[i], use[i]);
+        detgen_state(&m[i].st);
+        model_upload_state(&m[i]);
+        m[i].dropout = 0;
+        model_plan(&m[i], in, 1);
+    }
+    Hyper h = {0.01f, 0.9f, 5e-4f, 40};
+    for (int k = 0; k < steps; k++)
+        for (int i = 0; i < 2; i++) { /* interleaved: A, B, A, B */
+            model_zero_grads(&m[i]);
+            model_forward(&m[i], imgs, NULL, NULL, labels, 1);
+            model_backward(&m[i]);
+            model_update(&m[i], h, k == 0);
+        }
+    for (int k = 0; k < steps; k++) { /* alone */
+        model_zero_grads(&m[2]);
+        model_forward(&m[2], imgs, NULL, NULL, labels, 1);
+        model_backward(&m[2]);
+        model_update(&m[2], h, k == 0);
+    }
+    double worst = 0;
+    for (int i = 0; i < 3; i++) model_download_state(&m[i]);
+    for (int i = 0; i < 2; i++)
+        for (size_t k = 0; k < m[2].st.nf; k++) {
+            double d = fabs((double)m[i].st.w[k] - m[2].st.w[k]) / (fabs(m[2].st.w[k]) + 1e-3);
+            if (d > worst) worst = d;
+        }
+    CHECK(exact ? worst == 0 : worst < 1e-4, "two contexts on %s, steps interleaved: the states of a model alone (worst "
+          "relative difference %.2e)", device, worst);
+    for (int i = 0; i < 3; i++) model_free(&m[i]);
+    backend_close(ctx[0]), backend_close(ctx[1]);
+    free(imgs);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     fedvssl_bin_init(argv[0]);
@@ -292,6 +341,8 @@ int main(int argc, char **argv) {
     check_eval("ctp", backend_cpu());
     check_eval("tsn", backend_cpu());
     check_dropout(backend_cpu());
+    check_contexts("cpu", 1);
+    check_contexts("cpu-separate", 1);
 #ifdef FEDVSSL_CUDA
     /* the same checks on the GPU, where there is one (fp32: the same tolerances) */
     if (backend_cuda_devices() > 0) {
@@ -302,6 +353,8 @@ int main(int argc, char **argv) {
         check_eval("ctp", backend_cuda(0));
         check_eval("tsn", backend_cuda(0));
         check_dropout(backend_cuda(0));
+        check_contexts("cuda", 0);
+        if (backend_cuda_devices() > 1) check_contexts("cuda:1", 0);
     } else
         printf("CUDA checks skipped: no CUDA device\n");
 #endif

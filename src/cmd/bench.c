@@ -99,7 +99,7 @@ static Timing bench_train(ModelKind kind, int B, int steps, int warmup, int prof
         if (i == warmup) memset(prof_sec, 0, sizeof prof_sec), conv_profile_reset();
         double t0 = now_sec();
         model_train_step(&m, imgs, trajs, NULL, labels, h, i == 0);
-        m.be->sync();
+        m.be->sync(m.be);
         double dt = now_sec() - t0;
         if (i >= warmup) {
             total += dt;
@@ -133,7 +133,7 @@ static Timing bench_infer(int clips, int reps, double peak) {
     model_forward(&m, imgs, NULL, NULL, NULL, 0); /* warm-up */
     double t0 = now_sec();
     for (int i = 0; i < reps; i++) model_forward(&m, imgs, NULL, NULL, NULL, 0);
-    m.be->sync();
+    m.be->sync(m.be);
     Timing t = {(now_sec() - t0) / reps, 2 * model_macs_per_clip(&m, 0) * clips, 2 * model_macs_per_clip(&m, 1) * clips};
     printf("TSN inference, %d clips: %.3f s, %.2f clips/s, %.1f GFLOP/s nominal, %.1f without padding taps (%.0f %% of "
            "peak)\n",

@@ -186,7 +186,7 @@ int cmd_demo(int argc, char **argv) {
         free(device);
         device = xstrdup(backend_cuda_devices() > 0 ? "cuda" : "cpu");
     }
-    backend_by_name(device); /* a bad device fails before any work */
+    backend_for(device, "fp32"); /* a bad device fails before any work */
     int gpu = strncmp(device, "cpu", 3) != 0;
     if (!crop) crop = gpu ? 112 : 56;
     ops_set_threads(threads);

@@ -408,7 +408,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     model_plan(&m, (Dims){c->batch, 3, 16, c->crop, c->crop}, 1);
     model_upload_state(&m);
     if (m.pm == s->m) memcpy(s->m, mom, s->nf * sizeof(float));
-    else m.be->upload(m.pm, mom, s->nf * sizeof(float));
+    else m.be->upload(m.be, m.pm, mom, s->nf * sizeof(float));
 
     char *cfg = path_join(out, "config.yaml"), err[1200];
     if (keys && config_write_yaml(keys, nkeys, cfg)) die("%s: cannot write: %m", cfg);
@@ -436,7 +436,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         model_download_state(&m);
         const float *mh = mom;
         if (m.pm == s->m) mh = s->m;
-        else m.be->download(mom, m.pm, s->nf * sizeof(float));
+        else m.be->download(m.be, mom, m.pm, s->nf * sizeof(float));
         JsonBuf meta = {0};
         jb_printf(&meta, "{\"format\": \"fedvssl-finetune-1\", \"epoch\": %d, \"steps\": %lld, \"num_classes\": %d, "
                          "\"seed\": %d, \"batch\": %d, \"lr\": ",

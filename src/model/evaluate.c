@@ -135,7 +135,7 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
         if (feat) {
             size_t nf = (size_t)b.n * clips * 512;
             if (nf > fcap) fh = xrealloc(fh, nf * sizeof(float)), fcap = nf;
-            m->be->download(fh, m->pooled, nf * sizeof(float));
+            m->be->download(m->be, fh, m->pooled, nf * sizeof(float));
             eval_clip_mean(fh, n, clips, 512, feat + (size_t)done * 512);
         }
         if (labels) memcpy(labels + done, b.labels, sizeof(int64_t) * (size_t)n);

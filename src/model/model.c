@@ -122,13 +122,13 @@ static int bn_list(Model *m, BN **bns) {
 static void free_params(Model *m) {
     const Backend *be = m->be;
     State *s = &m->st;
-    if (m->pw != s->w) be->free(m->pw);
-    if (m->pg != s->g) be->free(m->pg);
-    if (m->pm != s->m) be->free(m->pm);
+    if (m->pw != s->w) be->free(be, m->pw);
+    if (m->pg != s->g) be->free(be, m->pg);
+    if (m->pm != s->m) be->free(be, m->pm);
     m->pw = m->pg = m->pm = NULL;
     BN *bns[25];
     int n = bn_list(m, bns);
-    for (int i = 0; i < n; i++) be->free(bns[i]->mean), be->free(bns[i]->invstd), bns[i]->mean = bns[i]->invstd = NULL;
+    for (int i = 0; i < n; i++) be->free(be, bns[i]->mean), be->free(be, bns[i]->invstd), bns[i]->mean = bns[i]->invstd = NULL;
 }
 
 void model_use_backend(Model *m, const Backend *be) {
@@ -139,19 +139,19 @@ void model_use_backend(Model *m, const Backend *be) {
     m->be = be;
     State *s = &m->st;
     /* On the CPU the backend's parameters are the host state itself. */
-    m->pw = be->caps & BE_SHARES_HOST ? s->w : be->alloc(s->nf * sizeof(float));
-    be->upload(m->pw, s->w, s->nf * sizeof(float));
+    m->pw = be->caps & BE_SHARES_HOST ? s->w : be->alloc(be, s->nf * sizeof(float));
+    be->upload(be, m->pw, s->w, s->nf * sizeof(float));
 }
 
-void model_upload_state(Model *m) { m->be->upload(m->pw, m->st.w, m->st.nf * sizeof(float)); }
+void model_upload_state(Model *m) { m->be->upload(m->be, m->pw, m->st.w, m->st.nf * sizeof(float)); }
 void model_download_state(Model *m) {
-    if (m->pw) m->be->download(m->st.w, m->pw, m->st.nf * sizeof(float));
+    if (m->pw) m->be->download(m->be, m->st.w, m->pw, m->st.nf * sizeof(float));
 }
 void model_download_grads(const Model *m, float *host) {
     if (!m->pg) die("internal: no gradients (the model was not planned for training)");
-    m->be->download(host, m->pg, m->st.nf * sizeof(float));
+    m->be->download(m->be, host, m->pg, m->st.nf * sizeof(float));
 }
-void model_zero_grads(Model *m) { m->be->zero(m->pg, m->st.nf * sizeof(float)); }
+void model_zero_grads(Model *m) { m->be->zero(m->be, m->pg, m->st.nf * sizeof(float)); }
 
 /* ---------- initialisation ---------- */
 
@@ -187,12 +187,12 @@ void model_reset_parameters(Model *m, uint64_t seed) {
 
 /* ---------- planning ---------- */
 
-static float *balloc(const Model *m, size_t floats) { return m->be->alloc(floats * sizeof(float)); }
+static float *balloc(const Model *m, size_t floats) { return m->be->alloc(m->be, floats * sizeof(float)); }
 static float *act(const Model *m, Dims d) { return balloc(m, dims_numel(d)); }
 /* Convolution plans are the backend's (oneDNN primitives in the channel-blocked layout, cuDNN descriptors). */
-static void plan_conv(Model *m, Conv *c, Dims in, int backward) { c->plan = m->be->conv_plan(&c->cs, in, backward); }
+static void plan_conv(Model *m, Conv *c, Dims in, int backward) { c->plan = m->be->conv_plan(m->be, &c->cs, in, backward); }
 static void unplan_conv(Model *m, Conv *c) {
-    if (c->plan) m->be->conv_plan_free(c->plan);
+    if (c->plan) m->be->conv_plan_free(m->be, c->plan);
     c->plan = NULL;
 }
 
@@ -201,22 +201,22 @@ static void free_buffers(Model *m) {
     int own = m->train_plan; /* an inference plan's activations alias the pool */
     unplan_conv(m, &m->stem);
     unplan_conv(m, &m->tconv);
-    if (own) be->free(m->stem_x), be->free(m->stem_y);
+    if (own) be->free(be, m->stem_x), be->free(be, m->stem_y);
     m->stem_x = m->stem_y = NULL;
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
         unplan_conv(m, &b->c1), unplan_conv(m, &b->c2), unplan_conv(m, &b->dn);
-        if (own) be->free(b->x1), be->free(b->y1), be->free(b->x2), be->free(b->xd), be->free(b->out);
+        if (own) be->free(be, b->x1), be->free(be, b->y1), be->free(be, b->x2), be->free(be, b->xd), be->free(be, b->out);
         b->x1 = b->y1 = b->x2 = b->xd = b->out = NULL;
     }
-    for (int i = 0; i < 3; i++) be->free(m->pool[i]), m->pool[i] = NULL;
+    for (int i = 0; i < 3; i++) be->free(be, m->pool[i]), m->pool[i] = NULL;
     float **bufs[] = {&m->t_out, &m->rois, &m->roi_out, &m->h1, &m->pred, &m->dpred, &m->dh1, &m->droi, &m->pooled,
                       &m->dropped, &m->logits, &m->dlogits, &m->dpool, &m->gA, &m->gB, &m->gT1, &m->gT2, &m->input};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
-        be->free(*bufs[i]);
+        be->free(be, *bufs[i]);
         *bufs[i] = NULL;
     }
-    be->free(m->mask);
+    be->free(be, m->mask);
     m->mask = NULL;
     float **host[] = {&m->rois_h, &m->target, &m->pred_h, &m->dpred_h, &m->logits_h, &m->dlogits_h};
     for (size_t i = 0; i < sizeof host / sizeof *host; i++) {
@@ -301,7 +301,7 @@ void model_plan(Model *m, Dims in, int train) {
         m->pooled = balloc(m, (size_t)B * 512);
         m->dropped = balloc(m, (size_t)B * 512);
         m->dpool = balloc(m, (size_t)B * 512);
-        m->mask = be->alloc((size_t)B * 512);
+        m->mask = be->alloc(be, (size_t)B * 512);
         m->logits = balloc(m, (size_t)B * m->num_classes);
         m->dlogits = balloc(m, (size_t)B * m->num_classes);
         m->logits_h = xcalloc((size_t)B * m->num_classes, sizeof(float));
@@ -328,16 +328,16 @@ void model_free(Model *m) {
 static void bn_fwd(Model *m, BN *bn, Dims d, const float *x, float *y, int relu, int train) {
     double t0 = now_sec();
     if (train) {
-        m->be->bn_forward_train(d, x, y, W(m, bn->w), W(m, bn->b), bn->mean, bn->invstd, W(m, bn->rm), W(m, bn->rv),
+        m->be->bn_forward_train(m->be, d, x, y, W(m, bn->w), W(m, bn->b), bn->mean, bn->invstd, W(m, bn->rm), W(m, bn->rv),
                                 BN_SPEC, relu);
         m->st.cnt[m->st.e[bn->nbt].off]++; /* num_batches_tracked lives on the host */
     } else
-        m->be->bn_forward_eval(d, x, y, W(m, bn->w), W(m, bn->b), W(m, bn->rm), W(m, bn->rv), BN_SPEC, relu);
+        m->be->bn_forward_eval(m->be, d, x, y, W(m, bn->w), W(m, bn->b), W(m, bn->rm), W(m, bn->rv), BN_SPEC, relu);
     prof_sec[PROF_BN] += now_sec() - t0;
 }
 
 static void conv_fwd(Model *m, Conv *c, const float *x, float *y) {
-    m->be->conv_forward(c->plan, x, W(m, c->w), c->b >= 0 ? W(m, c->b) : NULL, y);
+    m->be->conv_forward(m->be, c->plan, x, W(m, c->w), c->b >= 0 ? W(m, c->b) : NULL, y);
 }
 
 static void backbone_forward(Model *m, const float *imgs, int train) {
@@ -356,7 +356,7 @@ static void backbone_forward(Model *m, const float *imgs, int train) {
             bn_fwd(m, &b->db, b->dout, b->xd, m->gT1, 0, train);
             sc = m->gT1;
         }
-        PROF(PROF_ELTWISE, m->be->add_relu(dims_numel(b->dout), b->out, sc));
+        PROF(PROF_ELTWISE, m->be->add_relu(m->be, dims_numel(b->dout), b->out, sc));
         x = b->out;
     }
 }
@@ -392,7 +392,7 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
     if (train && !m->train_plan) die("internal: training forward on a model planned for inference");
     const Backend *be = m->be;
     if (m->input) { /* one host-to-backend copy of the batch per step */
-        be->upload(m->input, imgs, dims_numel(m->din) * sizeof(float));
+        be->upload(be, m->input, imgs, dims_numel(m->din) * sizeof(float));
         imgs = m->input;
     }
     m->imgs = imgs;
@@ -404,43 +404,43 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
     if (m->kind == MODEL_CTP) {
         if (!gt_trajs) die("internal: CtP forward needs gt_trajs");
         conv_fwd(m, &m->tconv, feat, m->t_out);
-        be->relu_inplace((size_t)B * 512 * d.h * d.w, m->t_out);
+        be->relu_inplace(be, (size_t)B * 512 * d.h * d.w, m->t_out);
         if (m->din.d != 16) die("CtP needs 16-frame clips (16 predicted frames), got %d", m->din.d);
         int R = m->nroi;
         ctp_targets(gt_trajs, R, m->rois_h, m->target);
-        be->upload(m->rois, m->rois_h, (size_t)R * 5 * sizeof(float));
+        be->upload(be, m->rois, m->rois_h, (size_t)R * 5 * sizeof(float));
         double t0 = now_sec();
-        be->roi_align_forward(m->t_out, B, 512, d.h, d.w, m->rois, R, ROI, m->roi_out);
-        be->linear_forward(m->roi_out, W(m, m->fc1_w), W(m, m->fc1_b), m->h1, R, 12800, 512);
-        be->relu_inplace((size_t)R * 512, m->h1);
-        be->linear_forward(m->h1, W(m, m->pred_w), W(m, m->pred_b), m->pred, R, 512, 64);
-        be->download(m->pred_h, m->pred, (size_t)R * 64 * sizeof(float));
+        be->roi_align_forward(be, m->t_out, B, 512, d.h, d.w, m->rois, R, ROI, m->roi_out);
+        be->linear_forward(be, m->roi_out, W(m, m->fc1_w), W(m, m->fc1_b), m->h1, R, 12800, 512);
+        be->relu_inplace(be, (size_t)R * 512, m->h1);
+        be->linear_forward(be, m->h1, W(m, m->pred_w), W(m, m->pred_b), m->pred, R, 512, 64);
+        be->download(be, m->pred_h, m->pred, (size_t)R * 64 * sizeof(float));
         float count = 0;
         for (int i = 0; i < R * 16; i++) count += gt_weights ? gt_weights[i] : 1.f;
         if (count < 1) count = 1;
         /* gt_weights are per (b, t, frame): one weight for each row of 4 numbers. */
         smooth_l1_ctp(m->pred_h, m->target, gt_weights, R * 16, 1.f, count, &m->loss_ctr, &m->loss_size, m->dpred_h);
-        be->upload(m->dpred, m->dpred_h, (size_t)R * 64 * sizeof(float));
+        be->upload(be, m->dpred, m->dpred_h, (size_t)R * 64 * sizeof(float));
         prof_sec[PROF_HEAD] += now_sec() - t0;
         m->loss = m->loss_ctr + m->loss_size;
     } else {
-        be->avgpool_forward(d, feat, m->pooled);
+        be->avgpool_forward(be, d, feat, m->pooled);
         size_t n = (size_t)B * 512, nl = (size_t)B * m->num_classes;
         const float *h = m->pooled;
         if (train && m->dropout > 0) {
-            be->dropout_forward(n, m->pooled, m->dropped, m->mask, m->dropout,
+            be->dropout_forward(be, n, m->pooled, m->dropped, m->mask, m->dropout,
                                 model_dropout_mask_seed(m->dropout_seed, m->dropout_step));
             h = m->dropped;
         }
         if (train) m->dropout_step++; /* a fresh mask for the next step (dropout used or not: one count per step) */
-        be->linear_forward(h, W(m, m->fc_w), W(m, m->fc_b), m->logits, B, 512, m->num_classes);
-        be->download(m->logits_h, m->logits, nl * sizeof(float));
+        be->linear_forward(be, h, W(m, m->fc_w), W(m, m->fc_b), m->logits, B, 512, m->num_classes);
+        be->download(be, m->logits_h, m->logits, nl * sizeof(float));
         if (labels) {
             for (int i = 0; i < B; i++)
                 if (labels[i] < 0 || labels[i] >= m->num_classes)
                     die("label %lld out of range [0, %d)", (long long)labels[i], m->num_classes);
             m->loss = cross_entropy(m->logits_h, labels, B, m->num_classes, m->dlogits_h);
-            be->upload(m->dlogits, m->dlogits_h, nl * sizeof(float));
+            be->upload(be, m->dlogits, m->dlogits_h, nl * sizeof(float));
         }
     }
     return m->loss;
@@ -451,13 +451,13 @@ uint64_t model_dropout_mask_seed(uint64_t seed, uint64_t step) { return seed + s
 /* ---------- backward ---------- */
 
 static void bn_bwd(Model *m, BN *bn, Dims d, const float *dy, const float *relu_out, const float *x, float *dx) {
-    PROF(PROF_BN, m->be->bn_backward(d, dy, relu_out, x, W(m, bn->w), bn->mean, bn->invstd, dx, G(m, bn->w),
+    PROF(PROF_BN, m->be->bn_backward(m->be, d, dy, relu_out, x, W(m, bn->w), bn->mean, bn->invstd, dx, G(m, bn->w),
                                      G(m, bn->b), BN_SPEC));
 }
 
 static void conv_bwd(Model *m, Conv *c, const float *x, const float *dy, float *dx) {
-    m->be->conv_backward_weights(c->plan, x, dy, G(m, c->w), c->b >= 0 ? G(m, c->b) : NULL);
-    if (dx) m->be->conv_backward_data(c->plan, dy, W(m, c->w), dx);
+    m->be->conv_backward_weights(m->be, c->plan, x, dy, G(m, c->w), c->b >= 0 ? G(m, c->b) : NULL);
+    if (dx) m->be->conv_backward_data(m->be, c->plan, dy, W(m, c->w), dx);
 }
 
 void model_backward(Model *m) {
@@ -469,22 +469,22 @@ void model_backward(Model *m) {
     if (m->kind == MODEL_CTP) {
         int R = m->nroi;
         double t0 = now_sec();
-        be->linear_backward(m->dpred, m->h1, W(m, m->pred_w), m->dh1, G(m, m->pred_w), G(m, m->pred_b), R, 512, 64);
-        be->relu_backward((size_t)R * 512, m->dh1, m->h1, m->dh1);
-        be->linear_backward(m->dh1, m->roi_out, W(m, m->fc1_w), m->droi, G(m, m->fc1_w), G(m, m->fc1_b), R, 12800, 512);
+        be->linear_backward(be, m->dpred, m->h1, W(m, m->pred_w), m->dh1, G(m, m->pred_w), G(m, m->pred_b), R, 512, 64);
+        be->relu_backward(be, (size_t)R * 512, m->dh1, m->h1, m->dh1);
+        be->linear_backward(be, m->dh1, m->roi_out, W(m, m->fc1_w), m->droi, G(m, m->fc1_w), G(m, m->fc1_b), R, 12800, 512);
         size_t nt = (size_t)B * 512 * d.h * d.w;
         float *dt = m->gT2;
-        be->zero(dt, nt * sizeof(float));
-        be->roi_align_backward(m->droi, B, 512, d.h, d.w, m->rois, R, ROI, dt);
-        be->relu_backward(nt, dt, m->t_out, dt);
+        be->zero(be, dt, nt * sizeof(float));
+        be->roi_align_backward(be, m->droi, B, 512, d.h, d.w, m->rois, R, ROI, dt);
+        be->relu_backward(be, nt, dt, m->t_out, dt);
         prof_sec[PROF_HEAD] += now_sec() - t0;
         conv_bwd(m, &m->tconv, m->blk[7].out, dt, dfeat);
     } else {
         float *dh = m->dpool;
-        be->linear_backward(m->dlogits, m->dropout > 0 ? m->dropped : m->pooled, W(m, m->fc_w), dh, G(m, m->fc_w),
+        be->linear_backward(be, m->dlogits, m->dropout > 0 ? m->dropped : m->pooled, W(m, m->fc_w), dh, G(m, m->fc_w),
                             G(m, m->fc_b), B, 512, m->num_classes);
-        if (m->dropout > 0) be->dropout_backward((size_t)B * 512, dh, m->mask, m->dropout, dh);
-        be->avgpool_backward(d, dh, dfeat);
+        if (m->dropout > 0) be->dropout_backward(be, (size_t)B * 512, dh, m->mask, m->dropout, dh);
+        be->avgpool_backward(be, d, dh, dfeat);
     }
     /* Residual blocks, last to first; dy holds d(block output). */
     float *dy = m->gA, *dx = m->gB;
@@ -499,9 +499,9 @@ void model_backward(Model *m) {
         if (b->has_down) {
             bn_bwd(m, &b->db, b->dout, dy, b->out, b->xd, m->gT1);
             conv_bwd(m, &b->dn, xin, m->gT1, m->gT2);
-            PROF(PROF_ELTWISE, be->accumulate(nin, dx, m->gT2, NULL));
+            PROF(PROF_ELTWISE, be->accumulate(be, nin, dx, m->gT2, NULL));
         } else {
-            PROF(PROF_ELTWISE, be->accumulate(nin, dx, dy, b->out)); /* identity shortcut through the ReLU */
+            PROF(PROF_ELTWISE, be->accumulate(be, nin, dx, dy, b->out)); /* identity shortcut through the ReLU */
         }
         float *t = dy;
         dy = dx;
@@ -532,9 +532,9 @@ double model_update(Model *m, Hyper h, int first) {
         for (int i = 0; i < s->n; i++)
             if (s->e[i].trainable) m->segs[m->nsegs++] = (Segment){(size_t)s->e[i].off, (size_t)s->e[i].numel};
     }
-    double norm = sqrt(be->grad_sumsq(m->pg, m->segs, m->nsegs));
+    double norm = sqrt(be->grad_sumsq(be, m->pg, m->segs, m->nsegs));
     float scale = clip_scale(norm, h.clip);
-    be->sgd(m->pw, m->pg, m->pm, m->segs, m->nsegs, h.lr, h.momentum, h.weight_decay, scale, first);
+    be->sgd(be, m->pw, m->pg, m->pm, m->segs, m->nsegs, h.lr, h.momentum, h.weight_decay, scale, first);
     prof_sec[PROF_OPTIM] += now_sec() - t0;
     return norm;
 }

@@ -1,8 +1,9 @@
-/* Choosing a backend by name: cpu, cuda, cuda:N. The CUDA backend is a plugin
+/* Opening a backend context by name: cpu, cuda, cuda:N. The CUDA backend is a plugin
  * (libfedvssl_cuda.so next to the program, or $FEDVSSL_CUDA_PLUGIN) loaded on first use, so that CPU
  * runs never map the CUDA libraries and run where they are missing. */
 #include "backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,10 +39,11 @@ static void *plugin(int required) {
     return h;
 }
 
-const Backend *backend_cuda(int device) {
-    const Backend *(*entry)(int) = (const Backend *(*)(int))dlsym(plugin(1), "fedvssl_cuda_backend");
-    if (!entry) die("libfedvssl_cuda.so: no entry point (a plugin from another build?)");
-    return entry(device);
+/* The plugin's entry: a new context on device N (tf32: tensor cores). */
+static Backend *cuda_open(int device, int tf32) {
+    Backend *(*entry)(int, int) = (Backend * (*)(int, int)) dlsym(plugin(1), "fedvssl_cuda_open");
+    if (!entry) die("libfedvssl_cuda.so: no entry point fedvssl_cuda_open (a plugin from another build?)");
+    return entry(device, tf32);
 }
 
 int backend_cuda_devices(void) {
@@ -49,47 +51,75 @@ int backend_cuda_devices(void) {
     int (*count)(void) = h ? (int (*)(void))dlsym(h, "cuda_device_count") : NULL;
     return count ? count() : 0;
 }
-
-static void cuda_precision(int tf32) {
-    void (*set)(int) = (void (*)(int))dlsym(plugin(1), "cuda_set_precision");
-    if (set) set(tf32);
-}
 #else
-const Backend *backend_cuda(int device) {
-    (void)device;
+static Backend *cuda_open(int device, int tf32) {
+    (void)device, (void)tf32;
     return NULL;
 }
 int backend_cuda_devices(void) { return 0; }
-static void cuda_precision(int tf32) { (void)tf32; }
 #endif
 
-const Backend *backend_by_name(const char *name) {
-    if (!strcmp(name, "cpu")) return backend_cpu();
-    if (!strcmp(name, "cpu-separate")) return backend_cpu_separate(); /* for tests: see backend.h */
+Backend *backend_cpu_open(int separate); /* cpu/backend_cpu.c */
+
+/* -1 for the CPU ones, else the CUDA device; dies on a name that is none of them. */
+static int parse_device(const char *name, int *separate) {
+    *separate = !strcmp(name, "cpu-separate"); /* for tests: see backend.h */
+    if (!strcmp(name, "cpu") || *separate) return -1;
     if (!strncmp(name, "cuda", 4) && (name[4] == 0 || name[4] == ':')) {
         char *end = NULL;
         long dev = name[4] == ':' ? strtol(name + 5, &end, 10) : 0;
-        if (name[4] == ':' && (!*(name + 5) || *end || dev < 0)) die("device '%s': expected cuda:N", name);
-        /* one CUDA device per process (the plugin keeps one context, workspace and plan cache): a second
-         * one would silently run on the first, so it is an error; use one MPI rank per GPU instead */
-        static int used = -1;
-        if (used >= 0 && used != (int)dev)
-            die("device '%s': this process already uses cuda:%d; one CUDA device per process (transport=mpi runs one "
-                "rank per GPU)",
-                name, used);
-        used = (int)dev;
-        const Backend *be = backend_cuda((int)dev);
-        if (!be) die("device '%s': this build has no CUDA backend (build where nvcc is found)", name);
-        return be;
+        if (name[4] == ':' && (!*(name + 5) || *end || dev < 0 || dev > 1 << 20)) die("device '%s': expected cuda:N", name);
+        return (int)dev;
     }
     die("unknown device '%s' (cpu, cuda or cuda:N; cpu-separate for tests)", name);
 }
 
-const Backend *backend_for(const char *device, const char *precision) {
-    int tf32 = !strcmp(precision, "tf32");
+void backend_check_name(const char *name) {
+    int sep;
+    parse_device(name, &sep);
+}
+
+Backend *backend_open(const char *device, const char *precision) {
+    int tf32 = !strcmp(precision, "tf32"), sep;
     if (!tf32 && strcmp(precision, "fp32")) die("unknown precision '%s' (fp32 or tf32)", precision);
-    const Backend *be = backend_by_name(device);
-    if (tf32 && !(be->caps & BE_TF32)) die("precision tf32 needs a CUDA device (the CPU computes in fp32)");
-    if (be->caps & BE_TF32) cuda_precision(tf32);
+    int dev = parse_device(device, &sep);
+    if (dev < 0) {
+        if (tf32) die("precision tf32 needs a CUDA device (the CPU computes in fp32)");
+        return backend_cpu_open(sep);
+    }
+    Backend *be = cuda_open(dev, tf32);
+    if (!be) die("device '%s': this build has no CUDA backend (build where nvcc is found)", device);
     return be;
+}
+
+void backend_close(Backend *be) {
+    if (!be) return;
+    be->close(be);
+    free(be);
+}
+
+const Backend *backend_for(const char *device, const char *precision) {
+    /* one shared context per (device, precision) for the life of the process */
+    static struct {
+        char key[96];
+        Backend *be;
+    } open[16];
+    static int n;
+    char key[96];
+    snprintf(key, sizeof key, "%s|%s", device, precision);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(open[i].key, key)) return open[i].be;
+    if (n == 16) die("internal: more than 16 backend contexts");
+    Backend *be = backend_open(device, precision);
+    snprintf(open[n].key, sizeof open[n].key, "%s", key);
+    open[n++].be = be;
+    return be;
+}
+
+const Backend *backend_cpu(void) { return backend_for("cpu", "fp32"); }
+
+const Backend *backend_cuda(int device) {
+    char name[32];
+    snprintf(name, sizeof name, "cuda:%d", device);
+    return backend_for(name, "fp32");
 }

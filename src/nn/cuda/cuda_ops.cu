@@ -1,6 +1,7 @@
 // CUDA backend: cuDNN for conv3d and batch norm (algorithms chosen once per plan by measuring them,
-// one workspace shared by every plan), own kernels for RoIAlign, ReLU masks, SGD and the gradient
-// norm. See cuda_ops.h for the contract.
+// one workspace per context shared by its plans), own kernels for RoIAlign, ReLU masks, SGD and the
+// gradient norm. Everything a context uses is in its CudaCtx, so contexts are independent: several in
+// one process, on one GPU (one stream each) or several. See cuda_ops.h for the contract.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -32,15 +33,31 @@ extern "C" {
         if (s_ != CUDNN_STATUS_SUCCESS) die("cuDNN: %s: %s", #call, cudnnGetErrorString(s_));     \
     } while (0)
 
-static cudnnHandle_t dnn;
-static cublasHandle_t blas;
-static int conv_math; /* 0 fp32, 1 tf32 (cuda_set_precision) */
-static cudaStream_t stream;
-static cudaDeviceProp prop;
-static void *workspace;
-static size_t workspace_cap;
-static float *scratch; /* ReLU-masked gradients for BN backward */
-static size_t scratch_cap;
+struct CudaCtx {
+    int device;
+    int tf32; /* 0 fp32, 1 tf32 tensor cores in convolutions and matrix products */
+    cudaStream_t stream;
+    cudnnHandle_t dnn;
+    cublasHandle_t blas;
+    cudaDeviceProp prop;
+    void *workspace; /* shared by the context's convolution plans */
+    size_t workspace_cap;
+    float *scratch; /* ReLU-masked gradients for BN backward */
+    size_t scratch_cap;
+    Segment *seg_dev, *seg_host; /* the optimiser's segment table, on the device and as last uploaded */
+    int seg_cap, seg_n;
+    double *partial, *sum; /* the gradient norm's per-block partial sums and total */
+    int partial_cap;
+};
+
+/* The calling thread works on the context's device (a no-op when it already does). */
+static void use(const CudaCtx *c) {
+    static __thread int current = -1;
+    if (current != c->device) {
+        CU(cudaSetDevice(c->device));
+        current = c->device;
+    }
+}
 
 static void *grow(void **buf, size_t *cap, size_t bytes) {
     if (bytes > *cap) {
@@ -57,44 +74,61 @@ extern "C" int cuda_device_count(void) {
     return n;
 }
 
-extern "C" void cuda_init(int device) {
-    if (dnn) return;
+extern "C" CudaCtx *cuda_open(int device, int tf32) {
     int n = cuda_device_count();
     if (n == 0) die("no CUDA device found (device=cuda needs an NVIDIA GPU and driver)");
     if (device < 0 || device >= n) die("device cuda:%d does not exist (%d device%s)", device, n, n == 1 ? "" : "s");
-    CU(cudaSetDevice(device));
-    CU(cudaGetDeviceProperties(&prop, device));
-    CU(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    DNN(cudnnCreate(&dnn));
-    DNN(cudnnSetStream(dnn, stream));
-    BLAS(cublasCreate(&blas));
-    BLAS(cublasSetStream(blas, stream));
-    BLAS(cublasSetMathMode(blas, CUBLAS_PEDANTIC_MATH)); /* fp32: no TF32 behind our back */
+    CudaCtx *c = (CudaCtx *)xcalloc(1, sizeof *c);
+    c->device = device, c->tf32 = tf32;
+    use(c);
+    CU(cudaGetDeviceProperties(&c->prop, device));
+    CU(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
+    DNN(cudnnCreate(&c->dnn));
+    DNN(cudnnSetStream(c->dnn, c->stream));
+    BLAS(cublasCreate(&c->blas));
+    BLAS(cublasSetStream(c->blas, c->stream));
+    /* fp32: no TF32 behind our back */
+    BLAS(cublasSetMathMode(c->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+    return c;
 }
 
-extern "C" void cuda_set_precision(int tf32) {
-    conv_math = tf32;
-    if (blas) BLAS(cublasSetMathMode(blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+extern "C" void cuda_close(CudaCtx *c) {
+    if (!c) return;
+    use(c);
+    CU(cudaStreamSynchronize(c->stream));
+    cudnnDestroy(c->dnn);
+    cublasDestroy(c->blas);
+    cudaFree(c->workspace), cudaFree(c->scratch), cudaFree(c->seg_dev), cudaFree(c->partial), cudaFree(c->sum);
+    cudaStreamDestroy(c->stream);
+    free(c->seg_host);
+    free(c);
 }
 
-extern "C" const char *cuda_device_name(void) { return prop.name; }
-extern "C" void *cuda_alloc(size_t bytes) {
+extern "C" const char *cuda_device_name(const CudaCtx *c) { return c->prop.name; }
+extern "C" void *cuda_alloc(CudaCtx *c, size_t bytes) {
+    use(c);
     void *p = NULL;
     CU(cudaMalloc(&p, bytes ? bytes : 1));
-    CU(cudaMemsetAsync(p, 0, bytes, stream));
+    CU(cudaMemsetAsync(p, 0, bytes, c->stream));
     return p;
 }
-extern "C" void cuda_free(void *p) {
+extern "C" void cuda_free(CudaCtx *c, void *p) {
+    use(c);
     if (p) CU(cudaFree(p));
 }
-extern "C" void cuda_upload(void *dst, const void *src, size_t bytes) {
-    CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
+extern "C" void cuda_upload(CudaCtx *c, void *dst, const void *src, size_t bytes) {
+    use(c);
+    CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c->stream));
 }
-extern "C" void cuda_download(void *dst, const void *src, size_t bytes) {
-    CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream));
-    CU(cudaStreamSynchronize(stream));
+extern "C" void cuda_download(CudaCtx *c, void *dst, const void *src, size_t bytes) {
+    use(c);
+    CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c->stream));
+    CU(cudaStreamSynchronize(c->stream));
 }
-extern "C" void cuda_sync(void) { CU(cudaStreamSynchronize(stream)); }
+extern "C" void cuda_sync(CudaCtx *c) {
+    use(c);
+    CU(cudaStreamSynchronize(c->stream));
+}
 
 static void tensor5(cudnnTensorDescriptor_t *t, int n, int c, int d, int h, int w) {
     int dims[5] = {n, c, d, h, w}, str[5] = {c * d * h * w, d * h * w, h * w, w, 1};
@@ -105,6 +139,7 @@ static void tensor5(cudnnTensorDescriptor_t *t, int n, int c, int d, int h, int 
 /* ---------------- convolution ---------------- */
 
 struct CudaConvPlan {
+    CudaCtx *c; /* its handle and workspace */
     ConvSpec cs;
     Dims in, out;
     cudnnTensorDescriptor_t x, y, b;
@@ -128,8 +163,12 @@ struct CudaConvPlan {
         if (!found_) die("cuDNN: no convolution algorithm for this layer");              \
     } while (0)
 
-extern "C" CudaConvPlan *cuda_conv_plan(const ConvSpec *cs, Dims in, int backward, int math) {
+extern "C" CudaConvPlan *cuda_conv_plan(CudaCtx *c, const ConvSpec *cs, Dims in, int backward) {
+    use(c);
+    const int math = c->tf32;
+    cudnnHandle_t dnn = c->dnn;
     CudaConvPlan *p = (CudaConvPlan *)xcalloc(1, sizeof *p);
+    p->c = c;
     p->cs = *cs;
     p->in = in;
     p->out = conv_out_dims(cs, in);
@@ -163,7 +202,7 @@ extern "C" CudaConvPlan *cuda_conv_plan(const ConvSpec *cs, Dims in, int backwar
     }
     size_t ws = p->ws_fwd > p->ws_bwd_d ? p->ws_fwd : p->ws_bwd_d;
     if (p->ws_bwd_w > ws) ws = p->ws_bwd_w;
-    grow(&workspace, &workspace_cap, ws); /* planned once, shared by every plan */
+    grow(&c->workspace, &c->workspace_cap, ws); /* planned once, shared by the context's plans */
     return p;
 }
 
@@ -180,20 +219,27 @@ extern "C" void cuda_conv_plan_free(CudaConvPlan *p) {
 static const float ONE = 1.f, ZERO = 0.f;
 
 extern "C" void cuda_conv_forward(CudaConvPlan *p, const float *x, const float *w, const float *b, float *y) {
-    DNN(cudnnConvolutionForward(dnn, &ONE, p->x, x, p->w, w, p->conv, p->fwd, workspace, p->ws_fwd, &ZERO, p->y, y));
-    if (p->cs.bias) DNN(cudnnAddTensor(dnn, &ONE, p->b, b, &ONE, p->y, y));
+    CudaCtx *c = p->c;
+    use(c);
+    DNN(cudnnConvolutionForward(c->dnn, &ONE, p->x, x, p->w, w, p->conv, p->fwd, c->workspace, p->ws_fwd, &ZERO, p->y,
+                                y));
+    if (p->cs.bias) DNN(cudnnAddTensor(c->dnn, &ONE, p->b, b, &ONE, p->y, y));
 }
 extern "C" void cuda_conv_backward_data(CudaConvPlan *p, const float *dy, const float *w, float *dx) {
+    CudaCtx *c = p->c;
     if (p->backward < 2) die("internal: CUDA conv plan built without backward-data");
-    DNN(cudnnConvolutionBackwardData(dnn, &ONE, p->w, w, p->y, dy, p->conv, p->bwd_d, workspace, p->ws_bwd_d, &ZERO,
-                                     p->x, dx));
+    use(c);
+    DNN(cudnnConvolutionBackwardData(c->dnn, &ONE, p->w, w, p->y, dy, p->conv, p->bwd_d, c->workspace, p->ws_bwd_d,
+                                     &ZERO, p->x, dx));
 }
 extern "C" void cuda_conv_backward_weights(CudaConvPlan *p, const float *x, const float *dy, float *dw, float *db) {
+    CudaCtx *c = p->c;
     if (p->backward < 1) die("internal: CUDA conv plan built for inference only");
+    use(c);
     /* beta = 1: gradients accumulate, as every backward of ops.h */
-    DNN(cudnnConvolutionBackwardFilter(dnn, &ONE, p->x, x, p->y, dy, p->conv, p->bwd_w, workspace, p->ws_bwd_w, &ONE,
-                                       p->w, dw));
-    if (p->cs.bias) DNN(cudnnConvolutionBackwardBias(dnn, &ONE, p->y, dy, &ONE, p->b, db));
+    DNN(cudnnConvolutionBackwardFilter(c->dnn, &ONE, p->x, x, p->y, dy, p->conv, p->bwd_w, c->workspace, p->ws_bwd_w,
+                                       &ONE, p->w, dw));
+    if (p->cs.bias) DNN(cudnnConvolutionBackwardBias(c->dnn, &ONE, p->y, dy, &ONE, p->b, db));
 }
 
 /* ---------------- batch norm ---------------- */
@@ -214,43 +260,47 @@ static void bn_descs(Dims d, cudnnTensorDescriptor_t *x, cudnnTensorDescriptor_t
     DNN(cudnnDeriveBNTensorDescriptor(*p, *x, CUDNN_BATCHNORM_SPATIAL));
 }
 
-extern "C" void cuda_bn_forward_train(Dims d, const float *x, float *y, const float *gamma, const float *beta,
+extern "C" void cuda_bn_forward_train(CudaCtx *c, Dims d, const float *x, float *y, const float *gamma, const float *beta,
                                       float *save_mean, float *save_invstd, float *run_mean, float *run_var,
                                       BNSpec bs, int relu) {
+    use(c);
     cudnnTensorDescriptor_t xd, pd;
     bn_descs(d, &xd, &pd);
-    DNN(cudnnBatchNormalizationForwardTraining(dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, xd, x, xd, y, pd, gamma, beta,
+    DNN(cudnnBatchNormalizationForwardTraining(c->dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, xd, x, xd, y, pd, gamma, beta,
                                                bs.momentum, run_mean, run_var, bs.eps, save_mean, save_invstd));
-    if (relu) relu_kernel<<<blocks(dims_numel(d)), 256, 0, stream>>>(dims_numel(d), y);
+    if (relu) relu_kernel<<<blocks(dims_numel(d)), 256, 0, c->stream>>>(dims_numel(d), y);
     cudnnDestroyTensorDescriptor(xd);
     cudnnDestroyTensorDescriptor(pd);
 }
 
-extern "C" void cuda_bn_forward_eval(Dims d, const float *x, float *y, const float *gamma, const float *beta,
+extern "C" void cuda_bn_forward_eval(CudaCtx *c, Dims d, const float *x, float *y, const float *gamma, const float *beta,
                                      const float *run_mean, const float *run_var, BNSpec bs, int relu) {
+    use(c);
     cudnnTensorDescriptor_t xd, pd;
     bn_descs(d, &xd, &pd);
-    DNN(cudnnBatchNormalizationForwardInference(dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, xd, x, xd, y, pd, gamma, beta,
+    DNN(cudnnBatchNormalizationForwardInference(c->dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, xd, x, xd, y, pd, gamma, beta,
                                                 run_mean, run_var, bs.eps));
-    if (relu) relu_kernel<<<blocks(dims_numel(d)), 256, 0, stream>>>(dims_numel(d), y);
+    if (relu) relu_kernel<<<blocks(dims_numel(d)), 256, 0, c->stream>>>(dims_numel(d), y);
     cudnnDestroyTensorDescriptor(xd);
     cudnnDestroyTensorDescriptor(pd);
 }
 
-extern "C" void cuda_bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
+extern "C" void cuda_bn_backward(CudaCtx *c, Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
                                  const float *save_mean, const float *save_invstd, float *dx, float *dgamma,
                                  float *dbeta, BNSpec bs) {
+    use(c);
     size_t n = dims_numel(d);
     const float *g = dy;
     if (relu_out) {
-        float *m = (float *)grow((void **)&scratch, &scratch_cap, n * sizeof(float));
-        relu_mask_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, relu_out, m);
+        float *m = (float *)grow((void **)&c->scratch, &c->scratch_cap, n * sizeof(float));
+        relu_mask_kernel<<<blocks(n), 256, 0, c->stream>>>(n, dy, relu_out, m);
         g = m;
     }
+    use(c);
     cudnnTensorDescriptor_t xd, pd;
     bn_descs(d, &xd, &pd);
     /* parameter gradients accumulate (beta 1), the input gradient is overwritten (beta 0) */
-    DNN(cudnnBatchNormalizationBackward(dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, &ONE, &ONE, xd, x, xd, g, xd, dx, pd,
+    DNN(cudnnBatchNormalizationBackward(c->dnn, CUDNN_BATCHNORM_SPATIAL, &ONE, &ZERO, &ONE, &ONE, xd, x, xd, g, xd, dx, pd,
                                         gamma, dgamma, dbeta, bs.eps, save_mean, save_invstd));
     cudnnDestroyTensorDescriptor(xd);
     cudnnDestroyTensorDescriptor(pd);
@@ -290,36 +340,22 @@ __global__ void roi_align_kernel(const float *feat, float *dfeat, const float *g
     if (out) out[i] = acc * inv;
 }
 
-extern "C" void cuda_roi_align_forward(const float *feat, int B, int C, int H, int W, const float *rois, int R,
+extern "C" void cuda_roi_align_forward(CudaCtx *c, const float *feat, int B, int C, int H, int W, const float *rois, int R,
                                        RoISpec rs, float *out) {
+    use(c);
     size_t n = (size_t)R * C * rs.out_h * rs.out_w;
-    roi_align_kernel<<<blocks(n), 256, 0, stream>>>(feat, NULL, NULL, B, C, H, W, rois, R, rs.out_h, rs.out_w,
+    roi_align_kernel<<<blocks(n), 256, 0, c->stream>>>(feat, NULL, NULL, B, C, H, W, rois, R, rs.out_h, rs.out_w,
                                                     rs.sampling_ratio, rs.spatial_scale, out);
 }
-extern "C" void cuda_roi_align_backward(const float *dout, int B, int C, int H, int W, const float *rois, int R,
+extern "C" void cuda_roi_align_backward(CudaCtx *c, const float *dout, int B, int C, int H, int W, const float *rois, int R,
                                         RoISpec rs, float *dfeat) {
+    use(c);
     size_t n = (size_t)R * C * rs.out_h * rs.out_w;
-    roi_align_kernel<<<blocks(n), 256, 0, stream>>>(NULL, dfeat, dout, B, C, H, W, rois, R, rs.out_h, rs.out_w,
+    roi_align_kernel<<<blocks(n), 256, 0, c->stream>>>(NULL, dfeat, dout, B, C, H, W, rois, R, rs.out_h, rs.out_w,
                                                     rs.sampling_ratio, rs.spatial_scale, NULL);
 }
 
 /* ---------------- optimiser ---------------- */
-
-__global__ void sgd_kernel(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale,
-                           int first) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    float d = g[i] * scale + wd * w[i];
-    if (mu != 0.f) {
-        d = first ? d : mu * v[i] + d;
-        v[i] = d;
-    }
-    w[i] -= lr * d;
-}
-extern "C" void cuda_sgd_step(size_t n, float *w, const float *g, float *v, float lr, float mu, float wd, float scale,
-                              int first) {
-    sgd_kernel<<<blocks(n), 256, 0, stream>>>(n, w, g, v, lr, mu, wd, scale, first);
-}
 
 /* Over segments: grid (SEG_BLOCKS, nseg); each block strides through its segment. The squared norm is summed
  * deterministically: fixed per-block partials, then one block adds them in a fixed order (no atomics, so a
@@ -366,44 +402,46 @@ __global__ void sgd_seg_kernel(float *w, const float *g, float *v, const Segment
 }
 
 /* The segment table on the device, uploaded again only when the host's table changes (once per model). */
-static const Segment *device_segments(const Segment *seg, int nseg) {
-    static Segment *dev, *host;
-    static int cap, n;
-    if (n == nseg && host && !memcmp(host, seg, sizeof *seg * (size_t)nseg)) return dev;
-    if (nseg > cap) {
-        if (dev) CU(cudaFree(dev));
-        CU(cudaMalloc(&dev, sizeof *seg * (size_t)nseg));
-        host = (Segment *)realloc(host, sizeof *seg * (size_t)nseg);
-        cap = nseg;
+static const Segment *device_segments(CudaCtx *c, const Segment *seg, int nseg) {
+    size_t bytes = sizeof *seg * (size_t)nseg;
+    if (c->seg_n == nseg && c->seg_host && !memcmp(c->seg_host, seg, bytes)) return c->seg_dev;
+    if (nseg > c->seg_cap) {
+        if (c->seg_dev) CU(cudaFree(c->seg_dev));
+        CU(cudaMalloc(&c->seg_dev, bytes));
+        c->seg_host = (Segment *)realloc(c->seg_host, bytes);
+        if (!c->seg_host) die("out of memory");
+        c->seg_cap = nseg;
     }
-    memcpy(host, seg, sizeof *seg * (size_t)nseg);
-    n = nseg;
-    CU(cudaMemcpyAsync(dev, host, sizeof *seg * (size_t)nseg, cudaMemcpyHostToDevice, stream));
-    return dev;
+    /* the host copy outlives the asynchronous upload: it changes only here, after the stream has used it */
+    CU(cudaStreamSynchronize(c->stream));
+    memcpy(c->seg_host, seg, bytes);
+    c->seg_n = nseg;
+    CU(cudaMemcpyAsync(c->seg_dev, c->seg_host, bytes, cudaMemcpyHostToDevice, c->stream));
+    return c->seg_dev;
 }
 
-extern "C" double cuda_grad_sumsq(const float *g, const Segment *seg, int nseg) {
-    static double *partial, *out;
-    static int cap;
+extern "C" double cuda_grad_sumsq(CudaCtx *c, const float *g, const Segment *seg, int nseg) {
     if (nseg <= 0) return 0;
-    if (nseg > cap) {
-        if (partial) CU(cudaFree(partial));
-        CU(cudaMalloc(&partial, sizeof(double) * SEG_BLOCKS * (size_t)nseg));
-        if (!out) CU(cudaMalloc(&out, sizeof(double)));
-        cap = nseg;
+    use(c);
+    if (nseg > c->partial_cap) {
+        if (c->partial) CU(cudaFree(c->partial));
+        CU(cudaMalloc(&c->partial, sizeof(double) * SEG_BLOCKS * (size_t)nseg));
+        if (!c->sum) CU(cudaMalloc(&c->sum, sizeof(double)));
+        c->partial_cap = nseg;
     }
-    sumsq_seg_kernel<<<dim3(SEG_BLOCKS, nseg), 256, 0, stream>>>(g, device_segments(seg, nseg), partial);
-    sum_partials_kernel<<<1, 256, 0, stream>>>(partial, SEG_BLOCKS * nseg, out);
+    sumsq_seg_kernel<<<dim3(SEG_BLOCKS, nseg), 256, 0, c->stream>>>(g, device_segments(c, seg, nseg), c->partial);
+    sum_partials_kernel<<<1, 256, 0, c->stream>>>(c->partial, SEG_BLOCKS * nseg, c->sum);
     double h;
-    cuda_download(&h, out, sizeof h); /* the step's one wait: the clip factor needs the norm */
+    cuda_download(c, &h, c->sum, sizeof h); /* the step's one wait: the clip factor needs the norm */
     return h;
 }
 
-extern "C" void cuda_sgd(float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu,
-                         float wd, float scale, int first) {
+extern "C" void cuda_sgd(CudaCtx *c, float *w, const float *g, float *v, const Segment *seg, int nseg, float lr,
+                         float mu, float wd, float scale, int first) {
     if (nseg <= 0) return;
-    sgd_seg_kernel<<<dim3(SEG_BLOCKS, nseg), 256, 0, stream>>>(w, g, v, device_segments(seg, nseg), lr, mu, wd,
-                                                                scale, first);
+    use(c);
+    sgd_seg_kernel<<<dim3(SEG_BLOCKS, nseg), 256, 0, c->stream>>>(w, g, v, device_segments(c, seg, nseg), lr, mu, wd,
+                                                                   scale, first);
 }
 
 /* ---------------- the rest of the backend table ---------------- */
@@ -455,94 +493,156 @@ __global__ void dropout_grad_kernel(size_t n, const float *dy, const uint8_t *ma
     if (i < n) dx[i] = mask[i] ? dy[i] / (1.f - p) : 0.f;
 }
 
-static void *b_alloc(size_t bytes) { return cuda_alloc(bytes); }
-static void b_zero(void *p, size_t bytes) { CU(cudaMemsetAsync(p, 0, bytes, stream)); }
-static void b_copy(void *dst, const void *src, size_t bytes) {
-    if (dst != src) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
+/* ---------------- the backend table: every entry runs in its context's CudaCtx ---------------- */
+
+#define BE const Backend *be
+#define C ((CudaCtx *)be->ctx)
+
+static void *b_alloc(BE, size_t bytes) { return cuda_alloc(C, bytes); }
+static void b_free(BE, void *p) { cuda_free(C, p); }
+static void b_upload(BE, void *dst, const void *src, size_t bytes) { cuda_upload(C, dst, src, bytes); }
+static void b_download(BE, void *dst, const void *src, size_t bytes) { cuda_download(C, dst, src, bytes); }
+static void b_zero(BE, void *p, size_t bytes) {
+    use(C);
+    CU(cudaMemsetAsync(p, 0, bytes, C->stream));
 }
-static void *b_conv_plan(const ConvSpec *cs, Dims in, int backward) { return cuda_conv_plan(cs, in, backward, conv_math); }
-static void b_conv_plan_free(void *p) { cuda_conv_plan_free((CudaConvPlan *)p); }
-static void b_conv_forward(void *p, const float *x, const float *w, const float *b, float *y) {
+static void b_copy(BE, void *dst, const void *src, size_t bytes) {
+    use(C);
+    if (dst != src) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, C->stream));
+}
+static void *b_conv_plan(BE, const ConvSpec *cs, Dims in, int backward) { return cuda_conv_plan(C, cs, in, backward); }
+static void b_conv_plan_free(BE, void *p) {
+    (void)be;
+    cuda_conv_plan_free((CudaConvPlan *)p);
+}
+static void b_conv_forward(BE, void *p, const float *x, const float *w, const float *b, float *y) {
+    (void)be;
     cuda_conv_forward((CudaConvPlan *)p, x, w, b, y);
 }
-static void b_conv_backward_data(void *p, const float *dy, const float *w, float *dx) {
+static void b_conv_backward_data(BE, void *p, const float *dy, const float *w, float *dx) {
+    (void)be;
     cuda_conv_backward_data((CudaConvPlan *)p, dy, w, dx);
 }
-static void b_conv_backward_weights(void *p, const float *x, const float *dy, float *dw, float *db) {
+static void b_conv_backward_weights(BE, void *p, const float *x, const float *dy, float *dw, float *db) {
+    (void)be;
     cuda_conv_backward_weights((CudaConvPlan *)p, x, dy, dw, db);
 }
-static void b_add_relu(size_t n, float *y, const float *a) { add_relu_kernel<<<blocks(n), 256, 0, stream>>>(n, y, a); }
-static void b_relu_backward(size_t n, const float *dy, const float *y, float *dx) {
-    relu_mask_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, y, dx);
+static void b_bn_forward_train(BE, Dims d, const float *x, float *y, const float *gamma, const float *beta,
+                               float *save_mean, float *save_invstd, float *run_mean, float *run_var, BNSpec bs,
+                               int relu) {
+    cuda_bn_forward_train(C, d, x, y, gamma, beta, save_mean, save_invstd, run_mean, run_var, bs, relu);
 }
-static void b_relu_inplace(size_t n, float *x) { relu_kernel<<<blocks(n), 256, 0, stream>>>(n, x); }
-static void b_accumulate(size_t n, float *dx, const float *a, const float *relu_out) {
-    accumulate_kernel<<<blocks(n), 256, 0, stream>>>(n, dx, a, relu_out);
+static void b_bn_forward_eval(BE, Dims d, const float *x, float *y, const float *gamma, const float *beta,
+                              const float *run_mean, const float *run_var, BNSpec bs, int relu) {
+    cuda_bn_forward_eval(C, d, x, y, gamma, beta, run_mean, run_var, bs, relu);
+}
+static void b_bn_backward(BE, Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
+                          const float *mean, const float *invstd, float *dx, float *dgamma, float *dbeta, BNSpec bs) {
+    cuda_bn_backward(C, d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs);
+}
+static void b_add_relu(BE, size_t n, float *y, const float *a) {
+    use(C);
+    add_relu_kernel<<<blocks(n), 256, 0, C->stream>>>(n, y, a);
+}
+static void b_relu_backward(BE, size_t n, const float *dy, const float *y, float *dx) {
+    use(C);
+    relu_mask_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dy, y, dx);
+}
+static void b_relu_inplace(BE, size_t n, float *x) {
+    use(C);
+    relu_kernel<<<blocks(n), 256, 0, C->stream>>>(n, x);
+}
+static void b_accumulate(BE, size_t n, float *dx, const float *a, const float *relu_out) {
+    use(C);
+    accumulate_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dx, a, relu_out);
+}
+static void b_roi_align_forward(BE, const float *feat, int B, int Ch, int H, int W, const float *rois, int R,
+                                RoISpec rs, float *out) {
+    cuda_roi_align_forward(C, feat, B, Ch, H, W, rois, R, rs, out);
+}
+static void b_roi_align_backward(BE, const float *dout, int B, int Ch, int H, int W, const float *rois, int R,
+                                 RoISpec rs, float *dfeat) {
+    cuda_roi_align_backward(C, dout, B, Ch, H, W, rois, R, rs, dfeat);
 }
 /* Row-major y[M,N] = x[M,K] w[N,K]^T + b, as cuBLAS's column-major y^T = w x^T. */
-static void b_linear_forward(const float *x, const float *w, const float *b, float *y, int M, int K, int N) {
-    BLAS(cublasSgemm(blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &ONE, w, K, x, K, &ZERO, y, N));
-    if (b) bias_rows_kernel<<<blocks((size_t)M * N), 256, 0, stream>>>(y, b, M, N);
+static void b_linear_forward(BE, const float *x, const float *w, const float *b, float *y, int M, int K, int N) {
+    use(C);
+    BLAS(cublasSgemm(C->blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &ONE, w, K, x, K, &ZERO, y, N));
+    if (b) bias_rows_kernel<<<blocks((size_t)M * N), 256, 0, C->stream>>>(y, b, M, N);
 }
-static void b_linear_backward(const float *dy, const float *x, const float *w, float *dx, float *dw, float *db, int M,
-                              int K, int N) {
-    BLAS(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_T, K, N, M, &ONE, x, K, dy, N, &ONE, dw, K)); /* dw += dy^T x */
-    if (db) bias_grad_kernel<<<(N + 255) / 256, 256, 0, stream>>>(dy, db, M, N);
-    if (dx) BLAS(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, K, M, N, &ONE, w, K, dy, N, &ZERO, dx, K)); /* dx = dy w */
+static void b_linear_backward(BE, const float *dy, const float *x, const float *w, float *dx, float *dw, float *db,
+                              int M, int K, int N) {
+    use(C);
+    BLAS(cublasSgemm(C->blas, CUBLAS_OP_N, CUBLAS_OP_T, K, N, M, &ONE, x, K, dy, N, &ONE, dw, K)); /* dw += dy^T x */
+    if (db) bias_grad_kernel<<<(N + 255) / 256, 256, 0, C->stream>>>(dy, db, M, N);
+    if (dx) BLAS(cublasSgemm(C->blas, CUBLAS_OP_N, CUBLAS_OP_N, K, M, N, &ONE, w, K, dy, N, &ZERO, dx, K)); /* dx = dy w */
 }
-static void b_avgpool_forward(Dims d, const float *x, float *y) {
+static void b_avgpool_forward(BE, Dims d, const float *x, float *y) {
+    use(C);
     size_t nc = (size_t)d.n * d.c, S = (size_t)d.d * d.h * d.w;
-    avgpool_kernel<<<blocks(nc), 256, 0, stream>>>(x, y, nc, S);
+    avgpool_kernel<<<blocks(nc), 256, 0, C->stream>>>(x, y, nc, S);
 }
-static void b_avgpool_backward(Dims d, const float *dy, float *dx) {
+static void b_avgpool_backward(BE, Dims d, const float *dy, float *dx) {
+    use(C);
     size_t nc = (size_t)d.n * d.c, S = (size_t)d.d * d.h * d.w;
-    avgpool_grad_kernel<<<blocks(nc * S), 256, 0, stream>>>(dy, dx, nc, S);
+    avgpool_grad_kernel<<<blocks(nc * S), 256, 0, C->stream>>>(dy, dx, nc, S);
 }
-static void b_dropout_forward(size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed) {
-    dropout_kernel<<<blocks(n), 256, 0, stream>>>(n, x, y, mask, p, seed);
+static void b_dropout_forward(BE, size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed) {
+    use(C);
+    dropout_kernel<<<blocks(n), 256, 0, C->stream>>>(n, x, y, mask, p, seed);
 }
-static void b_dropout_backward(size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
-    dropout_grad_kernel<<<blocks(n), 256, 0, stream>>>(n, dy, mask, p, dx);
+static void b_dropout_backward(BE, size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
+    use(C);
+    dropout_grad_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dy, mask, p, dx);
 }
-static void b_bn_backward(Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
-                          const float *mean, const float *invstd, float *dx, float *dgamma, float *dbeta, BNSpec bs) {
-    cuda_bn_backward(d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs);
+static double b_grad_sumsq(BE, const float *g, const Segment *seg, int nseg) { return cuda_grad_sumsq(C, g, seg, nseg); }
+static void b_sgd(BE, float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu, float wd,
+                  float scale, int first) {
+    cuda_sgd(C, w, g, v, seg, nseg, lr, mu, wd, scale, first);
 }
+static void b_sync(BE) { cuda_sync(C); }
+static void b_close(Backend *be) {
+    cuda_close(C);
+    be->ctx = NULL;
+}
+#undef C
+#undef BE
 
-/* The plugin's entry point (src/nn/backend.c loads it with dlopen). */
-extern "C" const Backend *fedvssl_cuda_backend(int device) {
-    static Backend be;
-    cuda_init(device);
-    be.name = "cuda";
-    be.caps = BE_TF32;
-    be.alloc = b_alloc;
-    be.free = cuda_free;
-    be.upload = cuda_upload;
-    be.download = cuda_download;
-    be.zero = b_zero;
-    be.copy = b_copy;
-    be.conv_plan = b_conv_plan;
-    be.conv_plan_free = b_conv_plan_free;
-    be.conv_forward = b_conv_forward;
-    be.conv_backward_data = b_conv_backward_data;
-    be.conv_backward_weights = b_conv_backward_weights;
-    be.bn_forward_train = cuda_bn_forward_train;
-    be.bn_forward_eval = cuda_bn_forward_eval;
-    be.bn_backward = b_bn_backward;
-    be.add_relu = b_add_relu;
-    be.relu_backward = b_relu_backward;
-    be.relu_inplace = b_relu_inplace;
-    be.accumulate = b_accumulate;
-    be.roi_align_forward = cuda_roi_align_forward;
-    be.roi_align_backward = cuda_roi_align_backward;
-    be.linear_forward = b_linear_forward;
-    be.linear_backward = b_linear_backward;
-    be.avgpool_forward = b_avgpool_forward;
-    be.avgpool_backward = b_avgpool_backward;
-    be.dropout_forward = b_dropout_forward;
-    be.dropout_backward = b_dropout_backward;
-    be.grad_sumsq = cuda_grad_sumsq;
-    be.sgd = cuda_sgd;
-    be.sync = cuda_sync;
-    return &be;
+/* The plugin's entry point (src/nn/backend.c loads it with dlopen): a new context on the device. */
+extern "C" Backend *fedvssl_cuda_open(int device, int tf32) {
+    Backend *be = (Backend *)xcalloc(1, sizeof *be);
+    be->ctx = cuda_open(device, tf32);
+    be->name = "cuda";
+    be->caps = BE_TF32;
+    be->close = b_close;
+    be->alloc = b_alloc;
+    be->free = b_free;
+    be->upload = b_upload;
+    be->download = b_download;
+    be->zero = b_zero;
+    be->copy = b_copy;
+    be->conv_plan = b_conv_plan;
+    be->conv_plan_free = b_conv_plan_free;
+    be->conv_forward = b_conv_forward;
+    be->conv_backward_data = b_conv_backward_data;
+    be->conv_backward_weights = b_conv_backward_weights;
+    be->bn_forward_train = b_bn_forward_train;
+    be->bn_forward_eval = b_bn_forward_eval;
+    be->bn_backward = b_bn_backward;
+    be->add_relu = b_add_relu;
+    be->relu_backward = b_relu_backward;
+    be->relu_inplace = b_relu_inplace;
+    be->accumulate = b_accumulate;
+    be->roi_align_forward = b_roi_align_forward;
+    be->roi_align_backward = b_roi_align_backward;
+    be->linear_forward = b_linear_forward;
+    be->linear_backward = b_linear_backward;
+    be->avgpool_forward = b_avgpool_forward;
+    be->avgpool_backward = b_avgpool_backward;
+    be->dropout_forward = b_dropout_forward;
+    be->dropout_backward = b_dropout_backward;
+    be->grad_sumsq = b_grad_sumsq;
+    be->sgd = b_sgd;
+    be->sync = b_sync;
+    return be;
 }
