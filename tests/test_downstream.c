@@ -263,6 +263,18 @@ static void test_finetune(const char *init) {
           "config.yaml holds the resolved settings:\n%s", cfg);
     free(cfg);
 
+    /* linear warm-up over the first 2 steps (one per epoch here): lr 0.01 * (1 - (1 - k/2) * 0.9) at step k */
+    CHECK(sh("%s finetune %s out=%s/W warmup_iters=2 pth=false tensorboard=false quiet=true", fedvssl_bin, common, root) == 0,
+          "finetune with warm-up");
+    snprintf(p, sizeof p, "%s/W/metrics.jsonl", root);
+    mx = slurp(p);
+    CHECK(strstr(mx, "\"epoch\": 1, \"iter\": 1, \"iters\": 1, \"loss\": ") && strstr(mx, "\"lr\": 0.001, ") &&
+              strstr(mx, "\"lr\": 0.0055, "),
+          "warm-up: the logged lr of steps 0 and 1 is 0.001 and 0.0055:\n%s", mx);
+    free(mx);
+    snprintf(p, sizeof p, "%s/W/epoch_2.pth", root);
+    CHECK(!is_file(p) && sh("test ! -d %s/W/tf_logs", root) == 0, "pth=false and tensorboard=false leave them out");
+
     /* the checkpoint: state, momentum, meta; backbone from init (counters 7 + 2 steps), fresh classifier */
     snprintf(p, sizeof p, "%s/A/epoch_2.npz", root);
     Npz z;

@@ -13,7 +13,7 @@ int cmd_finetune(int argc, char **argv) {
     FinetuneConfig c = {a.data_dir, a.train_list, a.init, a.out, a.device, a.precision, a.epochs, a.batch, a.seed,
                         a.threads, a.fast_decode, a.crop, a.max_iters, a.log_interval, a.quiet, a.lr, a.momentum, a.wd,
                         a.clip, a.gamma, a.dropout, a.max_bad, a.lr_steps.v, a.lr_steps.n, a.fault_nan_epoch,
-                        a.init_partial, a.tensorboard, a.pth};
+                        a.init_partial, a.tensorboard, a.pth, a.warmup_iters, a.warmup_ratio};
     int write_cfg = 1;
     if (a.out[0]) { /* a folder with a config.yaml: this continues that run, with its settings */
         FinetuneArgs was;

@@ -25,6 +25,10 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
         {"lr_steps", CFG_FLOATS, &a->lr_steps, "[60, 120]", NULL, 0, HUGE_VAL,
          "epochs after which the learning rate is multiplied by gamma"},
         {"gamma", CFG_FLOAT, &a->gamma, "0.1", NULL, 0, 1, "learning-rate step factor"},
+        {"warmup_iters", CFG_INT, &a->warmup_iters, "0", NULL, 0, INT_MAX,
+         "linear learning-rate warm-up over the run's first steps, as mmcv's warmup='linear' (0 = none, the "
+         "reference)"},
+        {"warmup_ratio", CFG_FLOAT, &a->warmup_ratio, "0.1", NULL, 0, 1, "the warm-up's starting fraction of the lr"},
         {"data.batch", CFG_INT, &a->batch, "4", NULL, 1, 4096, "clips per step (the reference: 1 GPU x 4)"},
         {"data.threads", CFG_INT, &a->threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
         {"data.fast_decode", CFG_BOOL, &a->fast_decode, "false", NULL, 0, 0,

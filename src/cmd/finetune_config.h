@@ -7,8 +7,8 @@
 typedef struct {
     const char *data_dir, *train_list, *init, *out, *device, *precision;
     int epochs, batch, seed, threads, fast_decode, crop, max_iters, log_interval, quiet, fault_nan_epoch, allow_changes, init_partial,
-        tensorboard, pth;
-    double max_bad, lr, momentum, wd, clip, gamma, dropout;
+        tensorboard, pth, warmup_iters;
+    double max_bad, lr, momentum, wd, clip, gamma, dropout, warmup_ratio;
     CfgFloats lr_steps;
 } FinetuneArgs;
 

@@ -195,8 +195,9 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     }
     FitCtx fc = {c, mx, mmcv_log_open(dir), cid, round, now_sec(), {0}};
     progress_init(&fc.pr, stdout, c->quiet);
-    TrainOptions to = {c->h, c->reseed_each_round ? 0 : round - 1, c->log_interval, 1, c->max_iters, on_log, &fc,
-                       fault_hits(c, cid, round, "nan") ? 1 : 0, NULL};
+    TrainOptions to = {.h = c->h, .epoch = c->reseed_each_round ? 0 : round - 1, .log_interval = c->log_interval,
+                       .first_step = 1, .max_iters = c->max_iters, .on_log = on_log, .ctx = &fc,
+                       .inject_nan_at = fault_hits(c, cid, round, "nan") ? 1 : 0};
     char trace[4096];
     if (c->trace_dir && c->trace_dir[0]) {
         snprintf(trace, sizeof trace, "%s/round-%d/client-%d", c->trace_dir, round, cid + 1);

@@ -346,7 +346,7 @@ static void ft_on_log(void *ctx, const TrainLog *lg, int iter, int iters, double
     jb_str(&b, ", \"acc\": ");
     jb_num(&b, round_decimals(lg->acc / 100, 5));
     jb_str(&b, ", \"lr\": ");
-    jb_num(&b, f->lr);
+    jb_num(&b, lg->lr); /* the step's own (warm-up) */
     jb_str(&b, ", \"grad_norm\": ");
     jb_num(&b, lg->grad_norm);
     jb_str(&b, ", \"clips_per_s\": ");
@@ -427,7 +427,9 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         Hyper h = {(float)lr, (float)c->momentum, (float)c->weight_decay, (float)c->clip};
         f.epoch = e, f.lr = lr, f.sum_loss = 0, f.n_loss = 0;
         /* the momentum buffer starts from the very first gradient of the run only */
-        TrainOptions to = {h, e - 1, c->log_interval, e == 1, c->max_iters, ft_on_log, &f, e == c->fault_nan_epoch, NULL};
+        TrainOptions to = {.h = h, .epoch = e - 1, .log_interval = c->log_interval, .first_step = e == 1,
+                           .max_iters = c->max_iters, .warmup_iters = c->warmup_iters, .warmup_ratio = c->warmup_ratio,
+                           .step0 = steps, .on_log = ft_on_log, .ctx = &f, .inject_nan_at = e == c->fault_nan_epoch};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
         progress_end(&f.pr, 1);

@@ -55,6 +55,8 @@ typedef struct {
     int init_partial;    /* accept an init= holding fewer than half of the backbone entries */
     int tensorboard;     /* metrics.jsonl mirrored in <out>/tf_logs (io/runlog.h) */
     int pth;             /* epoch_<e>.pth beside epoch_<e>.npz (mmcv's checkpoint: meta, state_dict) */
+    int warmup_iters;    /* linear warm-up over the run's first steps (0 = none, the reference) */
+    double warmup_ratio; /* its starting fraction of the learning rate */
 } FinetuneConfig;
 
 /* Trains from the newest checkpoint in c->out (or from init / scratch) up to c->epochs; writes

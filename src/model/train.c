@@ -77,6 +77,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
     }
     double sum_all = 0, t_start = now_sec(), logged_sum = 0;
     double s_loss = 0, s_ctr = 0, s_size = 0, s_norm = 0, s_time = 0, s_data = 0;
+    float s_lr = o->h.lr; /* the learning rate of the interval's last step (mmcv logs the current one) */
     int s_correct = 0, s_seen = 0, in_interval = 0;
     Batch b;
     for (int it = 1; it <= iters; it++) {
@@ -96,7 +97,11 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
             return -1;
         }
         model_backward(m);
-        double norm = model_update(m, o->h, o->first_step && it == 1);
+        Hyper h = o->h;
+        int64_t k = o->step0 + it - 1;
+        if (k < o->warmup_iters) /* from the lr as set (0.01, not its float), as mmcv computes it in double */
+            h.lr = (float)(float_decimal(o->h.lr) * (1 - (1 - (double)k / o->warmup_iters) * (1 - o->warmup_ratio)));
+        double norm = model_update(m, h, o->first_step && it == 1);
         if (!isfinite(norm)) {
             snprintf(r->err, sizeof r->err, "iteration %d: gradient norm is %g (diverged)", it, norm);
             return -1;
@@ -110,7 +115,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
             }
         s_seen += b.n, r->seen += b.n;
         double t2 = now_sec();
-        s_loss += loss, s_ctr += m->loss_ctr, s_size += m->loss_size, s_norm += norm;
+        s_loss += loss, s_ctr += m->loss_ctr, s_size += m->loss_size, s_norm += norm, s_lr = h.lr;
         s_time += t2 - t0, s_data += t1 - t0;
         sum_all += loss;
         r->iters = it;
@@ -118,7 +123,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
         if (in_interval == interval) { /* mmcv: means over the interval, 5 decimals; the tail is never logged */
             TrainLog lg = {it, iters, round_decimals(s_loss / interval, 5), round_decimals(s_ctr / interval, 5),
                            round_decimals(s_size / interval, 5), s_seen ? 100.0 * s_correct / s_seen : 0,
-                           round_decimals(s_norm / interval, 5), float_decimal(o->h.lr), s_time / interval, s_data / interval,
+                           round_decimals(s_norm / interval, 5), float_decimal(s_lr), s_time / interval, s_data / interval,
                            s_time > 0 ? s_seen / s_time : 0};
             logged_sum += lg.loss;
             r->logged++;

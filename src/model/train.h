@@ -24,6 +24,11 @@ typedef struct {
     int log_interval;       /* 10 as the reference */
     int first_step;         /* the momentum buffer starts from this epoch's first gradient (fresh optimiser) */
     int max_iters;          /* 0: the whole epoch */
+    /* mmcv's linear warm-up: while the run's step k (step0 + iteration - 1) is below warmup_iters the learning rate
+     * is h.lr * (1 - (1 - k / warmup_iters) * (1 - warmup_ratio)); 0 = none (the reference) */
+    int warmup_iters;
+    double warmup_ratio;
+    int64_t step0;          /* training steps of the run before this epoch */
     /* called at every log record and (with log = NULL) after every iteration, for progress */
     void (*on_log)(void *ctx, const TrainLog *log, int iter, int iters, double loss);
     void *ctx;
