@@ -155,6 +155,7 @@ def main():
     ap.add_argument("--block", type=int, default=40, help="steps per row of the table")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--json", help="write every curve and statistic here")
+    ap.add_argument("--final", help="fedvssl's state after the last round (fedvssl_results/round-<R>.npz) to compare")
     hp = ap.parse_args()
     hp.alpha, hp.beta = hp.fedvssl[0], int(hp.fedvssl[1])
     if hp.threads:
@@ -168,11 +169,14 @@ def main():
                 hp.examples[c] = sum(load_npz(p)["imgs"].shape[0] for p in glob.glob(os.path.join(d, "batch-*.npz")))
     ours = {(r, c): steps_of(d) for r, cl in plan.items() for c, d in cl.items()}
     runs = {}
-    for kind in hp.runs.split(","):
+    for kind in hp.runs.split(","):  # the tables after every twin run: a long one (fp64) can be stopped
         t0 = time.time()
         runs[kind] = run_twin(plan, kind, hp)
         print(f"twin {kind}: {time.time() - t0:.0f} s", file=sys.stderr)
+        report(hp, plan, ours, runs)
 
+
+def report(hp, plan, ours, runs):
     def flat(curves, key):  # one sequence over rounds and clients, in the order trained
         return np.array([x[key] for rc in sorted(curves) for x in curves[rc]])
 
@@ -182,7 +186,8 @@ def main():
         seq[kind] = {m: flat(curves, m) for m in ("loss", "grad_norm")}
     n = len(seq["fedvssl"]["loss"])
     names = list(seq)
-    print(f"{len(plan)} round(s), {len(plan[min(plan)])} client(s), {n} steps; mean per block of {hp.block} steps")
+    print(f"== fedvssl and the twin runs {', '.join(runs)}\n"
+          f"{len(plan)} round(s), {len(plan[min(plan)])} client(s), {n} steps; mean per block of {hp.block} steps")
     for m in ("loss", "grad_norm"):
         print(f"\n{m}:")
         print("| steps | " + " | ".join(names) + " |")
@@ -218,6 +223,18 @@ def main():
             stats[f"r{r}c{c}.{k}"] = (dw, dv)
             cols.append(f"{dw:.2e} / {dv:.2e}")
         print(f"| {r}, {c} | " + " | ".join(cols) + " |")
+    if hp.final:  # the global state after the last round, and the BN statistics' levels
+        mine, base = load_npz(hp.final), runs[ref][2]
+        w = [x for x in base if x.startswith("backbone.") and x.endswith(".weight") and np.ndim(base[x]) == 5]
+        print(f"\nafter the last round (backbone conv weights | BN running mean | running var), to twin {ref}'s:")
+        print("| run | distance | mean running_var | mean abs running_mean |")
+        print("|---|---|---|---|")
+        for k, st in [("fedvssl", mine)] + [(k, runs[k][2]) for k in runs]:
+            dw = rel_diff(np.concatenate([np.ravel(st[x]) for x in w]), np.concatenate([np.ravel(base[x]) for x in w]))
+            rv = np.mean([np.mean(st[x]) for x in base if x.endswith("running_var")])
+            rm = np.mean([np.mean(np.abs(st[x])) for x in base if x.endswith("running_mean")])
+            print(f"| {k} | {dw:.2e} | {rv:.5f} | {rm:.5f} |")
+    sys.stdout.flush()
     if hp.json:
         with open(hp.json, "w") as f:
             json.dump({"steps": {k: {m: v.tolist() for m, v in d.items()} for k, d in seq.items()},

@@ -474,6 +474,26 @@ static void test_retrieve(void) {
     CHECK(json_num(r, "num_queries") == 3 && json_num(r, "num_gallery") == 3 && strstr(r, "\"protocol\": \"") &&
               json_num(r, "backbone_entries") == 120,
           "counts and protocol:\n%s", r);
+    /* BN statistics recomputed on the gallery: reproducible, recorded, and not the checkpoint's (a random backbone's
+     * running statistics are 0 and 1) */
+    for (int k = 0; k < 3; k++)
+        CHECK(sh("%s retrieve data_dir=%s init= train_list=%s/gallery.json data.crop=32 max_videos=2 data.batch=1 "
+                 "bn_stats=%s quiet=true out=%s/RB%d",
+                 fedvssl_bin, data, root, k < 2 ? "gallery" : "checkpoint", root, k) == 0,
+              "retrieve bn_stats run %d", k);
+    {
+        char q1[600], q2[600], q3[600];
+        int n = 0;
+        snprintf(q1, sizeof q1, "%s/RB0/features.npz", root);
+        snprintf(q2, sizeof q2, "%s/RB1/features.npz", root);
+        snprintf(q3, sizeof q3, "%s/RB2/features.npz", root);
+        CHECK(same_arrays(q1, q2, &n) && n == 4, "bn_stats=gallery: the same features twice");
+        CHECK(!same_arrays(q1, q3, &n), "bn_stats=gallery: other features than the checkpoint's statistics");
+        snprintf(q1, sizeof q1, "%s/RB0/retrieval.json", root);
+        char *rb = slurp(q1);
+        CHECK(strstr(rb, "\"bn_stats\": \"gallery\""), "retrieval.json records bn_stats:\n%s", rb);
+        free(rb);
+    }
     /* recomputed from the saved features */
     snprintf(p, sizeof p, "%s/R/features.npz", root);
     Npz z;

@@ -28,6 +28,9 @@ int retrieve_config_keys(RetrieveConfig *c, CfgKey *k) {
          "clip side in pixels: 0 = the size the checkpoint's run was trained at (its config.yaml; 112 = the reference's without one); another size than the run's is refused"},
         {"init_partial", CFG_BOOL, &c->init_partial, "false", NULL, 0, 0,
          "use an init= that holds fewer than half of the backbone entries (the others stay random)"},
+        {"bn_stats", CFG_ENUM, &c->bn_stats, "checkpoint", "checkpoint|gallery", 0, 0,
+         "BN in eval mode with the checkpoint's running statistics, or with statistics recomputed on the gallery's "
+         "clips first (equally weighted over its batches): whether pre-training's statistics are what hurts"},
         {"max_videos", CFG_INT, &c->max_videos, "0", NULL, 0, INT_MAX, "only the first N videos of each list (0 = all)"},
         {"device", CFG_STR, &c->device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
         {"precision", CFG_ENUM, &c->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},

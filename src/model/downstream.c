@@ -747,6 +747,28 @@ int retrieve_run(const RetrieveConfig *given) {
     model_upload_state(&m);
     if (mkdir_p(out)) die("%s: cannot create: %m", out);
     double t0 = now_sec();
+    int gallery_bn = !strcmp(c->bn_stats, "gallery");
+    if (gallery_bn) { /* running statistics from scratch, one pass over the gallery's clips */
+        State *s = &m.st;
+        model_download_state(&m);
+        for (int i = 0; i < s->n; i++) {
+            const char *nm = s->e[i].name, *dot = strrchr(nm, '.');
+            if (strncmp(nm, "backbone.", 9) || !dot) continue;
+            if (!strcmp(dot, ".running_mean") || !strcmp(dot, ".running_var")) {
+                float v = !strcmp(dot, ".running_var");
+                for (int64_t k = 0; k < s->e[i].numel; k++) state_w(s, i)[k] = v;
+            } else if (!strcmp(dot, ".num_batches_tracked")) {
+                s->cnt[s->e[i].off] = 0;
+            }
+        }
+        model_upload_state(&m);
+        Loader *L = open_loader(c->data_dir, trl, LOADER_TEST, c->batch, 0, ops_threads(), c->fast_decode, c->crop, 0);
+        EvalPassOptions po = {c->quiet, "BN statistics on the gallery", c->max_videos};
+        m.bn_recalibrate = 1, m.bn_recal_forwards = 0;
+        eval_pass(&m, L, &po, NULL, NULL, NULL);
+        m.bn_recalibrate = 0;
+        loader_free(L);
+    }
     float *gf, *qf;
     int64_t *gl, *ql;
     int Ng = features(&m, c, trl, "train videos (gallery)", &gf, &gl);
@@ -773,7 +795,7 @@ int retrieve_run(const RetrieveConfig *given) {
     jb_json_str(&j, trl);
     jb_str(&j, ",\n  \"seconds\": ");
     jb_num(&j, round_decimals(secs, 3));
-    jb_printf(&j, ",\n  \"crop\": %d,\n  \"protocol\": ", c->crop);
+    jb_printf(&j, ",\n  \"crop\": %d,\n  \"bn_stats\": \"%s\",\n  \"protocol\": ", c->crop, gallery_bn ? "gallery" : "checkpoint");
     char proto[sizeof RETRIEVE_PROTOCOL + 16];
     snprintf(proto, sizeof proto, RETRIEVE_PROTOCOL, c->crop);
     jb_json_str(&j, proto);

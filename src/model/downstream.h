@@ -81,6 +81,8 @@ int test_run(const TestConfig *c);
 typedef struct {
     const char *data_dir, *train_list, *test_list, *init, *out, *device, *precision;
     int batch, threads, fast_decode, crop, quiet, seed, max_videos, init_partial;
+    const char *bn_stats; /* "checkpoint": BN in eval mode with the checkpoint's running statistics; "gallery":
+                             those statistics recomputed on the gallery's clips first */
 } RetrieveConfig;
 
 #define RETRIEVE_NK 5

@@ -327,9 +327,11 @@ void model_free(Model *m) {
 
 static void bn_fwd(Model *m, BN *bn, Dims d, const float *x, float *y, int relu, int train) {
     double t0 = now_sec();
-    if (train) {
+    if (train || m->bn_recalibrate) {
+        BNSpec bs = BN_SPEC;
+        if (!train) bs.momentum = 1.0f / (float)m->bn_recal_forwards; /* the cumulative average */
         m->be->bn_forward_train(m->be, d, x, y, W(m, bn->w), W(m, bn->b), bn->mean, bn->invstd, W(m, bn->rm), W(m, bn->rv),
-                                BN_SPEC, relu);
+                                bs, relu);
         m->st.cnt[m->st.e[bn->nbt].off]++; /* num_batches_tracked lives on the host */
     } else
         m->be->bn_forward_eval(m->be, d, x, y, W(m, bn->w), W(m, bn->b), W(m, bn->rm), W(m, bn->rv), BN_SPEC, relu);
@@ -396,6 +398,7 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
         imgs = m->input;
     }
     m->imgs = imgs;
+    if (!train && m->bn_recalibrate) m->bn_recal_forwards++;
     backbone_forward(m, imgs, train);
     const float *feat = m->blk[7].out;
     Dims d = m->dfeat;

@@ -50,6 +50,10 @@ typedef struct {
     uint64_t dropout_seed; /* with dropout_step: every training forward draws a new mask, reproducibly */
     uint64_t dropout_step; /* training forwards so far (advanced by each); the next one's mask comes from
                               model_dropout_mask_seed(dropout_seed, dropout_step). Save it to resume a run. */
+    int bn_recalibrate;  /* inference forwards normalise with the batch's statistics and fold them into the running
+                            ones, every forward weighing the same (PyTorch's momentum=None): BN statistics
+                            recomputed on other data. bn_recal_forwards counts them; reset both to stop */
+    int bn_recal_forwards;
     int planned;         /* buffers exist for din */
     int train_plan;      /* planned for training (activations kept for backward) */
     float *pool[3];      /* inference plan: activations rotate through these */
