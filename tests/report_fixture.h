@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "../src/core/util.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/io/npy.h"
 
 /* The strings that must never reach the page unescaped. */

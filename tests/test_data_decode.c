@@ -12,7 +12,7 @@
 
 #include "../src/core/util.h"
 #include "../src/data/annotations.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/data/image.h"
 #include "../src/data/jpeg.h"
 #include "../src/data/loader.h"

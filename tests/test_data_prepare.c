@@ -7,7 +7,7 @@
 
 #include "../src/core/util.h"
 #include "../src/data/annotations.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/data/prepare.h"
 #include "../src/data/synth.h"
 #include "check.h"

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../src/core/util.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "cmdtest.h"
 #include "golden.h"
 

@@ -16,7 +16,7 @@
 
 #include "../src/core/util.h"
 #include "../src/data/annotations.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
 #include "../src/io/pickle.h"

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/io/ckpt.h"
 #include "../src/io/npy.h"
 #include "cmdtest.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "../src/core/util.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/fl/fl.h"
 #include "../src/io/ckpt.h"
 #include "../src/io/npy.h"

@@ -15,7 +15,7 @@
 
 #include "../core/config.h"
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/json.h"
 #include "../nn/backend.h"
 #include "../nn/ops.h"

@@ -6,7 +6,7 @@
 #include "../core/args.h"
 #include "../core/util.h"
 #include "../data/annotations.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../data/partition.h"
 #include "commands.h"
 

@@ -10,7 +10,7 @@
 
 #include "../core/config.h"
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../fl/fl.h"
 #include "../nn/ops.h"
 #include "../report/report.h"

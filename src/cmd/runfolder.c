@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/json.h"
 #include "../io/runlog.h"
 #include "commands.h"

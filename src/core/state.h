@@ -35,19 +35,8 @@ static inline float *state_w(const State *s, int i) { return s->w + s->e[i].off;
 static inline float *state_g(const State *s, int i) { return s->g + s->e[i].off; }
 int64_t state_num_params(const State *s); /* trainable element count */
 
-/* ---- per-entry operations over the named table (aggregation, partial updates) ----
- * Entries are matched by index: both states must come from the same model kind (same table). */
-int state_same_layout(const State *a, const State *b);
-/* Copy the entries whose name starts with prefix ("" = all) from src to dst; returns how many. */
-int state_copy_prefix(State *dst, const State *src, const char *prefix);
-/* w *= a for every float entry (counters untouched). */
-void state_scale(State *s, float a);
-/* y += a x for every float entry and counter (counters rounded toward zero, as a float -> int64 copy). */
-void state_axpy(State *y, float a, const State *x);
 /* Whether an array of this shape fits entry e: the same shape, or one element for a scalar entry. */
 int state_entry_fits(const StateEntry *e, int ndim, const int64_t *shape, int64_t numel);
-/* Element count of the entries matching prefix (floats and counters). */
-int64_t state_numel_prefix(const State *s, const char *prefix);
 
 /* Load entries from a NumPy .npz (one array per key). Every key of s must be present with the right
  * shape unless allow_missing; mismatches end in die() naming the file and the key. Returns the

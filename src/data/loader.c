@@ -12,7 +12,7 @@
 #include "../core/util.h"
 #include "../io/zip.h"
 #include "annotations.h"
-#include "fsutil.h"
+#include "../core/fsutil.h"
 #include "image.h"
 #include "jpeg.h"
 #include "../core/rng.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "fsutil.h"
+#include "../core/fsutil.h"
 #include "pyrandom.h"
 
 void partition_iid(const AnnList *list, int num_clients, int64_t seed, AnnList *clients) {

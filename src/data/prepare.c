@@ -16,7 +16,7 @@
 #include "../core/util.h"
 #include "../io/zip.h"
 #include "annotations.h"
-#include "fsutil.h"
+#include "../core/fsutil.h"
 #include "jpeg.h"
 #include "video.h"
 

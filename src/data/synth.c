@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "fsutil.h"
+#include "../core/fsutil.h"
 #include "../core/rng.h"
 #include "video.h"
 

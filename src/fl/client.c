@@ -10,7 +10,7 @@
 #include "../core/progress.h"
 #include "../core/rng.h"
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/json.h"
 #include "../model/train.h"
 #include "fl.h"

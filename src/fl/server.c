@@ -9,7 +9,7 @@
 
 #include "../core/rng.h"
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/ckpt.h"
 #include "../io/json.h"
 #include "../io/npy.h"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "fl.h"
 
 #ifndef FEDVSSL_MPI

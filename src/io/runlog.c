@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "json.h"
 
 int runlog_open(RunLog *r, const char *run_dir, const char *name, int tensorboard, char *err, size_t errlen) {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 
 struct TfEvents {
     FILE *f;

@@ -13,7 +13,7 @@
 #include "../core/rng.h"
 #include "../core/util.h"
 #include "../data/annotations.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../data/loader.h"
 #include "../io/ckpt.h"
 #include "../io/json.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/ckpt.h"
 #include "downstream.h"
 

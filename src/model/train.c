@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/json.h"
 #include "../io/npy.h"
 

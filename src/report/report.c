@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "../core/util.h"
-#include "../data/fsutil.h"
+#include "../core/fsutil.h"
 #include "../io/npy.h"
 #include "svg.h"
 

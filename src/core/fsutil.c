@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "../core/util.h"
+#include "util.h"
 
 int mkdir_p(const char *path) {
     char *p = xstrdup(path);
