@@ -3,7 +3,9 @@
 clip 40, SGD) and the same 10-clip inference, on random data, with the same FLOP counting.
 Needs Debian python3-torch + python3-torchvision (installed by hand; CI never runs this).
 
-  /usr/bin/python3 bench/bench_torch.py [--threads 2] [--batch 4] [--steps 3] [--model all]"""
+  /usr/bin/python3 bench/bench_torch.py [--threads 2] [--batch 4] [--steps 3] [--model all]
+  PyTorch's best on a GPU: --device cuda --precision bf16 --channels-last --compile (bf16 autocast, channels_last_3d,
+  cudnn.benchmark, torch.compile where the installed PyTorch has it)."""
 import argparse
 import os
 import resource
@@ -21,6 +23,9 @@ MACS_FINETUNE = 40.70e9
 
 
 DEVICE = "cpu"
+AUTOCAST = None  # torch.bfloat16 with --precision bf16
+CHANNELS_LAST = False
+COMPILE = False
 
 
 def sync():
@@ -28,8 +33,27 @@ def sync():
         torch.cuda.synchronize()
 
 
+def prepare(model):
+    model = model.to(DEVICE)
+    if CHANNELS_LAST:
+        model = model.to(memory_format=torch.channels_last_3d)
+    return model
+
+
+def run(model):
+    """The module to call: compiled when asked and available (PyTorch 2)."""
+    return torch.compile(model) if COMPILE and hasattr(torch, "compile") else model
+
+
+def autocast():
+    dev = "cuda" if DEVICE.startswith("cuda") else "cpu"
+    return torch.autocast(dev, dtype=AUTOCAST, enabled=AUTOCAST is not None)
+
+
 def batch(kind, B):
     imgs = torch.rand(B, 3, 16, 112, 112) * 2 - 1
+    if CHANNELS_LAST:
+        imgs = imgs.contiguous(memory_format=torch.channels_last_3d)
     if kind == "ctp":
         x = 10 + 60 * torch.rand(B, 3, 16, 1)
         y = 10 + 60 * torch.rand(B, 3, 16, 1)
@@ -38,18 +62,20 @@ def batch(kind, B):
 
 
 def train(kind, B, steps, warmup):
-    model = (tm.CtP() if kind == "ctp" else tm.TSN()).to(DEVICE).train()
+    model = prepare(tm.CtP() if kind == "ctp" else tm.TSN()).train()
+    fwd = run(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4 if kind == "ctp" else 5e-4)
     imgs, tgt = batch(kind, B)
     times = []
     for i in range(warmup + steps):
         t0 = time.perf_counter()
         opt.zero_grad()
-        if kind == "ctp":
-            _, lc, ls = model(imgs, tgt)
-            loss = lc + ls
-        else:
-            loss = F.cross_entropy(model(imgs), tgt)
+        with autocast():  # the losses in fp32, as autocast keeps them
+            if kind == "ctp":
+                _, lc, ls = fwd(imgs, tgt)
+                loss = lc.float() + ls.float()
+            else:
+                loss = F.cross_entropy(fwd(imgs).float(), tgt)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 40)
         opt.step()
@@ -63,9 +89,9 @@ def train(kind, B, steps, warmup):
 
 
 def infer(clips, reps):
-    model = tm.TSN().to(DEVICE).eval()
+    model = run(prepare(tm.TSN()).eval())
     imgs, _ = batch("tsn", clips)
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         model(imgs)
         sync()
         t0 = time.perf_counter()
@@ -86,15 +112,21 @@ if __name__ == "__main__":
     ap.add_argument("--clips", type=int, default=10)
     ap.add_argument("--model", default="all", choices=["ctp", "tsn", "infer", "all"])
     ap.add_argument("--device", default="cpu", help="cpu or cuda (cuDNN, benchmark mode)")
-    ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32"])
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16"],
+                    help="bf16: autocast (bf16 convolutions, fp32 weights, losses and SGD)")
+    ap.add_argument("--channels-last", action="store_true", help="channels_last_3d tensors (NDHWC)")
+    ap.add_argument("--compile", action="store_true", help="torch.compile (PyTorch 2)")
     a = ap.parse_args()
     DEVICE = a.device
+    AUTOCAST = torch.bfloat16 if a.precision == "bf16" else None
+    CHANNELS_LAST, COMPILE = a.channels_last, a.compile
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = a.precision == "tf32"
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     where = torch.cuda.get_device_name() if DEVICE.startswith("cuda") else f"{torch.get_num_threads()} threads"
-    print(f"PyTorch {torch.__version__}, {DEVICE} ({where}), {a.precision}")
+    extra = (" channels_last_3d" if CHANNELS_LAST else "") + (" torch.compile" if COMPILE and hasattr(torch, "compile") else "")
+    print(f"PyTorch {torch.__version__}, {DEVICE} ({where}), {a.precision}{extra}")
     if a.model in ("ctp", "all"):
         train("ctp", a.batch, a.steps, a.warmup)
     if a.model in ("tsn", "all"):

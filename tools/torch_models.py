@@ -75,7 +75,8 @@ class CtPHead(nn.Module):
 
     def forward(self, feat, rois):
         x = F.relu(self.temporal_conv(feat)).squeeze(2)
-        x = roi_align(x, rois, (5, 5), spatial_scale=0.125, sampling_ratio=2, aligned=True)
+        dt = torch.float32 if x.dtype in (torch.bfloat16, torch.float16) else x.dtype  # RoIAlign in fp32 under autocast
+        x = roi_align(x.to(dt), rois.to(dt), (5, 5), spatial_scale=0.125, sampling_ratio=2, aligned=True)
         x = F.relu(self.fc1(x.flatten(1)))
         return self.pred_head(x)
 
@@ -90,7 +91,7 @@ def ctp_loss(pred, trajs, weights=None):
     gc = (boxes[..., :2] + boxes[..., 2:]) / 2
     gs = (boxes[..., 2:] - boxes[..., :2]).clamp(min=1)
     target = torch.cat([(gc - rc) / 0.8, (torch.log(gs) - torch.log(rs)) / 0.04], -1)
-    w = torch.ones(B * NT, T, 1, dtype=pred.dtype) if weights is None else weights.reshape(B * NT, T, 1)
+    w = torch.ones(B * NT, T, 1, dtype=pred.dtype, device=pred.device) if weights is None else weights.reshape(B * NT, T, 1)
     count = max(1.0, float(w.sum()))
     l = F.smooth_l1_loss(pred.reshape(B * NT, T, 4), target, reduction="none", beta=1.0) * w
     return l[..., :2].sum() / count, l[..., 2:].sum() / count
@@ -105,7 +106,7 @@ class CtP(nn.Module):
     def forward(self, imgs, trajs, weights=None):
         feat = self.backbone(imgs)
         B = imgs.shape[0]
-        idx = torch.arange(B, dtype=imgs.dtype).repeat_interleave(3)[:, None]
+        idx = torch.arange(B, dtype=imgs.dtype, device=imgs.device).repeat_interleave(3)[:, None]
         rois = torch.cat([idx, trajs[:, :, 0].reshape(B * 3, 4)], 1)
         pred = self.head(feat, rois)
         lc, ls = ctp_loss(pred, trajs, weights)
