@@ -31,9 +31,10 @@ run=pretrain_c${CLIENTS}_${STRATEGY//:/_}_lr${LR}_crop${CROP}_s$SEED
 "$B" pretrain data_dir=data partition_dir="annotations/c$CLIENTS" pool_size="$CLIENTS" strategy.min_fit_clients="$CLIENTS" \
   strategy.min_available_clients="$CLIENTS" "${strat[@]}" data.reseed_each_round=false rounds="$ROUNDS" optimizer.lr="$LR" \
   data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" out="$run" quiet=true
-[ -f retr_random/retrieval.json ] ||
-  "$B" retrieve data_dir=data init= data.crop="$CROP" data.threads="$THREADS" out=retr_random quiet=true
-feats=(retr_random/features.npz)
+rnd=retr_random_crop$CROP # the random-init baseline at this clip size
+[ -f $rnd/retrieval.json ] ||
+  "$B" retrieve data_dir=data init= data.crop="$CROP" data.threads="$THREADS" out=$rnd quiet=true
+feats=($rnd/features.npz)
 for f in "$run"/fedvssl_results/round-*.npz; do
   r=$(basename "$f" .npz)
   [ -f "retr_${run}_$r/retrieval.json" ] ||
@@ -46,4 +47,4 @@ for l in sys.stdin:
     d = json.loads(l)
     print("round %4d  train loss %.4f  held-out %.5f  predict-zero %.5f  difference %+.5f" % (d["round"], d["loss"],
           d["heldout_loss"], d["heldout_zero_loss"], d["heldout_loss"] - d["heldout_zero_loss"]))'
-/usr/bin/python3 "$CI" "${feats[@]}"
+/usr/bin/python3 "$CI" --probe "${feats[@]}"
