@@ -9,7 +9,7 @@
 
 #include "../src/core/rng.h"
 #include "../src/core/util.h"
-#include "../src/data/fsutil.h"
+#include "../src/core/fsutil.h"
 #include "../src/fl/fl.h"
 
 int main(int argc, char **argv) {

@@ -1,6 +1,7 @@
 /* Configuration: defaults, YAML (nested, dotted, lists, Hydra's defaults list), overrides in order,
  * every error message, value edge cases, the YAML round trip, help, positional arguments, and the
  * conf/ YAML files against the built-in defaults (tables below: keep them the same as the commands'). */
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -245,6 +246,26 @@ static void test_errors(void) {
     EXPECT_ERR(parse_words(pretrain_keys, NP, "rounds=2 transport=tcp rounds=x"), "transport=tcp"); /* the first */
     /* YAML errors: file:line, the key, what is allowed */
     EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 1\nstrategy: {mix_coeff: [1, 2\n"), "conf/base.yaml:");
+    /* one setting of any config.yaml by its dotted name, without a key table (test and retrieve read data.crop) */
+    {
+        char path[] = "/tmp/fedvssl_lookup_XXXXXX", v[64] = "";
+        int fd = mkstemp(path);
+        const char *y = "rounds: 2\ndata:\n  batch: 4\n  crop: 56\nlr_steps: [60, {a: 1}, 120]\noptimizer: {lr: 0.1, m: 0.9}\n"
+                        "crop: 9\n";
+        CHECK(fd >= 0 && write(fd, y, strlen(y)) == (ssize_t)strlen(y), "write %s", path);
+        if (fd >= 0) close(fd);
+        CHECK(config_yaml_lookup(path, "data.crop", v, sizeof v) == 1 && !strcmp(v, "56"), "data.crop: %s", v);
+        CHECK(config_yaml_lookup(path, "optimizer.m", v, sizeof v) == 1 && !strcmp(v, "0.9"), "flow mapping: %s", v);
+        CHECK(config_yaml_lookup(path, "crop", v, sizeof v) == 1 && !strcmp(v, "9"), "after a list: %s", v);
+        CHECK(config_yaml_lookup(path, "data.nope", v, sizeof v) == 0, "a missing key");
+        CHECK(config_yaml_lookup(path, "lr_steps", v, sizeof v) == 0, "a list is not a scalar setting");
+        fd = open(path, O_WRONLY | O_TRUNC);
+        CHECK(fd >= 0 && write(fd, "data: [1\n", 9) == 9, "rewrite");
+        if (fd >= 0) close(fd);
+        CHECK(config_yaml_lookup(path, "data.crop", v, sizeof v) == -1, "invalid YAML");
+        unlink(path);
+        CHECK(config_yaml_lookup(path, "data.crop", v, sizeof v) == -1, "a missing file");
+    }
     /* a list missing its ']' is a syntax error, not a type error met on the way */
     EXPECT_ERR(yaml(pretrain_keys, NP, "rounds: 2\nstrategy:\n  mix_coeff: [0.5\n"),
                "conf/base.yaml:4: did not find expected ',' or ']' (while parsing a flow sequence on line 3)");

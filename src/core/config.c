@@ -648,6 +648,61 @@ int config_parse_yaml_text(const CfgKey *keys, int nkeys, const char *text, size
     return rc;
 }
 
+int config_yaml_lookup(const char *path, const char *key, char *value, size_t n) {
+    size_t len;
+    const char *why;
+    uint8_t *text = read_file(path, &len, &why);
+    if (!text) return -1;
+    int rc = config_yaml_lookup_text((const char *)text, len, key, value, n);
+    free(text);
+    return rc;
+}
+
+int config_yaml_lookup_text(const char *text, size_t len, const char *key, char *value, size_t n) {
+    Yaml y = {.label = "config"};
+    char err[256];
+    y.err = err, y.errlen = sizeof err;
+    if (!yaml_parser_initialize(&y.p)) return -1;
+    yaml_parser_set_input_string(&y.p, (const unsigned char *)text, len);
+    /* the dotted path of the mapping being read: name[d] is the key at depth d awaiting (or holding) its value */
+    enum { MAXD = 16 };
+    char name[MAXD + 1][128];
+    int depth = 0, want_key[MAXD + 1] = {0}, found = 0, bad = 0;
+    while (!found && !(bad = y_next(&y)) && y.ev.type != YAML_STREAM_END_EVENT) {
+        yaml_event_type_t t = y.ev.type;
+        if (t == YAML_MAPPING_START_EVENT) {
+            if (++depth > MAXD) bad = -1;
+            else want_key[depth] = 1;
+        } else if (t == YAML_MAPPING_END_EVENT) {
+            if (--depth >= 0) want_key[depth] = 1;
+        } else if (t == YAML_SEQUENCE_START_EVENT) { /* a list value: not a setting looked up here */
+            int d = 1;
+            while (d > 0 && !(bad = y_next(&y)) && y.ev.type != YAML_STREAM_END_EVENT)
+                d += (y.ev.type == YAML_SEQUENCE_START_EVENT || y.ev.type == YAML_MAPPING_START_EVENT) -
+                     (y.ev.type == YAML_SEQUENCE_END_EVENT || y.ev.type == YAML_MAPPING_END_EVENT);
+            want_key[depth] = 1;
+        } else if (t == YAML_SCALAR_EVENT && depth > 0) {
+            const char *sv = (const char *)y.ev.data.scalar.value;
+            if (want_key[depth]) {
+                snprintf(name[depth], sizeof name[depth], "%s", sv);
+                want_key[depth] = 0;
+            } else {
+                char full[MAXD * 130] = "";
+                for (int d = 1; d <= depth; d++) {
+                    if (d > 1) strcat(full, ".");
+                    strcat(full, name[d]);
+                }
+                if (!strcmp(full, key)) snprintf(value, n, "%s", sv), found = 1;
+                want_key[depth] = 1;
+            }
+        }
+        if (bad) break;
+    }
+    if (y.has_ev) yaml_event_delete(&y.ev);
+    yaml_parser_delete(&y.p);
+    return bad ? -1 : found;
+}
+
 int config_load_yaml(const CfgKey *keys, int nkeys, const char *path, char *err, size_t errlen) {
     size_t len;
     const char *e;

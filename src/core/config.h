@@ -59,6 +59,12 @@ int config_load_yaml(const CfgKey *keys, int nkeys, const char *path, char *err,
 int config_parse_yaml_text(const CfgKey *keys, int nkeys, const char *text, size_t len, const char *label, char *err,
                            size_t errlen);
 
+/* One setting of a YAML file by its dotted name (nested mappings; "data.crop"), without a key table: the file can
+ * be any command's config.yaml. Returns 1 with the scalar in value, 0 when the file has no such key, -1 when it
+ * cannot be read or is not valid YAML. */
+int config_yaml_lookup(const char *path, const char *key, char *value, size_t n);
+int config_yaml_lookup_text(const char *text, size_t len, const char *key, char *value, size_t n);
+
 /* The resolved configuration as YAML: nested mappings from the dotted keys, keys in table order
  * (a group appears where its first key is), strings double-quoted, floats always with a '.'. */
 char *config_to_yaml(const CfgKey *keys, int nkeys); /* malloc'ed */

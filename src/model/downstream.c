@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/config.h"
 #include "../core/progress.h"
 #include "../core/rng.h"
 #include "../core/util.h"
@@ -500,22 +501,14 @@ static char *dir_of(const char *path) {
 }
 
 /* The clip side a checkpoint was trained at: data.crop of the config.yaml beside it (a finetune run's epoch_<e>.npz)
- * or one folder up (a pretrain run's fedvssl_results/round-<r>.npz); 0 when there is none. The file is the one
- * the run wrote (nested YAML, "data:" then indented keys). */
+ * or one folder up (a pretrain run's fedvssl_results/round-<r>.npz); 0 when there is none. */
 static int run_crop_of(const char *ckpt, char **cfg_used) {
     char *d = dir_of(ckpt), *up = path_join(d, ".."), *cands[2] = {path_join(d, "config.yaml"), path_join(up, "config.yaml")};
     int crop = 0;
     for (int i = 0; i < 2 && !crop; i++) {
-        size_t len;
-        const char *why;
-        char *t = is_file(cands[i]) ? (char *)read_file(cands[i], &len, &why) : NULL;
-        if (!t) continue;
-        t = xrealloc(t, len + 1), t[len] = 0;
-        const char *g = strstr(t, "\ndata:\n");
-        for (const char *l = g ? g + 7 : NULL; l && l[0] == ' '; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-            if (!strncmp(l, "  crop: ", 8)) crop = atoi(l + 8);
+        char v[64];
+        if (is_file(cands[i]) && config_yaml_lookup(cands[i], "data.crop", v, sizeof v) == 1) crop = atoi(v);
         if (crop && cfg_used) *cfg_used = xstrdup(cands[i]);
-        free(t);
     }
     free(d), free(up), free(cands[0]), free(cands[1]);
     return crop;

@@ -49,6 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     if (config_set_defaults(keys, NK, err, sizeof err)) abort();
     if (!config_parse_yaml_text(keys, NK, (const char *)data, len, "fuzz.yaml", err, sizeof err)) round_trip();
     else if (strchr(err, '\n')) abort(); /* messages are one line */
+    /* one setting by its dotted name, as test and retrieve read a run's config.yaml */
+    char v[64];
+    static const char *const look[] = {"data.crop", "strategy.mix_coeff", "rounds", "a.b.c.d"};
+    for (int i = 0; i < 4; i++)
+        if (config_yaml_lookup_text((const char *)data, len, look[i], v, sizeof v) == 1 && !memchr(v, 0, sizeof v)) abort();
 
     /* the same bytes as command-line words (one per line; no config= so no file is read) */
     char *text = malloc(len + 1), *argv[34];
