@@ -123,7 +123,7 @@ FUZZ_DIR     := $(BUILD)/fuzz
 # -O2 rather than libFuzzer's usual -O1: fuzz_overrides ran 1.6x faster, fuzz_framepack the same
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DFEDVSSL_NO_VIDEO -g -O2 -fno-omit-frame-pointer -fopenmp \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wall -Wextra
-FUZZ_SRC     := $(filter-out src/nn/% src/model/% src/cmd/% src/fl/%,$(SRC)) src/cmd/pretrain_config.c src/cmd/finetune_config.c
+FUZZ_SRC     := $(filter-out src/nn/% src/model/% src/cmd/% src/fl/% src/downstream/%,$(SRC)) src/cmd/pretrain_config.c src/cmd/finetune_config.c
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 15

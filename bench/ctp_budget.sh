@@ -7,13 +7,14 @@
 #   bash bench/ctp_budget.sh [work dir]            (hours on 2 cores: run it in the background)
 # Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED, LR (learning rate), THREADS override the
 # defaults below; CLIENTS>1 partitions the train split and pre-trains federated with STRATEGY: fedavg or
-# fedvssl:<alpha>:<beta> (the paper's Table 4 grid: fedvssl:0.9:1, fedvssl:0:0, fedvssl:1:0).
+# fedvssl:<alpha>:<beta> (the paper's Table 4 grid: fedvssl:0.9:1, fedvssl:0:0, fedvssl:1:0). HEAD_INIT=fan_in
+# draws the CtP head N(0, 1/fan_in) instead of the reference's N(0, 0.001^2) (model.head_init).
 set -euo pipefail
 B=${FEDVSSL:-$(cd "$(dirname "$0")/.." && pwd)/build/fedvssl}
 CI=$(cd "$(dirname "$0")" && pwd)/retrieval_ci.py
 W=${1:-/tmp/fedvssl_ctp_budget}
 ROUNDS=${ROUNDS:-150} KEEP=${KEEP:-10} CROP=${CROP:-32} CLASSES=${CLASSES:-10} VPC=${VPC:-24} SEED=${SEED:-7}
-LR=${LR:-0.01} THREADS=${THREADS:-0} CLIENTS=${CLIENTS:-1} STRATEGY=${STRATEGY:-fedavg}
+LR=${LR:-0.01} THREADS=${THREADS:-0} CLIENTS=${CLIENTS:-1} STRATEGY=${STRATEGY:-fedavg} HEAD_INIT=${HEAD_INIT:-reference}
 mkdir -p "$W"
 cd "$W"
 if [ ! -d data/zips ]; then
@@ -28,9 +29,10 @@ case $STRATEGY in
   *) echo "STRATEGY: fedavg or fedvssl:<alpha>:<beta>, not $STRATEGY" >&2; exit 2 ;;
 esac
 run=pretrain_c${CLIENTS}_${STRATEGY//:/_}_lr${LR}_crop${CROP}_s$SEED
+[ "$HEAD_INIT" = reference ] || run=${run}_$HEAD_INIT
 "$B" pretrain data_dir=data partition_dir="annotations/c$CLIENTS" pool_size="$CLIENTS" strategy.min_fit_clients="$CLIENTS" \
   strategy.min_available_clients="$CLIENTS" "${strat[@]}" data.reseed_each_round=false rounds="$ROUNDS" optimizer.lr="$LR" \
-  data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" out="$run" quiet=true
+  data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" model.head_init="$HEAD_INIT" out="$run" quiet=true
 rnd=retr_random_crop$CROP # the random-init baseline at this clip size
 [ -f $rnd/retrieval.json ] ||
   "$B" retrieve data_dir=data init= data.crop="$CROP" data.threads="$THREADS" out=$rnd quiet=true
@@ -46,5 +48,7 @@ grep '"event": "round"' "$run/metrics.jsonl" |
 for l in sys.stdin:
     d = json.loads(l)
     print("round %4d  train loss %.4f  held-out %.5f  predict-zero %.5f  difference %+.5f" % (d["round"], d["loss"],
-          d["heldout_loss"], d["heldout_zero_loss"], d["heldout_loss"] - d["heldout_zero_loss"]))'
+          d["heldout_loss"], d["heldout_zero_loss"], d["heldout_loss"] - d["heldout_zero_loss"]), end="")
+    if "heldout_ctr" in d: print("  centre part %.5f vs %.5f" % (d["heldout_ctr"], d["heldout_zero_ctr"]), end="")
+    print()'
 /usr/bin/python3 "$CI" --probe "${feats[@]}"

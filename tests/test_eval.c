@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/model/downstream.h"
+#include "../src/downstream/downstream.h"
 #include "../src/model/evaluate.h"
 #include "golden.h"
 

@@ -8,6 +8,7 @@
 #include "../src/io/runlog.h"
 #include "../src/io/tfevents.h"
 #include "check.h"
+#include "cmdtest.h"
 
 static unsigned rd16le(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t rd32le(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -104,13 +105,32 @@ static void test_tfevents(const char *dir) {
     RunLog r;
     CHECK(runlog_open(&r, dir, "metrics.jsonl", 1, err, sizeof err) == 0 && r.tb, "runlog open: %s", err);
     snprintf(tb, sizeof tb, "%s", r.tb ? tfevents_path(r.tb) : "");
-    runlog_line(&r, "{\"event\": \"train\", \"round\": 2, \"client\": 3, \"iter\": 10, \"iters\": 40, \"loss\": 8.5, "
-                    "\"lr\": 0.01}");
-    runlog_line(&r, "{\"event\": \"train\", \"epoch\": 3, \"iter\": 20, \"iters\": 25, \"loss\": 1.25, \"acc\": 0.5}");
-    runlog_line(&r, "{\"event\": \"round\", \"round\": 4, \"loss\": 7.75, \"heldout_loss\": 7.5, \"note\": \"x\"}");
-    runlog_line(&r, "{\"event\": \"client_fit\", \"round\": 4, \"client\": 1, \"loss_metric\": 0.25}");
-    runlog_line(&r, "{\"event\": \"epoch\", \"epoch\": 5, \"epochs\": 9, \"top1\": 0.75}");
-    runlog_line(&r, "{\"event\": \"continue\", \"after_round\": 3}");
+    RunEvent e;
+    ev_begin(&e, "train");
+    ev_int(&e, "round", 2), ev_int(&e, "client", 3), ev_int(&e, "iter", 10), ev_int(&e, "iters", 40);
+    ev_num(&e, "loss", 8.5, -1), ev_num(&e, "lr", 0.01, -1);
+    runlog_event(&r, &e);
+    ev_begin(&e, "train");
+    ev_int(&e, "epoch", 3), ev_int(&e, "iter", 20), ev_int(&e, "iters", 25);
+    ev_num(&e, "loss", 1.25, -1), ev_num(&e, "acc", 0.499996, 5);
+    runlog_event(&r, &e);
+    ev_begin(&e, "round");
+    ev_int(&e, "round", 4), ev_num(&e, "loss", 7.75, 3), ev_num(&e, "heldout_loss", 7.5, -1), ev_str(&e, "note", "x\"");
+    runlog_event(&r, &e);
+    ev_begin(&e, "client_fit");
+    ev_int(&e, "round", 4), ev_int(&e, "client", 1), ev_bool(&e, "ok", 1), ev_num(&e, "loss_metric", 0.25, -1);
+    runlog_event(&r, &e);
+    ev_begin(&e, "epoch");
+    ev_int(&e, "epoch", 5), ev_int(&e, "epochs", 9), ev_num(&e, "top1", 0.75, -1);
+    runlog_event(&r, &e);
+    ev_begin(&e, "continue");
+    ev_int(&e, "after_round", 3);
+    runlog_event(&r, &e);
+    ev_begin(&e, NULL); /* a plain object, as mmcv's log lines */
+    ev_str(&e, "mode", "train"), ev_num(&e, "nan", NAN, 3), ev_num(&e, "x", 1.0 / 3, 4), ev_num(&e, "one", 1, -1);
+    CHECK(!strcmp(ev_text(&e), "{\"mode\": \"train\", \"nan\": NaN, \"x\": 0.3333, \"one\": 1.0}"), "plain record: %s",
+          ev_text(&e));
+    ev_free(&e);
     runlog_close(&r);
     Ev ev[32];
     int n = read_events(tb, ev, 32);
@@ -135,6 +155,13 @@ static void test_tfevents(const char *dir) {
     while (f && (ch = fgetc(f)) != EOF) lines += ch == '\n';
     if (f) fclose(f);
     CHECK(lines == 6, "metrics.jsonl holds every record: %d lines", lines);
+    char *text = slurp(mp);
+    CHECK(text && strstr(text, "{\"event\": \"train\", \"epoch\": 3, \"iter\": 20, \"iters\": 25, \"loss\": 1.25, "
+                              "\"acc\": 0.5}\n{\"event\": \"round\", \"round\": 4, \"loss\": 7.75, \"heldout_loss\": 7.5, "
+                              "\"note\": \"x\\\"\"}\n{\"event\": \"client_fit\", \"round\": 4, \"client\": 1, \"ok\": true, "
+                              "\"loss_metric\": 0.25}\n"),
+          "metrics.jsonl records as json.dumps writes them:\n%s", text ? text : "");
+    free(text);
     unlink(tb), unlink(mp);
     snprintf(mp, sizeof mp, "%s/tf_logs", dir);
     rmdir(mp);

@@ -74,6 +74,8 @@ static void check_run(const char *run) {
     /* the held-out CtP loss of every fit, and the round's mean beside predicting zero motion */
     CHECK(count(m, "\"heldout_loss\": ") == 6 && count(m, "\"heldout_zero_loss\": ") == 6,
           "held-out losses in 4 client_fit and 2 round lines");
+    CHECK(count(m, "\"heldout_ctr\": ") == 6 && count(m, "\"heldout_zero_ctr\": ") == 6,
+          "their centre parts beside them");
     free(m);
     /* TensorBoard's view of the same records, and mmcv's json log of each client fit */
     CHECK(sh("grep -a -q 'round/heldout_zero_loss' %s/tf_logs/events.out.tfevents.*", run) == 0,

@@ -37,7 +37,7 @@ static void expect_empty(const char *h, const char *id) {
 }
 
 static char *render(const char *dir, int *n) {
-    JsonBuf b = {0};
+    StrBuf b = {0};
     char err[1024] = "";
     *n = report_render(dir, &b, err, sizeof err);
     CHECK(*n > 0, "render %s: %s", dir, err);
@@ -297,7 +297,7 @@ static void test_sparse(void) {
     /* nothing to report, and no folder */
     snprintf(dir, sizeof dir, "%s/nothing", root);
     mkdir_p(dir);
-    JsonBuf b = {0};
+    StrBuf b = {0};
     CHECK(report_render(dir, &b, err, sizeof err) == -1 && strstr(err, "no run folder"), "empty folder: %s", err);
     snprintf(dir, sizeof dir, "%s/missing", root);
     CHECK(report_render(dir, &b, err, sizeof err) == -1 && strstr(err, "no such folder"), "missing folder: %s", err);
@@ -308,7 +308,7 @@ static void test_sparse(void) {
 /* ---------------------------------------------------------------- charts directly */
 static void test_charts(void) {
     double x[6] = {1, 2, 3, 4, 5, 6}, huge[6] = {-1e250, 1e250, 0, NAN, INFINITY, 2e300};
-    JsonBuf b = {0};
+    StrBuf b = {0};
     svg_line_chart(&b, &(SvgChart){.id = "t-huge", .title = "huge", .xlabel = "x", .ylabel = "y", .x_integer = 1},
                    &(SvgSeries){.name = "s", .x = x, .y = huge, .n = 6}, 1);
     CHECK(b.p && chart_has_data(b.p) && !strstr(b.p, "nan") && !strstr(b.p, "inf"),
@@ -362,7 +362,7 @@ static void test_charts(void) {
 
 /* ---------------------------------------------------------------- escaping and JSON */
 static void test_escape_json(void) {
-    JsonBuf b = {0};
+    StrBuf b = {0};
     html_escape(&b, "a<b>&\"'\x01\xff\xc3\xa9\xed\xa0\x80z\n");
     CHECK(!strcmp(b.p,
                   "a&lt;b&gt;&amp;&quot;&#39;\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\n"),

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/io/state_npz.h"
 #include "../src/model/model.h"
 #include "golden.h"
 
@@ -75,6 +76,21 @@ static void test_tables(void) {
               state_w(s, state_find(s, "backbone.layer1.0.bn1.running_mean"))[5] == 0 &&
               state_w(s, state_find(s, "head.fc1.bias"))[3] == 0 && state_w(s, state_find(s, "head.temporal_conv.bias"))[3] == 0,
           "BN weight 1, bias 0, running stats 0/1, head biases 0");
+    /* model.head_init=fan_in: the head's linear layers N(0, 1/fan_in); the backbone drawn as before */
+    float conv0 = state_w(s, 0)[0];
+    c.head_init_fan_in = 1;
+    model_reset_parameters(&c, 7);
+    const char *lin[2] = {"head.fc1.weight", "head.pred_head.weight"};
+    for (int l = 0; l < 2; l++) {
+        i = state_find(s, lin[l]);
+        sq = 0;
+        for (int64_t k = 0; k < s->e[i].numel; k++) sq += (double)state_w(s, i)[k] * state_w(s, i)[k];
+        double want_sd = 1 / sqrt((double)s->e[i].shape[1]);
+        CHECK(fabs(sqrt(sq / s->e[i].numel) / want_sd - 1) < 0.02, "fan_in: %s std %g (want %g)", lin[l],
+              sqrt(sq / s->e[i].numel), want_sd);
+    }
+    CHECK(state_w(s, 0)[0] == conv0, "fan_in leaves the backbone's draw alone");
+    c.head_init_fan_in = 0;
     float first = state_w(s, 0)[0];
     model_reset_parameters(&c, 7);
     CHECK(state_w(s, 0)[0] == first, "same seed, same initialisation");

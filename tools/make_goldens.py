@@ -4,7 +4,7 @@ in float64. Inputs come from tools/detgen.py, which tests/detgen.h reproduces bi
 goldens hold results only. Large tensors are summarised (a random projection and the L2 norm) to
 keep the files small.
 
-Run by hand:  /usr/bin/python3 tools/make_goldens.py [ops] [ctp] [tsn] [ctp_steps] [tsn_steps]
+Run by hand:  /usr/bin/python3 tools/make_goldens.py [ops] [ctp] [tsn] [ctp_steps] [tsn_steps] [ctp_bf16] [tsn_bf16]
 (FEDVSSL_GOLDEN_OUT=dir writes elsewhere; a float64 step takes ~150 s on 2 cores, *_steps ~8 min each)"""
 import os
 import sys
@@ -78,12 +78,13 @@ def sgd_step(model, lr=0.01, momentum=0.9, wd=1e-4, clip=40.0):
     return float(norm)
 
 
-def model_step(kind, B, dtype, jitter=0):
+def model_step(kind, B, dtype, jitter=0, bf16=False):
     """One training step in `dtype`; returns outputs, gradients and state updates (float64).
     jitter > 0 multiplies the weights and the input by (1 +- JITTER) with random signs (seeded by
     jitter): a change of the size of the rounding differences between two float32
     implementations, which shows how far float32 results move by rounding alone. ReLU masks flip
-    for pre-activations that close to zero, and each flip moves the gradients of every layer below."""
+    for pre-activations that close to zero, and each flip moves the gradients of every layer below.
+    bf16: the forward under CPU autocast to bfloat16 (PyTorch's own mixed precision), float32 weights."""
     torch.manual_seed(0)
     model = tm.CtP() if kind == "ctp" else tm.TSN(dropout=0.0)
     model = model.to(dtype).train()
@@ -100,14 +101,18 @@ def model_step(kind, B, dtype, jitter=0):
                 p.copy_(jit(p))
         imgs = jit(imgs)
     res = {}
-    if kind == "ctp":
-        pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(dtype))
-        loss = lc + ls
-        res["loss_ctr"], res["loss_size"], res["pred"] = float(lc), float(ls), pred.detach().double().numpy()
-    else:
-        logits = model(imgs)
-        loss = F.cross_entropy(logits, torch.from_numpy(bt["labels"]))
-        res["logits"] = logits.detach().double().numpy()
+    # under autocast the head's outputs are bf16: the loss in fp32 as fedvssl computes it; otherwise in `dtype`
+    # (the float64 reference stays float64 end to end)
+    loss_t = torch.float32 if bf16 else dtype
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        if kind == "ctp":
+            pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(dtype))
+            loss = lc.to(loss_t) + ls.to(loss_t)
+            res["loss_ctr"], res["loss_size"], res["pred"] = float(lc), float(ls), pred.detach().double().numpy()
+        else:
+            logits = model(imgs)
+            loss = F.cross_entropy(logits.to(loss_t), torch.from_numpy(bt["labels"]))
+            res["logits"] = logits.detach().double().numpy()
     res["loss"] = float(loss)
     loss.backward()
     params = dict(model.named_parameters())
@@ -150,6 +155,27 @@ def model_golden(kind, B=2):
     np.savez_compressed(os.path.join(OUT, f"model_{kind}.npz"), **out)
     worst = max((float(v), k) for k, v in out.items() if k.endswith(".torch32"))
     print(kind, "loss", ref["loss"], "entries", len(out), "PyTorch fp32 worst error", worst)
+
+
+def bf16_golden(kind, B=2, runs=NOISE_RUNS):
+    """PyTorch's own bfloat16 error (CPU autocast, float32 weights) against the float64 step, per tensor, worst
+    over `runs` ulp-jittered runs: model_<kind>_bf16.npz holds <name>.torchbf16 for the loss, the output, the
+    gradient norm and every gradient, the bar tests/test_model.c sets fedvssl's precision=bf16 against."""
+    ref = model_step(kind, B, torch.float64)
+    got = [model_step(kind, B, torch.float32, j, bf16=True) for j in range(runs)]
+    out = {}
+    for k in ("loss", "grad_norm"):
+        out[k + ".torchbf16"] = np.array(max(abs(r[k] - ref[k]) / abs(ref[k]) for r in got))
+    outk = "pred" if kind == "ctp" else "logits"
+    out[outk + ".torchbf16"] = np.array(max(np.abs(r[outk] - ref[outk]).max() for r in got) / np.abs(ref[outk]).max())
+    for i, k in enumerate(ref["keys"]):
+        if ref["grads"][i] is not None:
+            t = np.asarray(ref["grads"][i], dtype=np.float64).ravel()
+            out[f"grad.{k}.torchbf16"] = np.array(max(summary_error(t, np.asarray(r["grads"][i], dtype=np.float64).ravel(), i)
+                                                      for r in got))
+    np.savez_compressed(os.path.join(OUT, f"model_{kind}_bf16.npz"), **out)
+    worst = max((float(v), k) for k, v in out.items())
+    print(kind, "PyTorch bf16 autocast worst error", worst)
 
 
 GOLD = 0x9E3779B97F4A7C15
@@ -374,3 +400,5 @@ if __name__ == "__main__":
             model_golden(k)
         if k + "_steps" in what:
             multi_golden(k)
+        if k + "_bf16" in what:
+            bf16_golden(k)

@@ -25,7 +25,7 @@ int cmd_report(int argc, char **argv);
 /* The key tables of the commands that take key=value settings (k: room for 32 keys, or NULL; returns the
  * count), for the demo, which checks the options it passes on before any work. */
 #include "../core/config.h"
-#include "../model/downstream.h"
+#include "../downstream/downstream.h"
 int test_config_keys(TestConfig *c, CfgKey *k);
 
 /* When `run` already has a config.yaml, this command continues that run: `now` (the settings given) is

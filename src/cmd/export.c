@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../core/config.h"
-#include "../model/downstream.h"
+#include "../downstream/downstream.h"
 #include "commands.h"
 
 /* The command's keys, writing into c (k: room for 32; may be NULL); returns the count. */
@@ -20,9 +20,7 @@ int export_config_keys(ExportConfig *c, CfgKey *k) {
         {"seed", CFG_INT, &c->seed, "7", NULL, 0, INT_MAX, "seed of the classifier's initialisation (finetune's seed)"},
         {"quiet", CFG_BOOL, &c->quiet, "false", NULL, 0, 0, "no output but errors"},
     };
-    int n = (int)(sizeof keys / sizeof *keys);
-    if (k) memcpy(k, keys, sizeof keys);
-    return n;
+    CFG_TABLE_RETURN(keys, k);
 }
 
 int cmd_export(int argc, char **argv) {

@@ -3,13 +3,11 @@
 #ifndef FEDVSSL_FINETUNE_CONFIG_H
 #define FEDVSSL_FINETUNE_CONFIG_H
 #include "../core/config.h"
+#include "../downstream/downstream.h"
 
 typedef struct {
-    const char *data_dir, *train_list, *init, *out, *device, *precision;
-    int epochs, batch, seed, threads, fast_decode, crop, max_iters, log_interval, quiet, fault_nan_epoch, allow_changes, init_partial,
-        tensorboard, pth, warmup_iters;
-    double max_bad, lr, momentum, wd, clip, gamma, dropout, warmup_ratio;
-    CfgFloats lr_steps;
+    FinetuneConfig c;  /* what the job reads */
+    int allow_changes; /* continue a run folder with other settings (cmd/finetune.c) */
 } FinetuneArgs;
 
 /* Fills k (room for 32 keys; may be NULL) with the table writing into a; returns the key count. */

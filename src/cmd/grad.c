@@ -1,15 +1,18 @@
 /* fedvssl grad: one training step (or --steps N on the same batch) on a given state and batch, writing the
  * loss, the model outputs, every parameter gradient and every state entry after the step(s). Used to check
  * the engine against PyTorch and by users porting weights. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/args.h"
+#include "../core/config.h"
 #include "../core/util.h"
 #include "../io/npy.h"
+#include "../io/state_npz.h"
 #include "../model/model.h"
 #include "../nn/backend.h"
 #include "commands.h"
+#include "common_keys.h"
 
 /* Fetch a batch array with an exact expected shape (dims < 0 are free and reported back). */
 static const NpyArray *batch_array(const Npz *z, const char *path, const char *name, int nd, int64_t *shape, int required) {
@@ -33,40 +36,37 @@ static const NpyArray *batch_array(const Npz *z, const char *path, const char *n
 }
 
 int cmd_grad(int argc, char **argv) {
-    const char *model_s = "ctp", *state_p = NULL, *batch_p = NULL, *out_p = NULL, *device = "cpu", *precision = "fp32";
-    double dropout = 0.5, lr = 0.01, momentum = 0.9, wd = 1e-4, clip = 40;
-    int threads = 0, num_classes = 101, seed = 0, steps = 1;
-    Opt opts[] = {
-        {"model", OPT_STR, &model_s, "ctp or tsn"},
-        {"state", OPT_STR, &state_p, "input state .npz (one array per state-dict key)"},
-        {"batch", OPT_STR, &batch_p, "batch .npz (imgs, gt_trajs[, gt_weights] | imgs, labels)"},
-        {"out", OPT_STR, &out_p, "output .npz"},
-        {"dropout", OPT_FLOAT, &dropout, "TSN dropout probability"},
-        {"lr", OPT_FLOAT, &lr, "learning rate"},
-        {"momentum", OPT_FLOAT, &momentum, "SGD momentum"},
-        {"wd", OPT_FLOAT, &wd, "weight decay"},
-        {"clip", OPT_FLOAT, &clip, "max L2 norm of all gradients (0 = off)"},
-        {"num-classes", OPT_INT, &num_classes, "TSN classes"},
-        {"seed", OPT_INT, &seed, "dropout mask seed (step k's mask: model_dropout_mask_seed(seed, k))"},
-        {"steps", OPT_INT, &steps, "training steps, all on the same batch (see above)"},
-        {"threads", OPT_INT, &threads, "CPU threads (0 = all)"},
-        {"device", OPT_STR, &device, "cpu, cuda or cuda:N"},
-        {"precision", OPT_STR, &precision, "fp32 or tf32 (CUDA tensor cores)"},
+    const char *model_s, *state_p, *batch_p, *out_p, *device, *precision;
+    double dropout, lr, momentum, wd, clip;
+    int threads, num_classes, seed, steps;
+    const CfgKey keys[] = {
+        {"model", CFG_ENUM, &model_s, "ctp", "ctp|tsn", 0, 0, "the network"},
+        {"state", CFG_STR, &state_p, "", NULL, 0, 0, "input state .npz (one array per state-dict key; required)"},
+        {"batch", CFG_STR, &batch_p, "", NULL, 0, 0, "batch .npz (imgs, gt_trajs[, gt_weights] | imgs, labels; required)"},
+        {"out", CFG_STR, &out_p, "", NULL, 0, 0, "output .npz (required)"},
+        {"dropout", CFG_FLOAT, &dropout, "0.5", NULL, 0, 1, "TSN dropout probability"},
+        {"lr", CFG_FLOAT, &lr, "0.01", NULL, 0, 1e3, "learning rate"},
+        {"momentum", CFG_FLOAT, &momentum, "0.9", NULL, 0, 1, "SGD momentum"},
+        {"wd", CFG_FLOAT, &wd, "0.0001", NULL, 0, 1, "weight decay"},
+        {"clip", CFG_FLOAT, &clip, "40", NULL, 0, 1e9, "max L2 norm of all gradients (0 = off)"},
+        {"num_classes", CFG_INT, &num_classes, "101", NULL, 1, 100000, "TSN classes"},
+        {"seed", CFG_INT, &seed, "0", NULL, 0, INT_MAX,
+         "dropout mask seed (step k's mask: model_dropout_mask_seed(seed, k))"},
+        {"steps", CFG_INT, &steps, "1", NULL, 1, INT_MAX, "training steps, all on the same batch (see above)"},
+        CFGK_THREADS("threads", &threads),
+        CFGK_DEVICE(&device),
+        CFGK_PRECISION(&precision),
     };
-    args_parse(argc, argv, "grad",
+    config_cli("grad",
                "--model ctp|tsn --state S.npz --batch B.npz --out O.npz [options]\n"
                "Runs --steps training steps (default 1), all on the same batch: SGD momentum carried from step to\n"
                "step (the first step starts it, as PyTorch's), BN running stats and num_batches_tracked advancing\n"
                "every step, a new dropout mask every step. Writes: loss (CtP: loss_ctr, loss_size too), pred (CtP)\n"
                "or logits (TSN), grad.<key> (raw, before clipping) and grad_norm (before clipping) of the last\n"
                "step; losses[N] and grad_norms[N] of every step; step.<key>: the state after all steps.",
-               opts, sizeof opts / sizeof *opts);
-    if (steps < 1) die("grad: --steps must be >= 1, got %d", steps);
-    if (!state_p || !batch_p || !out_p) die("grad: --state, --batch and --out are required (see --help)");
-    ModelKind kind;
-    if (!strcmp(model_s, "ctp")) kind = MODEL_CTP;
-    else if (!strcmp(model_s, "tsn")) kind = MODEL_TSN;
-    else die("grad: --model must be ctp or tsn, got '%s'", model_s);
+               keys, (int)(sizeof keys / sizeof *keys), argc, argv, NULL, 0);
+    if (!state_p[0] || !batch_p[0] || !out_p[0]) die("grad: --state, --batch and --out are required (see --help)");
+    ModelKind kind = !strcmp(model_s, "ctp") ? MODEL_CTP : MODEL_TSN;
     ops_set_threads(threads);
 
     Model m;
@@ -125,8 +125,8 @@ int cmd_grad(int argc, char **argv) {
         losses[k] = loss;
         norms[k] = (float)model_update(&m, h, k == 0);
     }
-    int R = m.nroi;
-    const float *outputs = kind == MODEL_CTP ? m.pred_h : m.logits_h;
+    int R = m.ctp.nroi;
+    const float *outputs = kind == MODEL_CTP ? m.ctp.pred_h : m.tsn.logits_h;
     model_download_state(&m);
 
     NpzWriter w;
@@ -173,5 +173,6 @@ int cmd_grad(int argc, char **argv) {
     printf("wrote %s\n", out_p);
     free(raw), free(imgs), free(trajs), free(weights), free(labels), free(losses), free(norms);
     model_free(&m);
+    config_free();
     return 0;
 }

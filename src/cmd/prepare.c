@@ -2,37 +2,38 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../core/args.h"
+#include "../core/config.h"
 #include "../core/util.h"
 #include "../data/prepare.h"
 #include "commands.h"
 
+static const char *or_null(const char *s) { return s[0] ? s : NULL; }
+
 int cmd_prepare(int argc, char **argv) {
-    PrepareOptions o = {.dataset = "ucf101", .quality = 95, .progress = 1};
-    int quiet = 0;
-    o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    Opt opts[] = {
-        {"dataset", OPT_STR, &o.dataset, "ucf101, hmdb51 or k400"},
-        {"src", OPT_STR, &o.src, "the downloaded folder (videos, flat or in class folders; split lists)"},
-        {"out", OPT_STR, &o.out, "data dir: gets zips/ and annotations/"},
-        {"splits", OPT_STR, &o.splits_dir, "folder of the split lists (default: found under --src)"},
-        {"train-list", OPT_STR, &o.train_list, "k400: 'name label' list"},
-        {"test-list", OPT_STR, &o.test_list, "k400: 'name label' list"},
-        {"threads", OPT_INT, &o.threads, "videos decoded at once"},
-        {"quality", OPT_INT, &o.quality, "JPEG quality (95 = cv2.imencode's default)"},
-        {"quiet", OPT_FLAG, &quiet, "no progress line"},
+    PrepareOptions o = {0};
+    int quiet;
+    const CfgKey keys[] = {
+        {"dataset", CFG_ENUM, &o.dataset, "ucf101", "ucf101|hmdb51|k400", 0, 0, "the dataset's layout"},
+        {"src", CFG_STR, &o.src, "", NULL, 0, 0, "the downloaded folder (videos, flat or in class folders; split lists)"},
+        {"out", CFG_STR, &o.out, "", NULL, 0, 0, "data dir: gets zips/ and annotations/"},
+        {"splits", CFG_STR, &o.splits_dir, "", NULL, 0, 0, "folder of the split lists (\"\" = found under --src)"},
+        {"train_list", CFG_STR, &o.train_list, "", NULL, 0, 0, "k400: 'name label' list"},
+        {"test_list", CFG_STR, &o.test_list, "", NULL, 0, 0, "k400: 'name label' list"},
+        {"threads", CFG_INT, &o.threads, "0", NULL, 0, 1024, "videos decoded at once (0 = one per core)"},
+        {"quality", CFG_INT, &o.quality, "95", NULL, 1, 100, "JPEG quality (95 = cv2.imencode's default)"},
+        {"quiet", CFG_BOOL, &quiet, "false", NULL, 0, 0, "no progress line"},
     };
-    args_parse(argc, argv, "prepare",
+    config_cli("prepare",
                "--dataset ucf101|hmdb51|k400 --src <downloaded folder> --out <data dir> [options]\n"
                "Decodes every frame of every listed video (FFmpeg) at native size and rate, JPEG-encodes it\n"
                "(libjpeg-turbo) and writes <out>/zips/<Class>/<video>.zip (img_00001.jpg..., stored) plus\n"
                "<out>/annotations/{train,test}_split_N.{txt,json}. Re-running skips finished packs.\n"
                "Exit status 1 if any video failed (each is named).",
-               opts, sizeof opts / sizeof *opts);
+               keys, (int)(sizeof keys / sizeof *keys), argc, argv, NULL, 0);
     o.progress = !quiet;
-    if (!o.src || !o.out) die("prepare: --src and --out are required (see --help)");
-    if (o.threads < 1 || o.threads > 1024) die("prepare: --threads: expected 1..1024, got %d", o.threads);
-    if (o.quality < 1 || o.quality > 100) die("prepare: --quality: expected 1..100, got %d", o.quality);
+    if (!o.threads) o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (!o.src[0] || !o.out[0]) die("prepare: --src and --out are required (see --help)");
+    o.splits_dir = or_null(o.splits_dir), o.train_list = or_null(o.train_list), o.test_list = or_null(o.test_list);
     PrepareStats st;
     char err[1024];
     int rc = prepare_run(&o, &st, err, sizeof err);
@@ -43,5 +44,6 @@ int cmd_prepare(int argc, char **argv) {
     if (st.warned)
         printf("prepare: %d written video(s) decoded only in part (named above): their packs hold the frames "
                "that could be decoded\n", st.warned);
+    config_free();
     return rc ? 1 : 0;
 }

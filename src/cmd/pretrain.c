@@ -17,50 +17,41 @@
 #include "commands.h"
 #include "pretrain_config.h"
 
-static char *default_run_dir(void) {
-    time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "outputs/%Y-%m-%d/%H-%M-%S", &tm);
-    return xstrdup(buf);
-}
-
 /* The data folder, every client's list and frame packs and the held-out list, before anything is written:
  * one line naming the file and the problem, and no run folder. */
-static void check_inputs(const PretrainArgs *a) {
-    if (!is_dir(a->data_dir))
-        die("data_dir=%s: no such folder (fedvssl prepare writes one: zips/ and annotations/)", a->data_dir);
+static void check_inputs(const FlConfig *c) {
+    if (!is_dir(c->data_dir))
+        die("data_dir=%s: no such folder (fedvssl prepare writes one: zips/ and annotations/)", c->data_dir);
     char err[1024], name[48];
-    char *part = a->partition_dir[0] == '/' ? xstrdup(a->partition_dir) : path_join(a->data_dir, a->partition_dir);
-    for (int i = 1; i <= a->pool_size; i++) {
+    char *part = path_under(c->data_dir, c->partition_dir);
+    for (int i = 1; i <= c->pool_size; i++) {
         snprintf(name, sizeof name, "client_dist%d.json", i);
         char *p = path_join(part, name);
         if (!is_file(p))
             die("%s: no such file (pool_size=%d needs client_dist1..%d.json; fedvssl partition --num-clients %d "
-                "writes them)", p, a->pool_size, a->pool_size, a->pool_size);
-        if (loader_check_list(a->data_dir, p, err, sizeof err)) die("%s", err);
+                "writes them)", p, c->pool_size, c->pool_size, c->pool_size);
+        if (loader_check_list(c->data_dir, p, err, sizeof err)) die("%s", err);
         free(p);
     }
     int more = 0;
     for (;; more++) {
-        snprintf(name, sizeof name, "client_dist%d.json", a->pool_size + more + 1);
+        snprintf(name, sizeof name, "client_dist%d.json", c->pool_size + more + 1);
         char *p = path_join(part, name);
         int there = is_file(p);
         free(p);
         if (!there) break;
     }
     if (more == 1)
-        warnf("pool_size=%d but %s holds %d client lists: client %d is not used", a->pool_size, part,
-              a->pool_size + 1, a->pool_size + 1);
+        warnf("pool_size=%d but %s holds %d client lists: client %d is not used", c->pool_size, part,
+              c->pool_size + 1, c->pool_size + 1);
     else if (more > 1)
-        warnf("pool_size=%d but %s holds %d client lists: clients %d-%d are not used", a->pool_size, part,
-              a->pool_size + more, a->pool_size + 1, a->pool_size + more);
+        warnf("pool_size=%d but %s holds %d client lists: clients %d-%d are not used", c->pool_size, part,
+              c->pool_size + more, c->pool_size + 1, c->pool_size + more);
     free(part);
-    if (a->eval_batches > 0) {
-        char *el = a->eval_list[0] == '/' ? xstrdup(a->eval_list) : path_join(a->data_dir, a->eval_list);
+    if (c->eval_batches > 0) {
+        char *el = path_under(c->data_dir, c->eval_list);
         if (!is_file(el)) die("eval.list: %s: no such file (the held-out videos; eval.batches=0 turns it off)", el);
-        if (loader_check_list(a->data_dir, el, err, sizeof err)) die("eval.list: %s", err);
+        if (loader_check_list(c->data_dir, el, err, sizeof err)) die("eval.list: %s", err);
         free(el);
     }
 }
@@ -83,34 +74,25 @@ int cmd_pretrain(int argc, char **argv) {
         config_cli("pretrain", synopsis, keys, nk, argc + 1, av, NULL, 0);
         free(av), free(copt), free(cf);
     }
-    if (a.min_avail > a.pool_size)
+    if (a.c.min_available_clients > a.c.pool_size)
         die("strategy.min_available_clients=%d is more than pool_size=%d (set both, e.g. pool_size=2 "
             "strategy.min_available_clients=2 strategy.min_fit_clients=2)",
-            a.min_avail, a.pool_size);
-    if (a.min_fit > a.pool_size)
-        die("strategy.min_fit_clients=%d is more than pool_size=%d", a.min_fit, a.pool_size);
-    check_inputs(&a);
-    ops_set_threads(a.threads);
+            a.c.min_available_clients, a.c.pool_size);
+    if (a.c.min_fit_clients > a.c.pool_size)
+        die("strategy.min_fit_clients=%d is more than pool_size=%d", a.c.min_fit_clients, a.c.pool_size);
+    check_inputs(&a.c);
+    ops_set_threads(a.c.threads);
 
-    FlConfig c = {0};
-    c.data_dir = a.data_dir, c.partition_dir = a.partition_dir;
-    c.pool_size = a.pool_size, c.rounds = a.rounds, c.seed = a.seed;
-    c.fraction_fit = a.fraction, c.min_fit_clients = a.min_fit, c.min_available_clients = a.min_avail;
+    FlConfig c = a.c; /* the keys filled most of it; what follows is derived from the others */
+    c.threads = ops_threads();
     c.strat.kind = a.fedavg ? STRAT_FEDAVG : !strcmp(a.compat, "flower") ? STRAT_FLOWER : STRAT_FEDVSSL;
     c.strat.alpha = a.mix, c.strat.swbeta = a.swbeta;
     c.h = (Hyper){(float)a.lr, (float)a.momentum, (float)a.wd, (float)a.clip};
-    c.batch = a.batch, c.threads = ops_threads(), c.reseed_each_round = a.reseed, c.fast_decode = a.fast_decode, c.crop = a.crop, c.max_bad_fraction = a.max_bad;
-    c.log_interval = a.log_interval, c.max_iters = a.max_iters, c.round_timeout = a.round_timeout;
-    c.trace_dir = a.trace_dir, c.tensorboard = a.tensorboard;
+    c.head_init_fan_in = !strcmp(a.head_init, "fan_in");
     int auto_fmt = !strcmp(a.ckpt_format, "auto");
     c.write_native = auto_fmt || !strcmp(a.ckpt_format, "native") || !strcmp(a.ckpt_format, "both");
     c.write_flower = (auto_fmt && c.strat.kind == STRAT_FLOWER) || !strcmp(a.ckpt_format, "flower") ||
                      !strcmp(a.ckpt_format, "both");
-    c.keep_last = a.keep_last, c.keep_every = a.keep_every;
-    c.eval_list = a.eval_list, c.eval_batches = a.eval_batches;
-    c.device = a.device, c.precision = a.precision, c.quiet = a.quiet;
-    c.fault = a.fault, c.fault_client = a.fault_client, c.fault_round = a.fault_round;
-    c.fault_seconds = a.fault_seconds;
 
     int mpi = !strcmp(a.transport, "mpi"), rank = 0, size = 1;
     if (mpi) {
@@ -146,7 +128,7 @@ int cmd_pretrain(int argc, char **argv) {
     if (write_cfg && config_write_yaml(keys, nk, cfg)) die("%s: cannot write: %m", cfg);
     RunLog mx;
     if (runlog_open(&mx, run, "metrics.jsonl", c.tensorboard, err, sizeof err)) die("%s", err);
-    if (!a.quiet) {
+    if (!a.c.quiet) {
         char mix[64] = ""; /* FedAvg has neither */
         if (c.strat.kind != STRAT_FEDAVG)
             snprintf(mix, sizeof mix, " (mix_coeff %g, swbeta %d)", c.strat.alpha, c.strat.swbeta);
@@ -160,7 +142,7 @@ int cmd_pretrain(int argc, char **argv) {
     t->close(t);
     runlog_close(&mx);
     if (mpi) fl_mpi_finalize();
-    if (!a.quiet && !rc) {
+    if (!a.c.quiet && !rc) {
         char every[48] = "";
         if (c.keep_every == 1) snprintf(every, sizeof every, ", all others too");
         else if (c.keep_every) snprintf(every, sizeof every, " and the rounds divisible by %d", c.keep_every);
@@ -171,7 +153,7 @@ int cmd_pretrain(int argc, char **argv) {
                               : "round-<r>.npz",
                c.keep_last, c.keep_last == 1 ? "" : "s", every);
     }
-    report_after_run(run, a.quiet); /* also after a stopped run: the report shows how far it got */
+    report_after_run(run, a.c.quiet); /* also after a stopped run: the report shows how far it got */
     free(cfg), free(run);
     config_free();
     return rc ? 1 : 0;

@@ -3,12 +3,13 @@
 #ifndef FEDVSSL_PRETRAIN_CONFIG_H
 #define FEDVSSL_PRETRAIN_CONFIG_H
 #include "../core/config.h"
+#include "../fl/fl.h"
 
 typedef struct {
-    const char *data_dir, *partition_dir, *out, *resume, *transport, *device, *precision, *compat, *fault, *ckpt_format, *eval_list, *trace_dir;
-    int pool_size, rounds, seed, swbeta, min_fit, min_avail, fedavg, batch, threads, reseed, fast_decode, crop, max_iters,
-        log_interval, quiet, tensorboard, keep_last, keep_every, eval_batches, allow_changes, fault_client, fault_round;
-    double max_bad, mix, fraction, lr, momentum, wd, clip, round_timeout, fault_seconds;
+    FlConfig c; /* what the federation reads; the keys below are turned into its derived fields by cmd/pretrain.c */
+    const char *compat, *ckpt_format, *head_init, *transport, *out, *resume;
+    int fedavg, swbeta, allow_changes;
+    double mix, lr, momentum, wd, clip;
 } PretrainArgs;
 
 /* Fills k (room for 64 keys; may be NULL) with the table writing into a; returns the key count. */

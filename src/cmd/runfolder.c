@@ -25,19 +25,17 @@ int run_folder_settings(const char *run, const char *cmd, const CfgKey *now, Cfg
             "(the run's config.yaml is then kept beside the new one and the change is logged in metrics.jsonl)",
             cmd, run, diff);
     /* the marker in metrics.jsonl: records after it come from this continuation */
-    JsonBuf b = {0};
-    jb_printf(&b, "{\"event\": \"continue\", \"command\": \"%s\"", cmd);
-    if (done >= 0) jb_printf(&b, ", \"after_%s\": %d", unit, done);
-    jb_str(&b, ", \"time\": ");
-    jb_num(&b, (double)time(NULL));
-    jb_str(&b, ", \"settings_changed\": ");
-    jb_json_str(&b, diff);
-    jb_str(&b, "}");
+    RunEvent e;
+    ev_begin(&e, "continue");
+    ev_str(&e, "command", cmd);
+    char after[48];
+    snprintf(after, sizeof after, "after_%s", unit);
+    if (done >= 0) ev_int(&e, after, done);
+    ev_num(&e, "time", (double)time(NULL), -1), ev_str(&e, "settings_changed", diff);
     RunLog log;
     if (runlog_open(&log, run, "metrics.jsonl", 0, err, sizeof err)) die("%s", err);
-    runlog_line(&log, b.p);
+    runlog_event(&log, &e);
     runlog_close(&log);
-    free(b.p);
     int rewrite = 0;
     if (n) { /* allowed: the settings so far stay beside the new ones */
         char name[64];

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "../core/config.h"
-#include "../model/downstream.h"
+#include "../downstream/downstream.h"
 #include "commands.h"
+#include "common_keys.h"
 
 /* The command's keys, writing into c (k: room for 32; may be NULL); returns the count. */
 int test_config_keys(TestConfig *c, CfgKey *k) {
@@ -18,19 +19,15 @@ int test_config_keys(TestConfig *c, CfgKey *k) {
         {"test_list", CFG_STR, &c->test_list, "annotations/test_split_1.json", NULL, 0, 0,
          "test list, relative to data_dir unless absolute"},
         {"data.batch", CFG_INT, &c->batch, "2", NULL, 1, 4096, "videos per forward (x 10 clips)"},
-        {"data.threads", CFG_INT, &c->threads, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"},
-        {"data.fast_decode", CFG_BOOL, &c->fast_decode, "false", NULL, 0, 0,
-         "decode JPEGs DCT-scaled (faster, pixels differ from the reference)"},
-        {"data.crop", CFG_INT, &c->crop, "0", NULL, 0, 512,
-         "clip side in pixels: 0 = the size the checkpoint's run was trained at (its config.yaml; 112 = the reference's without one); another size than the run's is refused"},
+        CFGK_THREADS("data.threads", &c->threads),
+        CFGK_FAST_DECODE(&c->fast_decode),
+        CFGK_CROP_EVAL(&c->crop),
         {"max_videos", CFG_INT, &c->max_videos, "0", NULL, 0, INT_MAX, "test only the first N videos (0 = all)"},
-        {"device", CFG_STR, &c->device, "cpu", NULL, 0, 0, "cpu, cuda or cuda:N"},
-        {"precision", CFG_ENUM, &c->precision, "fp32", "fp32|tf32", 0, 0, "CUDA math precision"},
-        {"quiet", CFG_BOOL, &c->quiet, "false", NULL, 0, 0, "no progress output"},
+        CFGK_DEVICE(&c->device),
+        CFGK_PRECISION(&c->precision),
+        CFGK_QUIET(&c->quiet),
     };
-    int n = (int)(sizeof keys / sizeof *keys);
-    if (k) memcpy(k, keys, sizeof keys);
-    return n;
+    CFG_TABLE_RETURN(keys, k);
 }
 
 int cmd_test(int argc, char **argv) {

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "strbuf.h"
 #include "util.h"
-#include "../io/json.h"
 
 /* ---- strings the module owns (values copied from argv and YAML), freed by config_free ---- */
 
@@ -821,11 +821,11 @@ int config_cli(const char *cmd, const char *synopsis, const CfgKey *keys, int nk
 
 /* A double-quoted YAML string that reads back to the same bytes: escapes for what YAML does not
  * allow raw (C0 and C1 controls, U+FFFE/U+FFFF) and for what it folds (line breaks, NEL, U+2028/9). */
-static void put_quoted(JsonBuf *b, const char *s) {
+static void put_quoted(StrBuf *b, const char *s) {
     size_t n = strlen(s);
     const unsigned char *u = (const unsigned char *)s;
     int valid = utf8_valid(u, n);
-    jb_str(b, "\"");
+    sb_str(b, "\"");
     for (size_t i = 0; i < n;) {
         unsigned c = u[i], cp = c;
         size_t len = 1;
@@ -842,32 +842,32 @@ static void put_quoted(JsonBuf *b, const char *s) {
         else if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
             snprintf(e, sizeof e, "\\u%04x", cp);
         else {
-            jb_cat(b, s + i, len);
+            sb_cat(b, s + i, len);
             i += len;
             continue;
         }
-        jb_str(b, e);
+        sb_str(b, e);
         i += len;
     }
-    jb_str(b, "\"");
+    sb_str(b, "\"");
 }
 
 /* Enum values are identifiers; quote any that a YAML 1.1 reader would take for a bool or null. */
-static void put_word(JsonBuf *b, const char *s) {
+static void put_word(StrBuf *b, const char *s) {
     static const char *special[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
     int plain = isalpha((unsigned char)s[0]);
     for (const char *p = s; plain && *p; p++) plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
     for (size_t i = 0; plain && i < sizeof special / sizeof *special; i++) plain = strcasecmp(s, special[i]) != 0;
-    if (plain) jb_str(b, s);
+    if (plain) sb_str(b, s);
     else put_quoted(b, s);
 }
 
-static void put_value(JsonBuf *b, const CfgKey *k) {
+static void put_value(StrBuf *b, const CfgKey *k) {
     char t[40];
     switch (k->type) {
-    case CFG_INT: snprintf(t, sizeof t, "%d", *(int *)k->dst), jb_str(b, t); break;
-    case CFG_BOOL: jb_str(b, *(int *)k->dst ? "true" : "false"); break;
-    case CFG_FLOAT: jb_str(b, fmt_num(*(double *)k->dst, t, sizeof t, 1)); break;
+    case CFG_INT: snprintf(t, sizeof t, "%d", *(int *)k->dst), sb_str(b, t); break;
+    case CFG_BOOL: sb_str(b, *(int *)k->dst ? "true" : "false"); break;
+    case CFG_FLOAT: sb_str(b, fmt_num(*(double *)k->dst, t, sizeof t, 1)); break;
     case CFG_STR: {
         const char *s = *(const char **)k->dst;
         put_quoted(b, s ? s : "");
@@ -880,43 +880,43 @@ static void put_value(JsonBuf *b, const CfgKey *k) {
     }
     case CFG_FLOATS: {
         const CfgFloats *l = k->dst;
-        jb_str(b, "[");
+        sb_str(b, "[");
         for (int i = 0; i < l->n && i < CFG_FLOATS_MAX; i++) {
-            if (i) jb_str(b, ", ");
-            jb_str(b, fmt_num(l->v[i], t, sizeof t, 1));
+            if (i) sb_str(b, ", ");
+            sb_str(b, fmt_num(l->v[i], t, sizeof t, 1));
         }
-        jb_str(b, "]");
+        sb_str(b, "]");
         break;
     }
-    case CFG_IGNORED: jb_str(b, "null"); break; /* never written: config_to_yaml skips these keys */
+    case CFG_IGNORED: sb_str(b, "null"); break; /* never written: config_to_yaml skips these keys */
     }
 }
 
 /* Keys under prefix (plen bytes, ending in '.') in table order; a group is written where its first key is. */
-static void put_group(JsonBuf *b, const CfgKey *keys, int nkeys, char *done, const char *prefix, size_t plen, int indent) {
+static void put_group(StrBuf *b, const CfgKey *keys, int nkeys, char *done, const char *prefix, size_t plen, int indent) {
     for (int i = 0; i < nkeys; i++) {
         if (done[i] || strncmp(keys[i].key, prefix, plen)) continue;
         const char *rest = keys[i].key + plen, *dot = strchr(rest, '.');
-        for (int s = 0; s < indent; s++) jb_str(b, " ");
+        for (int s = 0; s < indent; s++) sb_str(b, " ");
         if (!dot) {
-            jb_str(b, rest);
-            jb_str(b, ": ");
+            sb_str(b, rest);
+            sb_str(b, ": ");
             put_value(b, &keys[i]);
-            jb_str(b, "\n");
+            sb_str(b, "\n");
             done[i] = 1;
         } else {
-            jb_cat(b, rest, (size_t)(dot - rest));
-            jb_str(b, ":\n");
+            sb_cat(b, rest, (size_t)(dot - rest));
+            sb_str(b, ":\n");
             put_group(b, keys, nkeys, done, keys[i].key, (size_t)(dot + 1 - keys[i].key), indent + 2);
         }
     }
 }
 
 char *config_to_yaml(const CfgKey *keys, int nkeys) {
-    JsonBuf b = {0};
+    StrBuf b = {0};
     char *done = xcalloc((size_t)nkeys + 1, 1);
     for (int i = 0; i < nkeys; i++) done[i] = keys[i].type == CFG_IGNORED; /* nothing to write back */
-    jb_str(&b, "");
+    sb_str(&b, "");
     put_group(&b, keys, nkeys, done, "", 0, 0);
     free(done);
     return b.p;
@@ -931,15 +931,15 @@ static int ignored(const char *key, const char *const *ignore) {
 }
 
 int config_diff(const CfgKey *was, const CfgKey *now, int nkeys, const char *const *ignore, char **text) {
-    JsonBuf out = {0};
-    jb_str(&out, "");
+    StrBuf out = {0};
+    sb_str(&out, "");
     int n = 0;
     for (int i = 0; i < nkeys; i++) {
         if (now[i].type == CFG_IGNORED || ignored(now[i].key, ignore)) continue;
-        JsonBuf a = {0}, b = {0};
-        jb_str(&a, ""), jb_str(&b, "");
+        StrBuf a = {0}, b = {0};
+        sb_str(&a, ""), sb_str(&b, "");
         put_value(&a, &was[i]), put_value(&b, &now[i]);
-        if (strcmp(a.p, b.p)) jb_printf(&out, "%s%s=%s (the run has %s)", n++ ? ", " : "", now[i].key, b.p, a.p);
+        if (strcmp(a.p, b.p)) sb_printf(&out, "%s%s=%s (the run has %s)", n++ ? ", " : "", now[i].key, b.p, a.p);
         free(a.p), free(b.p);
     }
     *text = out.p;

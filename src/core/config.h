@@ -6,6 +6,7 @@
 #define FEDVSSL_CONFIG_H
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 /* CFG_IGNORED: a key of the original's configuration files that has no meaning here: any scalar value is
  * accepted and dropped (help says why), config_cli names each one seen on stderr; dst may be NULL. */
@@ -74,6 +75,9 @@ int config_write_yaml(const CfgKey *keys, int nkeys, const char *path); /* atomi
  * old)", comma-separated, into *text (malloc'ed, "" when none); keys named in ignore (NULL-terminated; an entry
  * ending in '.' names a group) are not compared. Returns the count. */
 int config_diff(const CfgKey *was, const CfgKey *now, int nkeys, const char *const *ignore, char **text);
+
+/* The end of a command's table function: copies the local array keys into k (when not NULL), returns its length. */
+#define CFG_TABLE_RETURN(keys, k) return ((k) ? (void)memcpy((k), (keys), sizeof(keys)) : (void)0), (int)(sizeof(keys) / sizeof *(keys))
 
 /* Every key with its type, bounds or allowed values, default and help. */
 void config_print_help(FILE *f, const char *cmd, const char *synopsis, const CfgKey *keys, int nkeys);

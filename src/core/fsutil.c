@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -64,3 +65,14 @@ int remove_stale_temps(const char *dir) {
     closedir(d);
     return n;
 }
+
+char *default_run_dir(void) {
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "outputs/%Y-%m-%d/%H-%M-%S", &tm);
+    return xstrdup(buf);
+}
+
+char *path_under(const char *dir, const char *p) { return p[0] == '/' ? xstrdup(p) : path_join(dir, p); }

@@ -12,4 +12,10 @@ char *path_join(const char *a, const char *b);
  * (not recursive; only those whose pid is not a live process of this host). Returns the count. */
 int remove_stale_temps(const char *dir);
 
+/* "outputs/<YYYY-MM-DD>/<HH-MM-SS>" of now, a run folder's default (xmalloc'ed). */
+char *default_run_dir(void);
+
+/* p when absolute, else dir/p (xmalloc'ed): a setting relative to the data folder. */
+char *path_under(const char *dir, const char *p);
+
 #endif

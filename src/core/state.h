@@ -38,11 +38,4 @@ int64_t state_num_params(const State *s); /* trainable element count */
 /* Whether an array of this shape fits entry e: the same shape, or one element for a scalar entry. */
 int state_entry_fits(const StateEntry *e, int ndim, const int64_t *shape, int64_t numel);
 
-/* Load entries from a NumPy .npz (one array per key). Every key of s must be present with the right
- * shape unless allow_missing; mismatches end in die() naming the file and the key. Returns the
- * number of entries loaded. If prefix_filter is non-NULL only keys starting with it are loaded. */
-int state_load_npz(State *s, const char *path, int allow_missing, const char *prefix_filter);
-/* Write every entry (only those starting with prefix_filter if non-NULL) to an .npz; die() on failure. */
-void state_save_npz(const State *s, const char *path, const char *prefix_filter);
-
 #endif

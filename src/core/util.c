@@ -57,6 +57,14 @@ void *xalloc_aligned(size_t n) {
     return p;
 }
 
+double round_decimals(double x, int digits) {
+    /* Python formats the shortest repr and rounds half-even on the decimal value; printing with %.*f
+     * rounds the exact binary value correctly, which is what round() does for these magnitudes. */
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", digits, x);
+    return strtod(buf, NULL);
+}
+
 double now_sec(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -17,6 +17,8 @@ char *xstrdup(const char *s);
 void *xalloc_aligned(size_t n);
 
 double now_sec(void);
+/* Round to `digits` decimals the way Python's round() does for the values logged (half-even on the decimal). */
+double round_decimals(double x, int digits);
 /* Peak resident set size of this process in bytes (from /proc/self/status VmHWM). */
 size_t peak_rss_bytes(void);
 

@@ -87,17 +87,9 @@ int ann_parse_json(const char *text, size_t len, const char *label, AnnList *out
                         have_label = 1;
                     } else if (json_skip(&p, 1))
                         goto fail;
-                    int c = json_peek(&p);
-                    if (c == ',') {
-                        p.pos++;
-                        continue;
-                    }
-                    if (c == '}') {
-                        p.pos++;
-                        break;
-                    }
-                    json_fail(&p, c < 0 ? "unexpected end of file" : "expected ',' or '}'");
-                    goto fail;
+                    int more = json_next(&p, '}');
+                    if (more < 0) goto fail;
+                    if (!more) break;
                 }
             if (!name || !have_label) {
                 p.pos = obj_pos;
@@ -105,17 +97,9 @@ int ann_parse_json(const char *text, size_t len, const char *label, AnnList *out
                 goto fail;
             }
             ann_push(out, name, lab);
-            int c = json_peek(&p);
-            if (c == ',') {
-                p.pos++;
-                continue;
-            }
-            if (c == ']') {
-                p.pos++;
-                break;
-            }
-            json_fail(&p, c < 0 ? "unexpected end of file" : "expected ',' or ']'");
-            goto fail;
+            int more = json_next(&p, ']');
+            if (more < 0) goto fail;
+            if (!more) break;
         }
     if (json_peek(&p) != -1) {
         json_fail(&p, "extra data after the list");
@@ -131,16 +115,20 @@ fail:
     return -1;
 }
 
+/* A list file's bytes, or NULL with "<path>: <why>" in err (and out emptied either way). */
+static char *list_bytes(const char *path, size_t *len, AnnList *out, char *err, size_t errlen) {
+    const char *e;
+    uint8_t *buf = read_file(path, len, &e);
+    memset(out, 0, sizeof *out);
+    if (!buf) snprintf(err, errlen, "%s: %s", path, e);
+    return (char *)buf;
+}
+
 int ann_load_json(const char *path, AnnList *out, char *err, size_t errlen) {
     size_t len;
-    const char *e;
-    uint8_t *buf = read_file(path, &len, &e);
-    memset(out, 0, sizeof *out);
-    if (!buf) {
-        snprintf(err, errlen, "%s: %s", path, e);
-        return -1;
-    }
-    int r = ann_parse_json((const char *)buf, len, path, out, err, errlen);
+    char *buf = list_bytes(path, &len, out, err, errlen);
+    if (!buf) return -1;
+    int r = ann_parse_json(buf, len, path, out, err, errlen);
     free(buf);
     return r;
 }
@@ -204,32 +192,27 @@ fail:
 
 int ann_load_txt(const char *path, int need_label, AnnList *out, char *err, size_t errlen) {
     size_t len;
-    const char *e;
-    uint8_t *buf = read_file(path, &len, &e);
-    memset(out, 0, sizeof *out);
-    if (!buf) {
-        snprintf(err, errlen, "%s: %s", path, e);
-        return -1;
-    }
-    int r = ann_parse_txt((const char *)buf, len, path, need_label, out, err, errlen);
+    char *buf = list_bytes(path, &len, out, err, errlen);
+    if (!buf) return -1;
+    int r = ann_parse_txt(buf, len, path, need_label, out, err, errlen);
     free(buf);
     return r;
 }
 
 /* ---------------------------------------------------------------- writers */
 char *ann_to_json(const AnnEntry *e, int n, size_t *len) {
-    JsonBuf b = {0};
+    StrBuf b = {0};
     char t[64];
-    if (n == 0) jb_str(&b, "[]");
+    if (n == 0) sb_str(&b, "[]");
     else {
-        jb_str(&b, "[\n");
+        sb_str(&b, "[\n");
         for (int i = 0; i < n; i++) {
-            jb_str(&b, "  {\n    \"name\": ");
+            sb_str(&b, "  {\n    \"name\": ");
             jb_json_str(&b, e[i].name);
             snprintf(t, sizeof t, ",\n    \"label\": %lld\n  }%s", (long long)e[i].label, i + 1 < n ? ",\n" : "\n");
-            jb_str(&b, t);
+            sb_str(&b, t);
         }
-        jb_str(&b, "]");
+        sb_str(&b, "]");
     }
     *len = b.n;
     return b.p;

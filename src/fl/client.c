@@ -12,6 +12,7 @@
 #include "../core/util.h"
 #include "../core/fsutil.h"
 #include "../io/json.h"
+#include "../io/state_npz.h"
 #include "../model/train.h"
 #include "fl.h"
 
@@ -86,48 +87,31 @@ static void on_log(void *ctx, const TrainLog *lg, int iter, int iters, double lo
     progress_show(&fc->pr, lg != NULL, label, iter, iters, eta, "loss %.4f  %.1f clips/s", lg ? lg->loss : loss,
                   el > 0 ? iter * fc->c->batch / el : 0);
     if (!lg) return;
-    JsonBuf b = {0};
     mmcv_log_line(fc->log, 1, lg, MODEL_CTP); /* every round is a new one-epoch mmcv run (§3.3 step 11) */
-    jb_printf(&b, "{\"event\": \"train\", \"round\": %d, \"client\": %d, \"iter\": %d, \"iters\": %d, \"loss\": ",
-              fc->round, fc->cid + 1, lg->iter, lg->iters);
-    jb_num(&b, lg->loss);
-    jb_str(&b, ", \"loss_ctr\": ");
-    jb_num(&b, lg->loss_ctr);
-    jb_str(&b, ", \"loss_size\": ");
-    jb_num(&b, lg->loss_size);
-    jb_str(&b, ", \"lr\": ");
-    jb_num(&b, lg->lr);
-    jb_str(&b, ", \"grad_norm\": ");
-    jb_num(&b, lg->grad_norm);
-    jb_str(&b, ", \"clips_per_s\": ");
-    jb_num(&b, round_decimals(lg->clips_per_s, 3));
-    jb_str(&b, ", \"sec_per_iter\": ");
-    jb_num(&b, round_decimals(lg->time, 5));
-    jb_str(&b, "}");
-    runlog_line(fc->mx, b.p);
-    free(b.p);
+    RunEvent e;
+    ev_begin(&e, "train");
+    ev_int(&e, "round", fc->round), ev_int(&e, "client", fc->cid + 1);
+    ev_int(&e, "iter", lg->iter), ev_int(&e, "iters", lg->iters);
+    ev_num(&e, "loss", lg->loss, -1), ev_num(&e, "loss_ctr", lg->loss_ctr, -1);
+    ev_num(&e, "loss_size", lg->loss_size, -1), ev_num(&e, "lr", lg->lr, -1);
+    ev_num(&e, "grad_norm", lg->grad_norm, -1), ev_num(&e, "clips_per_s", lg->clips_per_s, 3);
+    ev_num(&e, "sec_per_iter", lg->time, 5);
+    runlog_event(fc->mx, &e);
 }
 
 void fl_log_fit(RunLog *mx, int round, const FitResult *res) {
-    JsonBuf b = {0};
-    jb_printf(&b, "{\"event\": \"client_fit\", \"round\": %d, \"client\": %d, \"ok\": %s, \"num_examples\": %d, "
-                  "\"iters\": %d, \"loss_metric\": ",
-              round, res->cid + 1, res->ok ? "true" : "false", res->num_examples, res->iters);
-    jb_num(&b, res->loss_metric);
-    jb_str(&b, ", \"mean_loss\": ");
-    jb_num(&b, res->mean_loss);
-    jb_str(&b, ", \"seconds\": ");
-    jb_num(&b, round_decimals(res->seconds, 3));
+    RunEvent e;
+    ev_begin(&e, "client_fit");
+    ev_int(&e, "round", round), ev_int(&e, "client", res->cid + 1), ev_bool(&e, "ok", res->ok);
+    ev_int(&e, "num_examples", res->num_examples), ev_int(&e, "iters", res->iters);
+    ev_num(&e, "loss_metric", res->loss_metric, -1), ev_num(&e, "mean_loss", res->mean_loss, -1);
+    ev_num(&e, "seconds", res->seconds, 3);
     if (res->ok && isfinite(res->heldout_loss)) {
-        jb_str(&b, ", \"heldout_loss\": ");
-        jb_num(&b, round_decimals(res->heldout_loss, 5));
-        jb_str(&b, ", \"heldout_zero_loss\": ");
-        jb_num(&b, round_decimals(res->heldout_zero, 5));
+        ev_num(&e, "heldout_loss", res->heldout_loss, 5), ev_num(&e, "heldout_zero_loss", res->heldout_zero, 5);
+        ev_num(&e, "heldout_ctr", res->heldout_ctr, 5), ev_num(&e, "heldout_zero_ctr", res->heldout_zero_ctr, 5);
     }
-    if (!res->ok) jb_str(&b, ", \"error\": "), jb_json_str(&b, res->err);
-    jb_str(&b, "}");
-    runlog_line(mx, b.p);
-    free(b.p);
+    if (!res->ok) ev_str(&e, "error", res->err);
+    runlog_event(mx, &e);
 }
 
 static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
@@ -137,6 +121,7 @@ static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
 
 void fl_client_model(Model *m, const FlConfig *c) {
     model_init(m, MODEL_CTP, 0);
+    m->head_init_fan_in = c->head_init_fan_in;
     model_use_backend(m, backend_for(c->device, c->precision));
     int S = c->crop > 0 ? c->crop : 112; /* 0: the reference's clip side, as the loader takes it */
     model_plan(m, (Dims){c->batch, 3, 16, S, S}, 1);
@@ -180,7 +165,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     }
     model_upload_state(m);
 
-    part = c->partition_dir[0] == '/' ? xstrdup(c->partition_dir) : path_join(c->data_dir, c->partition_dir);
+    part = path_under(c->data_dir, c->partition_dir);
     char name[40];
     snprintf(name, sizeof name, "client_dist%d.json", cid + 1);
     ann = path_join(part, name);
@@ -217,9 +202,9 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         warnf("client %d, round %d: %d iterations, fewer than the log interval %d; the loss metric is the mean of "
               "all of them (the reference would divide by zero); the same for every such epoch of this run",
               cid + 1, round, tr.iters, c->log_interval);
-    res->heldout_loss = res->heldout_zero = NAN;
+    res->heldout_loss = res->heldout_zero = res->heldout_ctr = res->heldout_zero_ctr = NAN;
     if (c->eval_batches > 0) { /* after the fit, on a stream that is the same every round and for every client */
-        char *list = c->eval_list[0] == '/' ? xstrdup(c->eval_list) : path_join(c->data_dir, c->eval_list);
+        char *list = path_under(c->data_dir, c->eval_list);
         Loader *E = loader_open(c->data_dir, list, LOADER_CTP, c->batch, rng_at((uint64_t)c->seed, 0x4e1dull),
                                 c->threads, &lo, err, sizeof err);
         free(list);
@@ -231,6 +216,7 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
             goto done;
         }
         res->heldout_loss = ho.loss, res->heldout_zero = ho.zero_loss;
+        res->heldout_ctr = ho.ctr, res->heldout_zero_ctr = ho.zero_ctr;
     }
     model_download_state(m);
     char *sp = state_path(dir, round);

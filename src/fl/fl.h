@@ -37,6 +37,7 @@ typedef struct {
     double fault_seconds;      /* "slow": the client sleeps this long before its epoch */
     const char *trace_dir;     /* TrainOptions.trace_dir of each fit, as <trace_dir>/round-<r>/client-<c> ("" = off) */
     int tensorboard;           /* mirror metrics.jsonl into <run>/tf_logs (io/runlog.h) */
+    int head_init_fan_in;      /* Model.head_init_fan_in (model.head_init=fan_in) */
     int quiet;
 } FlConfig;
 
@@ -44,6 +45,7 @@ typedef struct {
     int cid, ok, num_examples, iters, short_epoch;
     double loss_metric, mean_loss, seconds;
     double heldout_loss, heldout_zero; /* ctp_heldout after the fit (NaN without eval.batches) */
+    double heldout_ctr, heldout_zero_ctr; /* their centre parts */
     char err[1024];
 } FitResult;
 

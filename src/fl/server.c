@@ -105,11 +105,11 @@ void fl_checkpoint_write(const FlConfig *c, const State *L, const Global *g, int
         }
     int64_t r64 = round, one = 0;
     bad = bad || npz_writer_add(&w, "meta.round", NPY_I64, 0, &one, &r64);
-    JsonBuf b = {0};
-    jb_printf(&b, "{\"format\": \"fedvssl-round-1\", \"round\": %d, \"strategy\": \"%s\", \"mix_coeff\": ", round,
+    StrBuf b = {0};
+    sb_printf(&b, "{\"format\": \"fedvssl-round-1\", \"round\": %d, \"strategy\": \"%s\", \"mix_coeff\": ", round,
               strategy_name(c->strat.kind));
     jb_num(&b, c->strat.alpha);
-    jb_printf(&b, ", \"swbeta\": %d, \"seed\": %d}", c->strat.swbeta, c->seed);
+    sb_printf(&b, ", \"swbeta\": %d, \"seed\": %d}", c->strat.swbeta, c->seed);
     int64_t len = (int64_t)b.n;
     bad = bad || npz_writer_add(&w, "meta.json", NPY_U8, 1, &len, b.p);
     free(b.p);
@@ -182,24 +182,24 @@ int fl_server_run(const FlConfig *c, Transport *t, RunLog *mx) {
     if (stale) printf("removed %d unfinished file(s) of an interrupted run from %s\n", stale, res_dir);
 
     /* layout of the global model, and the initial state: one client's fresh initialisation (§3.2) */
-    Model tmp;
-    model_init(&tmp, MODEL_CTP, 0);
+    State init;
+    model_state_layout(&init, MODEL_CTP, 0);
     Global g;
-    global_alloc(&g, tmp.st.nf, tmp.st.ni, c->strat.kind == STRAT_FLOWER);
-    State L = tmp.st;
+    global_alloc(&g, init.nf, init.ni, c->strat.kind == STRAT_FLOWER);
+    State L = init; /* the layout alone: entries, no buffers */
     L.e = xmalloc(sizeof(StateEntry) * (size_t)L.n);
-    memcpy(L.e, tmp.st.e, sizeof(StateEntry) * (size_t)L.n);
+    memcpy(L.e, init.e, sizeof(StateEntry) * (size_t)L.n);
     L.w = NULL, L.g = NULL, L.m = NULL, L.cnt = NULL;
     int start = fl_last_round(c);
     if (start) {
         read_native(c, &L, &g, start);
         printf("resuming after round %d (%s)\n", start, res_dir);
     } else {
-        model_reset_parameters(&tmp, (uint64_t)c->seed);
-        memcpy(g.w, tmp.st.w, g.nf * sizeof(float));
-        for (size_t i = 0; i < g.ni; i++) g.c[i] = (double)tmp.st.cnt[i];
+        state_reset_parameters(&init, MODEL_CTP, (uint64_t)c->seed, c->head_init_fan_in);
+        memcpy(g.w, init.w, g.nf * sizeof(float));
+        for (size_t i = 0; i < g.ni; i++) g.c[i] = (double)init.cnt[i];
     }
-    model_free(&tmp);
+    state_free(&init);
 
     Aggregator agg;
     agg_init(&agg, c->strat, g.nf, g.ni);
@@ -212,7 +212,7 @@ int fl_server_run(const FlConfig *c, Transport *t, RunLog *mx) {
         agg_round_begin(&agg);
         int ok = t->fit_round(t, round, cids, k, &g, &L, &agg, res);
         double t1 = now_sec();
-        double loss_w = 0, n_w = 0, held = 0, zero = 0;
+        double loss_w = 0, n_w = 0, held = 0, zero = 0, held_c = 0, zero_c = 0;
         int n_held = 0;
         for (int i = 0; i < k; i++) {
             if (!res[i].ok) {
@@ -220,10 +220,13 @@ int fl_server_run(const FlConfig *c, Transport *t, RunLog *mx) {
                 continue;
             }
             loss_w += res[i].mean_loss * res[i].num_examples, n_w += res[i].num_examples;
-            if (isfinite(res[i].heldout_loss)) held += res[i].heldout_loss, zero += res[i].heldout_zero, n_held++;
+            if (isfinite(res[i].heldout_loss))
+                held += res[i].heldout_loss, zero += res[i].heldout_zero, held_c += res[i].heldout_ctr,
+                    zero_c += res[i].heldout_zero_ctr, n_held++;
         }
         /* the clients' mean held-out CtP loss (each with its own head) and predict-zero's on the same clips */
         held = n_held ? held / n_held : NAN, zero = n_held ? zero / n_held : NAN;
+        held_c = n_held ? held_c / n_held : NAN, zero_c = n_held ? zero_c / n_held : NAN;
         if (ok < c->min_fit_clients || ok == 0) {
             warnf("round %d: %d of %d clients returned results, fewer than min_fit_clients=%d; stopping (round %d is "
                   "the last complete one; 'fedvssl pretrain resume=%s' continues)",
@@ -236,24 +239,17 @@ int fl_server_run(const FlConfig *c, Transport *t, RunLog *mx) {
         prune_rounds(c, round);
         for (int i = 0; i < c->pool_size; i++) client_prune(c, i, round);
         double t2 = now_sec();
-        JsonBuf b = {0};
-        jb_printf(&b, "{\"event\": \"round\", \"round\": %d, \"rounds\": %d, \"strategy\": \"%s\", \"sampled\": %d, "
-                      "\"results\": %d, \"failures\": %d, \"loss\": ",
-                  round, c->rounds, strategy_name(c->strat.kind), k, ok, k - ok);
-        jb_num(&b, n_w > 0 ? loss_w / n_w : NAN);
+        RunEvent e;
+        ev_begin(&e, "round");
+        ev_int(&e, "round", round), ev_int(&e, "rounds", c->rounds), ev_str(&e, "strategy", strategy_name(c->strat.kind));
+        ev_int(&e, "sampled", k), ev_int(&e, "results", ok), ev_int(&e, "failures", k - ok);
+        ev_num(&e, "loss", n_w > 0 ? loss_w / n_w : NAN, -1);
         if (n_held) {
-            jb_str(&b, ", \"heldout_loss\": ");
-            jb_num(&b, round_decimals(held, 5));
-            jb_str(&b, ", \"heldout_zero_loss\": ");
-            jb_num(&b, round_decimals(zero, 5));
+            ev_num(&e, "heldout_loss", held, 5), ev_num(&e, "heldout_zero_loss", zero, 5);
+            ev_num(&e, "heldout_ctr", held_c, 5), ev_num(&e, "heldout_zero_ctr", zero_c, 5);
         }
-        jb_str(&b, ", \"seconds\": ");
-        jb_num(&b, round_decimals(t2 - t0, 3));
-        jb_str(&b, ", \"server_seconds\": ");
-        jb_num(&b, round_decimals(t2 - t1, 3));
-        jb_str(&b, "}");
-        runlog_line(mx, b.p);
-        free(b.p);
+        ev_num(&e, "seconds", t2 - t0, 3), ev_num(&e, "server_seconds", t2 - t1, 3);
+        runlog_event(mx, &e);
         if (!c->quiet) {
             char hs[96] = "";
             if (n_held) snprintf(hs, sizeof hs, ", held-out %.4f (predict-zero %.4f)", held, zero);

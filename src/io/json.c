@@ -155,6 +155,12 @@ int json_lit(JsonParser *p, const char *w) {
     return 0;
 }
 
+int json_next(JsonParser *p, int close) {
+    int c = json_peek(p);
+    if (c == ',' || c == close) return p->pos++, c == ',';
+    return json_fail(p, c < 0 ? "unexpected end of file" : "expected ',' or '%c'", close);
+}
+
 int json_skip(JsonParser *p, int depth) {
     if (depth > 64) return json_fail(p, "nesting too deep");
     int c = json_peek(p);
@@ -178,30 +184,14 @@ int json_skip(JsonParser *p, int depth) {
                 p->pos++;
             }
             if (json_skip(p, depth + 1)) return -1;
-            c = json_peek(p);
-            if (c == ',') {
-                p->pos++;
-                continue;
-            }
-            if (c == close) return p->pos++, 0;
-            return json_fail(p, c < 0 ? "unexpected end of file" : "expected ',' or '%c'", close);
+            int more = json_next(p, close);
+            if (more <= 0) return more;
         }
     }
     return json_fail(p, c < 0 ? "unexpected end of file" : "unexpected character");
 }
 
 /* ---------------------------------------------------------------- writer */
-void jb_cat(JsonBuf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-void jb_str(JsonBuf *b, const char *s) { jb_cat(b, s, strlen(s)); }
-
 /* Decode one UTF-8 sequence; invalid bytes give U+FFFD (Python would not have such a str at all). */
 static uint32_t utf8_next(const unsigned char **sp) {
     const unsigned char *s = *sp;
@@ -218,66 +208,48 @@ static uint32_t utf8_next(const unsigned char **sp) {
 }
 
 /* json.dumps string with ensure_ascii=True. */
-void jb_json_str(JsonBuf *b, const char *s) {
+void jb_json_str(StrBuf *b, const char *s) {
     char t[16];
-    jb_str(b, "\"");
+    sb_str(b, "\"");
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
         uint32_t c = utf8_next(&u);
         switch (c) {
-        case '"': jb_str(b, "\\\""); break;
-        case '\\': jb_str(b, "\\\\"); break;
-        case '\n': jb_str(b, "\\n"); break;
-        case '\r': jb_str(b, "\\r"); break;
-        case '\t': jb_str(b, "\\t"); break;
-        case '\b': jb_str(b, "\\b"); break;
-        case '\f': jb_str(b, "\\f"); break;
+        case '"': sb_str(b, "\\\""); break;
+        case '\\': sb_str(b, "\\\\"); break;
+        case '\n': sb_str(b, "\\n"); break;
+        case '\r': sb_str(b, "\\r"); break;
+        case '\t': sb_str(b, "\\t"); break;
+        case '\b': sb_str(b, "\\b"); break;
+        case '\f': sb_str(b, "\\f"); break;
         default:
             if (c >= 0x20 && c < 0x7f) {
                 t[0] = (char)c;
-                jb_cat(b, t, 1);
+                sb_cat(b, t, 1);
             } else if (c < 0x10000) {
                 snprintf(t, sizeof t, "\\u%04x", c);
-                jb_str(b, t);
+                sb_str(b, t);
             } else {
                 c -= 0x10000;
                 snprintf(t, sizeof t, "\\u%04x\\u%04x", 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
-                jb_str(b, t);
+                sb_str(b, t);
             }
         }
     }
-    jb_str(b, "\"");
+    sb_str(b, "\"");
 }
 
-void jb_printf(JsonBuf *b, const char *fmt, ...) {
-    char t[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t, sizeof t, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof t) {
-        jb_cat(b, t, (size_t)n);
-        return;
-    }
-    char *big = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    jb_cat(b, big, (size_t)n);
-    free(big);
-}
 
-void jb_num(JsonBuf *b, double v) {
-    if (isnan(v)) return jb_str(b, "NaN");
-    if (isinf(v)) return jb_str(b, v > 0 ? "Infinity" : "-Infinity");
+void jb_num(StrBuf *b, double v) {
+    if (isnan(v)) return sb_str(b, "NaN");
+    if (isinf(v)) return sb_str(b, v > 0 ? "Infinity" : "-Infinity");
     char t[40];
     for (int prec = 1; prec <= 17; prec++) { /* shortest form that reads back the same, like repr() */
         snprintf(t, sizeof t, "%.*g", prec, v);
         if (strtod(t, NULL) == v) break;
     }
     if (!strpbrk(t, ".eEn")) strcat(t, ".0"); /* a float stays a float */
-    jb_str(b, t);
+    sb_str(b, t);
 }
 
 /* ---------------------------------------------------------------- tree */

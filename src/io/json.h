@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/strbuf.h"
+
 typedef struct {
     const char *s;
     size_t len, pos;
@@ -27,21 +29,16 @@ int json_string(JsonParser *p);
 /* A number; *is_int tells whether it was an integer literal that fits int64 (then in *iv). */
 int json_number(JsonParser *p, int64_t *iv, int *is_int);
 int json_lit(JsonParser *p, const char *word);
+/* After an item of a list (close ']') or object ('}'): 1 at a ',' (another item follows), 0 at close, -1 with the
+ * error set otherwise; the ',' or close is consumed. */
+int json_next(JsonParser *p, int close);
 /* Skip any value, nested at most 64 deep. */
 int json_skip(JsonParser *p, int depth);
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-} JsonBuf;
-
-void jb_cat(JsonBuf *b, const char *s, size_t n);
-void jb_str(JsonBuf *b, const char *s);
-void jb_printf(JsonBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as a JSON string literal, as json.dumps(s) writes it. */
-void jb_json_str(JsonBuf *b, const char *s);
+void jb_json_str(StrBuf *b, const char *s);
 /* A float as Python's repr would write it (shortest round-trip form), "NaN"/"Infinity" as json.dumps. */
-void jb_num(JsonBuf *b, double v);
+void jb_num(StrBuf *b, double v);
 
 /* ---- a JSON document as a tree (results.json, retrieval.json, metrics.jsonl lines for the report) ---- */
 

@@ -33,16 +33,67 @@ static int is_step_key(const char *k) {
     return 0;
 }
 
-static void mirror(TfEvents *tb, const char *json) {
-    char err[256];
-    JsonValue *v = json_parse(json, strlen(json), "metrics line", 1, err, sizeof err);
-    if (!v || v->type != JV_OBJ) {
-        json_free(v);
-        return;
-    }
-    const char *ev = json_get_str(v, "event", "");
-    double round = json_get_num(v, "round"), client = json_get_num(v, "client"), epoch = json_get_num(v, "epoch");
-    double iter = json_get_num(v, "iter"), iters = json_get_num(v, "iters");
+void ev_begin(RunEvent *e, const char *kind) {
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    sb_str(&e->b, "{");
+    if (kind) ev_str(e, "event", kind);
+}
+
+static void key(RunEvent *e, const char *k) {
+    if (e->fields++) sb_str(&e->b, ", ");
+    jb_json_str(&e->b, k);
+    sb_str(&e->b, ": ");
+}
+
+static void keep(RunEvent *e, const char *k, double v) {
+    if (e->n == RUNEVENT_MAX_NUMS) die("internal: a metrics record with more than %d numbers", RUNEVENT_MAX_NUMS);
+    e->keys[e->n] = k, e->vals[e->n++] = v;
+}
+
+void ev_int(RunEvent *e, const char *k, long long v) {
+    key(e, k);
+    sb_printf(&e->b, "%lld", v);
+    keep(e, k, (double)v);
+}
+
+void ev_num(RunEvent *e, const char *k, double v, int digits) {
+    if (digits >= 0 && isfinite(v)) v = round_decimals(v, digits);
+    key(e, k);
+    jb_num(&e->b, v);
+    keep(e, k, v);
+}
+
+void ev_str(RunEvent *e, const char *k, const char *v) {
+    key(e, k);
+    jb_json_str(&e->b, v);
+}
+
+void ev_bool(RunEvent *e, const char *k, int v) {
+    key(e, k);
+    sb_str(&e->b, v ? "true" : "false");
+}
+
+const char *ev_text(RunEvent *e) {
+    if (!e->closed++) sb_str(&e->b, "}");
+    return e->b.p;
+}
+
+void ev_free(RunEvent *e) {
+    free(e->b.p);
+    memset(e, 0, sizeof *e);
+}
+
+static double num_of(const RunEvent *e, const char *k) {
+    for (int i = 0; i < e->n; i++)
+        if (!strcmp(e->keys[i], k)) return e->vals[i];
+    return NAN;
+}
+
+static void mirror(TfEvents *tb, const RunEvent *e) {
+    const char *ev = e->kind ? e->kind : "";
+    double round = num_of(e, "round"), client = num_of(e, "client"), epoch = num_of(e, "epoch");
+    double iter = num_of(e, "iter"), iters = num_of(e, "iters");
     char prefix[64] = "";
     double step = NAN;
     if (!strcmp(ev, "train") && !isnan(round) && !isnan(client) && !isnan(iter) && !isnan(iters))
@@ -55,20 +106,21 @@ static void mirror(TfEvents *tb, const char *json) {
         snprintf(prefix, sizeof prefix, "round/"), step = round;
     else if (!strcmp(ev, "epoch") && !isnan(epoch))
         snprintf(prefix, sizeof prefix, "epoch/"), step = epoch;
-    for (int i = 0; !isnan(step) && i < v->n; i++) {
-        if (v->items[i].type != JV_NUM || is_step_key(v->keys[i])) continue;
+    for (int i = 0; !isnan(step) && i < e->n; i++) {
+        if (is_step_key(e->keys[i])) continue;
         char tag[200];
-        snprintf(tag, sizeof tag, "%s%s", prefix, v->keys[i]);
-        tfevents_scalar(tb, tag, (int64_t)step, v->items[i].num);
+        snprintf(tag, sizeof tag, "%s%s", prefix, e->keys[i]);
+        tfevents_scalar(tb, tag, (int64_t)step, e->vals[i]);
     }
-    json_free(v);
 }
 
-void runlog_line(RunLog *r, const char *json) {
-    if (!r || !r->f) return;
-    fprintf(r->f, "%s\n", json);
-    fflush(r->f);
-    if (r->tb) mirror(r->tb, json);
+void runlog_event(RunLog *r, RunEvent *e) {
+    if (r && r->f) {
+        fprintf(r->f, "%s\n", ev_text(e));
+        fflush(r->f);
+        if (r->tb) mirror(r->tb, e);
+    }
+    ev_free(e);
 }
 
 void runlog_close(RunLog *r) {

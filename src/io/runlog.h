@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "json.h"
 #include "tfevents.h"
 
 typedef struct {
@@ -23,8 +24,30 @@ typedef struct {
  * Returns 0, or -1 with err set (nothing opened). An event file that cannot be created is said on stderr and
  * left out. */
 int runlog_open(RunLog *r, const char *run_dir, const char *name, int tensorboard, char *err, size_t errlen);
-/* json: one object, without the newline. A NULL or closed log ignores it. */
-void runlog_line(RunLog *r, const char *json);
 void runlog_close(RunLog *r);
+
+/* One record, built field by field in the order written: ev_begin(&e, "round"), ev_int(&e, "round", r),
+ * ev_num(&e, "loss", x, 5), ..., then runlog_event (or ev_text for a line that goes elsewhere). The numbers are
+ * kept beside the text, so the TensorBoard mirror needs no parsing. Keys must outlive the record (literals). */
+#define RUNEVENT_MAX_NUMS 32
+typedef struct {
+    StrBuf b;
+    const char *kind; /* the "event" field; NULL: a plain object (mmcv's log lines) */
+    int fields, n, closed;
+    const char *keys[RUNEVENT_MAX_NUMS];
+    double vals[RUNEVENT_MAX_NUMS];
+} RunEvent;
+
+void ev_begin(RunEvent *e, const char *kind);
+void ev_int(RunEvent *e, const char *key, long long v);
+/* digits >= 0: rounded to that many decimals (round_decimals); < 0: the value as it is (shortest repr) */
+void ev_num(RunEvent *e, const char *key, double v, int digits);
+void ev_str(RunEvent *e, const char *key, const char *v);
+void ev_bool(RunEvent *e, const char *key, int v);
+/* The finished object (no newline), valid until ev_free. */
+const char *ev_text(RunEvent *e);
+void ev_free(RunEvent *e);
+/* Appends the record to metrics.jsonl, mirrors its numbers, and frees it. A NULL or closed log only frees it. */
+void runlog_event(RunLog *r, RunEvent *e);
 
 #endif

@@ -131,11 +131,11 @@ int eval_pass(Model *m, Loader *L, const EvalPassOptions *o, float *logits, floa
         /* the loader's batch of n videos is [n*clips, 3, 16, S, S]: one forward */
         model_plan(m, (Dims){b.n * clips, 3, 16, b.crop, b.crop}, 0);
         model_forward(m, b.imgs, NULL, NULL, NULL, 0);
-        if (logits) eval_clip_mean(m->logits_h, n, clips, C, logits + (size_t)done * C);
+        if (logits) eval_clip_mean(m->tsn.logits_h, n, clips, C, logits + (size_t)done * C);
         if (feat) {
             size_t nf = (size_t)b.n * clips * 512;
             if (nf > fcap) fh = xrealloc(fh, nf * sizeof(float)), fcap = nf;
-            m->be->download(m->be, fh, m->pooled, nf * sizeof(float));
+            m->be->download(m->be, fh, m->tsn.pooled, nf * sizeof(float));
             eval_clip_mean(fh, n, clips, 512, feat + (size_t)done * 512);
         }
         if (labels) memcpy(labels + done, b.labels, sizeof(int64_t) * (size_t)n);

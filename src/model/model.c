@@ -88,15 +88,15 @@ void model_init(Model *m, ModelKind kind, int num_classes) {
             cin = cout;
         }
     if (kind == MODEL_CTP) {
-        add_conv(s, &m->tconv, "head.temporal_conv", 512, 512, 2, 1, 1, 1, 1, 1, 1);
-        m->tconv.cs.p[0] = 0; /* kernel (2,1,1), no padding */
-        m->fc1_w = add_f(s, "head.fc1.weight", 2, 512, 512 * 25, 0, 0, 0, 1);
-        m->fc1_b = add_f(s, "head.fc1.bias", 1, 512, 0, 0, 0, 0, 1);
-        m->pred_w = add_f(s, "head.pred_head.weight", 2, 64, 512, 0, 0, 0, 1);
-        m->pred_b = add_f(s, "head.pred_head.bias", 1, 64, 0, 0, 0, 0, 1);
+        add_conv(s, &m->ctp.tconv, "head.temporal_conv", 512, 512, 2, 1, 1, 1, 1, 1, 1);
+        m->ctp.tconv.cs.p[0] = 0; /* kernel (2,1,1), no padding */
+        m->ctp.fc1_w = add_f(s, "head.fc1.weight", 2, 512, 512 * 25, 0, 0, 0, 1);
+        m->ctp.fc1_b = add_f(s, "head.fc1.bias", 1, 512, 0, 0, 0, 0, 1);
+        m->ctp.pred_w = add_f(s, "head.pred_head.weight", 2, 64, 512, 0, 0, 0, 1);
+        m->ctp.pred_b = add_f(s, "head.pred_head.bias", 1, 64, 0, 0, 0, 0, 1);
     } else {
-        m->fc_w = add_f(s, "cls_head.fc_cls.weight", 2, num_classes, 512, 0, 0, 0, 1);
-        m->fc_b = add_f(s, "cls_head.fc_cls.bias", 1, num_classes, 0, 0, 0, 0, 1);
+        m->tsn.fc_w = add_f(s, "cls_head.fc_cls.weight", 2, num_classes, 512, 0, 0, 0, 1);
+        m->tsn.fc_b = add_f(s, "cls_head.fc_cls.bias", 1, num_classes, 0, 0, 0, 0, 1);
         m->dropout = 0.5f;
     }
     state_alloc(s);
@@ -159,8 +159,7 @@ static void init_normal(float *p, int64_t n, double std, uint64_t seed) {
     for (int64_t i = 0; i < n; i++) p[i] = (float)(std * rng_normal_at(seed, i));
 }
 
-void model_reset_parameters(Model *m, uint64_t seed) {
-    State *s = &m->st;
+void state_reset_parameters(State *s, ModelKind kind, uint64_t seed, int head_init_fan_in) {
     for (int i = 0; i < s->n; i++) {
         StateEntry *e = &s->e[i];
         const char *nm = e->name;
@@ -175,20 +174,30 @@ void model_reset_parameters(Model *m, uint64_t seed) {
             double fan_out = (double)e->shape[0] * e->shape[2] * e->shape[3] * e->shape[4];
             init_normal(p, e->numel, sqrt(2.0 / fan_out), sd);
         } else if (e->ndim == 2) { /* linear layers of both heads: N(0, 0.001^2) */
-            init_normal(p, e->numel, 0.001, sd);
+            double std = head_init_fan_in && kind == MODEL_CTP ? 1.0 / sqrt((double)e->shape[1]) : 0.001;
+            init_normal(p, e->numel, std, sd);
         } else {
             int one = (l > 7 && !strcmp(nm + l - 7, ".weight") && strstr(nm, "bn")) ||
                       (l > 12 && !strcmp(nm + l - 12, ".running_var"));
             for (int64_t k = 0; k < e->numel; k++) p[k] = one ? 1.f : 0.f;
         }
     }
+}
+
+void model_reset_parameters(Model *m, uint64_t seed) {
+    state_reset_parameters(&m->st, m->kind, seed, m->head_init_fan_in);
     model_upload_state(m);
+}
+
+void model_state_layout(State *s, ModelKind kind, int num_classes) {
+    Model m;
+    model_init(&m, kind, num_classes);
+    *s = m.st; /* the table and its buffers change hands; nothing else was allocated */
 }
 
 /* ---------- planning ---------- */
 
 static float *balloc(const Model *m, size_t floats) { return m->be->alloc(m->be, floats * sizeof(float)); }
-static float *act(const Model *m, Dims d) { return balloc(m, dims_numel(d)); }
 /* Convolution plans are the backend's (oneDNN primitives in the channel-blocked layout, cuDNN descriptors). */
 static void plan_conv(Model *m, Conv *c, Dims in, int backward) { c->plan = m->be->conv_plan(m->be, &c->cs, in, backward); }
 static void unplan_conv(Model *m, Conv *c) {
@@ -196,33 +205,84 @@ static void unplan_conv(Model *m, Conv *c) {
     c->plan = NULL;
 }
 
-static void free_buffers(Model *m) {
-    const Backend *be = m->be;
-    int own = m->train_plan; /* an inference plan's activations alias the pool */
-    unplan_conv(m, &m->stem);
-    unplan_conv(m, &m->tconv);
-    if (own) be->free(be, m->stem_x), be->free(be, m->stem_y);
-    m->stem_x = m->stem_y = NULL;
+/* A plan's buffers are carved from one backend allocation and one host allocation. place_buffers runs twice:
+ * with no base it only adds up the sizes (and leaves every pointer NULL), then it hands out the pieces. */
+typedef struct {
+    char *base;
+    size_t off;
+} Arena;
+static void *take(Arena *a, size_t bytes) {
+    size_t at = a->off;
+    a->off += (bytes + 63) / 64 * 64; /* every buffer 64-byte aligned, as backend allocations are */
+    return a->base ? a->base + at : NULL;
+}
+static float *takef(Arena *a, size_t floats) { return take(a, floats * sizeof(float)); }
+
+static void place_buffers(Model *m, Arena *dev, Arena *host) {
+    const int train = m->train_plan, B = m->batch;
+    if (!(m->be->caps & BE_HOST_MEMORY)) m->input = takef(dev, dims_numel(m->din)); /* host batches are uploaded here */
+    size_t big = dims_numel(m->dstem); /* the largest activation: every scratch buffer is this size */
+    if (train) {
+        m->stem_x = takef(dev, big), m->stem_y = takef(dev, big);
+    } else {
+        /* Inference keeps nothing: a block reads its input from one pool buffer and writes through
+         * the other two (BN runs in place), the shortcut branch uses gT1. */
+        for (int i = 0; i < 3; i++) m->pool[i] = takef(dev, big);
+        m->stem_x = m->stem_y = m->pool[0];
+    }
+    int cur = 0; /* pool buffer holding the current block input (inference) */
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
-        unplan_conv(m, &b->c1), unplan_conv(m, &b->c2), unplan_conv(m, &b->dn);
-        if (own) be->free(be, b->x1), be->free(be, b->y1), be->free(be, b->x2), be->free(be, b->xd), be->free(be, b->out);
-        b->x1 = b->y1 = b->x2 = b->xd = b->out = NULL;
+        size_t n = dims_numel(b->dout);
+        if (train) {
+            b->x1 = takef(dev, n), b->y1 = takef(dev, n), b->x2 = takef(dev, n), b->out = takef(dev, n);
+            b->xd = b->has_down ? takef(dev, n) : NULL;
+        } else {
+            int a = (cur + 1) % 3, o = (cur + 2) % 3;
+            b->x1 = b->y1 = m->pool[a];
+            b->x2 = b->out = m->pool[o];
+            cur = o;
+        }
     }
-    for (int i = 0; i < 3; i++) be->free(be, m->pool[i]), m->pool[i] = NULL;
-    float **bufs[] = {&m->t_out, &m->rois, &m->roi_out, &m->h1, &m->pred, &m->dpred, &m->dh1, &m->droi, &m->pooled,
-                      &m->dropped, &m->logits, &m->dlogits, &m->dpool, &m->gA, &m->gB, &m->gT1, &m->gT2, &m->input};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
-        be->free(be, *bufs[i]);
-        *bufs[i] = NULL;
+    if (m->kind == MODEL_CTP) {
+        CtpHead *h = &m->ctp;
+        int R = h->nroi = B * 3;
+        h->t_out = takef(dev, dims_numel(conv_out_dims(&h->tconv.cs, m->dfeat)));
+        h->rois = takef(dev, (size_t)R * 5);
+        h->roi_out = takef(dev, (size_t)R * 12800), h->droi = takef(dev, (size_t)R * 12800);
+        h->h1 = takef(dev, (size_t)R * 512), h->dh1 = takef(dev, (size_t)R * 512);
+        h->pred = takef(dev, (size_t)R * 64), h->dpred = takef(dev, (size_t)R * 64);
+        h->rois_h = takef(host, (size_t)R * 5), h->target = takef(host, (size_t)R * 64);
+        h->pred_h = takef(host, (size_t)R * 64), h->dpred_h = takef(host, (size_t)R * 64);
+    } else {
+        /* AvgPool3d((2,7,7)) then a head that requires a 1x1x1 result (§5): for 16x112x112 clips that is the
+         * mean over the whole feature map, which is what is computed for other clip sizes too (small runs). */
+        TsnHead *h = &m->tsn;
+        size_t nc = (size_t)B * m->num_classes;
+        h->pooled = takef(dev, (size_t)B * 512), h->dropped = takef(dev, (size_t)B * 512);
+        h->dpool = takef(dev, (size_t)B * 512);
+        h->mask = take(dev, (size_t)B * 512);
+        h->logits = takef(dev, nc), h->dlogits = takef(dev, nc);
+        h->logits_h = takef(host, nc), h->dlogits_h = takef(host, nc);
     }
-    be->free(be, m->mask);
-    m->mask = NULL;
-    float **host[] = {&m->rois_h, &m->target, &m->pred_h, &m->dpred_h, &m->logits_h, &m->dlogits_h};
-    for (size_t i = 0; i < sizeof host / sizeof *host; i++) {
-        free(*host[i]);
-        *host[i] = NULL;
+    m->gT1 = takef(dev, big);
+    if (train) {
+        m->gA = takef(dev, big), m->gB = takef(dev, big), m->gT2 = takef(dev, big);
+    } else {
+        m->gA = m->gB = m->gT2 = NULL;
+        for (int i = 0; i < 8; i++)
+            if (m->blk[i].has_down) m->blk[i].xd = m->gT1; /* shortcut BN runs in place */
     }
+}
+
+static void free_buffers(Model *m) {
+    unplan_conv(m, &m->stem);
+    unplan_conv(m, &m->ctp.tconv);
+    for (int i = 0; i < 8; i++) unplan_conv(m, &m->blk[i].c1), unplan_conv(m, &m->blk[i].c2), unplan_conv(m, &m->blk[i].dn);
+    m->be->free(m->be, m->arena);
+    free(m->host_arena);
+    m->arena = m->host_arena = NULL;
+    if (m->planned) place_buffers(m, &(Arena){0}, &(Arena){0}); /* every buffer pointer back to NULL */
     m->planned = 0;
 }
 
@@ -244,20 +304,9 @@ void model_plan(Model *m, Dims in, int train) {
     int nbn = bn_list(m, bns);
     for (int i = 0; i < nbn; i++)
         if (!bns[i]->mean) bns[i]->mean = balloc(m, bns[i]->c), bns[i]->invstd = balloc(m, bns[i]->c);
-    if (!(be->caps & BE_HOST_MEMORY)) m->input = act(m, in); /* host batches are uploaded here */
     plan_conv(m, &m->stem, in, train ? 1 : 0);
     m->dstem = conv_out_dims(&m->stem.cs, in);
-    if (train) {
-        m->stem_x = act(m, m->dstem);
-        m->stem_y = act(m, m->dstem);
-    } else {
-        /* Inference keeps nothing: a block reads its input from one pool buffer and writes through
-         * the other two (BN runs in place), the shortcut branch uses gT1. */
-        for (int i = 0; i < 3; i++) m->pool[i] = act(m, m->dstem);
-        m->stem_x = m->stem_y = m->pool[0];
-    }
     Dims d = m->dstem;
-    int cur = 0; /* pool buffer holding the current block input (inference) */
     for (int i = 0; i < 8; i++) {
         Block *b = &m->blk[i];
         b->din = d;
@@ -265,53 +314,19 @@ void model_plan(Model *m, Dims in, int train) {
         b->dout = conv_out_dims(&b->c1.cs, d);
         plan_conv(m, &b->c2, b->dout, bw);
         if (b->has_down) plan_conv(m, &b->dn, d, bw);
-        if (train) {
-            b->x1 = act(m, b->dout), b->y1 = act(m, b->dout), b->x2 = act(m, b->dout), b->out = act(m, b->dout);
-            if (b->has_down) b->xd = act(m, b->dout);
-        } else {
-            int a = (cur + 1) % 3, o = (cur + 2) % 3;
-            b->x1 = b->y1 = m->pool[a];
-            b->x2 = b->out = m->pool[o];
-            cur = o;
-        }
         d = b->dout;
     }
     m->dfeat = d;
-    int B = in.n;
     if (m->kind == MODEL_CTP) {
         if (d.d != 2) die("CtP head needs 2 feature frames (16-frame clips), got %d from %d frames", d.d, in.d);
-        plan_conv(m, &m->tconv, d, bw);
-        Dims t = conv_out_dims(&m->tconv.cs, d);
-        m->t_out = act(m, t);
-        int R = m->nroi = B * 3;
-        m->rois = balloc(m, (size_t)R * 5);
-        m->roi_out = balloc(m, (size_t)R * 12800);
-        m->droi = balloc(m, (size_t)R * 12800);
-        m->h1 = balloc(m, (size_t)R * 512);
-        m->dh1 = balloc(m, (size_t)R * 512);
-        m->pred = balloc(m, (size_t)R * 64);
-        m->dpred = balloc(m, (size_t)R * 64);
-        m->rois_h = xcalloc((size_t)R * 5, sizeof(float));
-        m->target = xcalloc((size_t)R * 64, sizeof(float));
-        m->pred_h = xcalloc((size_t)R * 64, sizeof(float));
-        m->dpred_h = xcalloc((size_t)R * 64, sizeof(float));
-    } else {
-        /* AvgPool3d((2,7,7)) then a head that requires a 1x1x1 result (§5): for 16x112x112 clips that is the
-         * mean over the whole feature map, which is what is computed for other clip sizes too (small runs). */
-        m->pooled = balloc(m, (size_t)B * 512);
-        m->dropped = balloc(m, (size_t)B * 512);
-        m->dpool = balloc(m, (size_t)B * 512);
-        m->mask = be->alloc(be, (size_t)B * 512);
-        m->logits = balloc(m, (size_t)B * m->num_classes);
-        m->dlogits = balloc(m, (size_t)B * m->num_classes);
-        m->logits_h = xcalloc((size_t)B * m->num_classes, sizeof(float));
-        m->dlogits_h = xcalloc((size_t)B * m->num_classes, sizeof(float));
+        plan_conv(m, &m->ctp.tconv, d, bw);
     }
-    m->gT1 = act(m, m->dstem);
-    if (train) m->gA = act(m, m->dstem), m->gB = act(m, m->dstem), m->gT2 = act(m, m->dstem);
-    else
-        for (int i = 0; i < 8; i++)
-            if (m->blk[i].has_down) m->blk[i].xd = m->gT1; /* shortcut BN runs in place */
+    Arena dev = {0}, host = {0};
+    place_buffers(m, &dev, &host); /* sizes */
+    m->arena = dev.base = be->alloc(be, dev.off);
+    m->host_arena = host.base = xcalloc(host.off ? host.off : 1, 1);
+    dev.off = host.off = 0;
+    place_buffers(m, &dev, &host);
     m->planned = 1;
 }
 
@@ -406,44 +421,44 @@ float model_forward(Model *m, const float *imgs, const float *gt_trajs, const fl
     m->loss = m->loss_ctr = m->loss_size = 0;
     if (m->kind == MODEL_CTP) {
         if (!gt_trajs) die("internal: CtP forward needs gt_trajs");
-        conv_fwd(m, &m->tconv, feat, m->t_out);
-        be->relu_inplace(be, (size_t)B * 512 * d.h * d.w, m->t_out);
+        conv_fwd(m, &m->ctp.tconv, feat, m->ctp.t_out);
+        be->relu_inplace(be, (size_t)B * 512 * d.h * d.w, m->ctp.t_out);
         if (m->din.d != 16) die("CtP needs 16-frame clips (16 predicted frames), got %d", m->din.d);
-        int R = m->nroi;
-        ctp_targets(gt_trajs, R, m->rois_h, m->target);
-        be->upload(be, m->rois, m->rois_h, (size_t)R * 5 * sizeof(float));
+        int R = m->ctp.nroi;
+        ctp_targets(gt_trajs, R, m->ctp.rois_h, m->ctp.target);
+        be->upload(be, m->ctp.rois, m->ctp.rois_h, (size_t)R * 5 * sizeof(float));
         double t0 = now_sec();
-        be->roi_align_forward(be, m->t_out, B, 512, d.h, d.w, m->rois, R, ROI, m->roi_out);
-        be->linear_forward(be, m->roi_out, W(m, m->fc1_w), W(m, m->fc1_b), m->h1, R, 12800, 512);
-        be->relu_inplace(be, (size_t)R * 512, m->h1);
-        be->linear_forward(be, m->h1, W(m, m->pred_w), W(m, m->pred_b), m->pred, R, 512, 64);
-        be->download(be, m->pred_h, m->pred, (size_t)R * 64 * sizeof(float));
+        be->roi_align_forward(be, m->ctp.t_out, B, 512, d.h, d.w, m->ctp.rois, R, ROI, m->ctp.roi_out);
+        be->linear_forward(be, m->ctp.roi_out, W(m, m->ctp.fc1_w), W(m, m->ctp.fc1_b), m->ctp.h1, R, 12800, 512);
+        be->relu_inplace(be, (size_t)R * 512, m->ctp.h1);
+        be->linear_forward(be, m->ctp.h1, W(m, m->ctp.pred_w), W(m, m->ctp.pred_b), m->ctp.pred, R, 512, 64);
+        be->download(be, m->ctp.pred_h, m->ctp.pred, (size_t)R * 64 * sizeof(float));
         float count = 0;
         for (int i = 0; i < R * 16; i++) count += gt_weights ? gt_weights[i] : 1.f;
         if (count < 1) count = 1;
         /* gt_weights are per (b, t, frame): one weight for each row of 4 numbers. */
-        smooth_l1_ctp(m->pred_h, m->target, gt_weights, R * 16, 1.f, count, &m->loss_ctr, &m->loss_size, m->dpred_h);
-        be->upload(be, m->dpred, m->dpred_h, (size_t)R * 64 * sizeof(float));
+        smooth_l1_ctp(m->ctp.pred_h, m->ctp.target, gt_weights, R * 16, 1.f, count, &m->loss_ctr, &m->loss_size, m->ctp.dpred_h);
+        be->upload(be, m->ctp.dpred, m->ctp.dpred_h, (size_t)R * 64 * sizeof(float));
         prof_sec[PROF_HEAD] += now_sec() - t0;
         m->loss = m->loss_ctr + m->loss_size;
     } else {
-        be->avgpool_forward(be, d, feat, m->pooled);
+        be->avgpool_forward(be, d, feat, m->tsn.pooled);
         size_t n = (size_t)B * 512, nl = (size_t)B * m->num_classes;
-        const float *h = m->pooled;
+        const float *h = m->tsn.pooled;
         if (train && m->dropout > 0) {
-            be->dropout_forward(be, n, m->pooled, m->dropped, m->mask, m->dropout,
+            be->dropout_forward(be, n, m->tsn.pooled, m->tsn.dropped, m->tsn.mask, m->dropout,
                                 model_dropout_mask_seed(m->dropout_seed, m->dropout_step));
-            h = m->dropped;
+            h = m->tsn.dropped;
         }
         if (train) m->dropout_step++; /* a fresh mask for the next step (dropout used or not: one count per step) */
-        be->linear_forward(be, h, W(m, m->fc_w), W(m, m->fc_b), m->logits, B, 512, m->num_classes);
-        be->download(be, m->logits_h, m->logits, nl * sizeof(float));
+        be->linear_forward(be, h, W(m, m->tsn.fc_w), W(m, m->tsn.fc_b), m->tsn.logits, B, 512, m->num_classes);
+        be->download(be, m->tsn.logits_h, m->tsn.logits, nl * sizeof(float));
         if (labels) {
             for (int i = 0; i < B; i++)
                 if (labels[i] < 0 || labels[i] >= m->num_classes)
                     die("label %lld out of range [0, %d)", (long long)labels[i], m->num_classes);
-            m->loss = cross_entropy(m->logits_h, labels, B, m->num_classes, m->dlogits_h);
-            be->upload(be, m->dlogits, m->dlogits_h, nl * sizeof(float));
+            m->loss = cross_entropy(m->tsn.logits_h, labels, B, m->num_classes, m->tsn.dlogits_h);
+            be->upload(be, m->tsn.dlogits, m->tsn.dlogits_h, nl * sizeof(float));
         }
     }
     return m->loss;
@@ -470,23 +485,23 @@ void model_backward(Model *m) {
     Dims d = m->dfeat;
     float *dfeat = m->gA;
     if (m->kind == MODEL_CTP) {
-        int R = m->nroi;
+        int R = m->ctp.nroi;
         double t0 = now_sec();
-        be->linear_backward(be, m->dpred, m->h1, W(m, m->pred_w), m->dh1, G(m, m->pred_w), G(m, m->pred_b), R, 512, 64);
-        be->relu_backward(be, (size_t)R * 512, m->dh1, m->h1, m->dh1);
-        be->linear_backward(be, m->dh1, m->roi_out, W(m, m->fc1_w), m->droi, G(m, m->fc1_w), G(m, m->fc1_b), R, 12800, 512);
+        be->linear_backward(be, m->ctp.dpred, m->ctp.h1, W(m, m->ctp.pred_w), m->ctp.dh1, G(m, m->ctp.pred_w), G(m, m->ctp.pred_b), R, 512, 64);
+        be->relu_backward(be, (size_t)R * 512, m->ctp.dh1, m->ctp.h1, m->ctp.dh1);
+        be->linear_backward(be, m->ctp.dh1, m->ctp.roi_out, W(m, m->ctp.fc1_w), m->ctp.droi, G(m, m->ctp.fc1_w), G(m, m->ctp.fc1_b), R, 12800, 512);
         size_t nt = (size_t)B * 512 * d.h * d.w;
         float *dt = m->gT2;
         be->zero(be, dt, nt * sizeof(float));
-        be->roi_align_backward(be, m->droi, B, 512, d.h, d.w, m->rois, R, ROI, dt);
-        be->relu_backward(be, nt, dt, m->t_out, dt);
+        be->roi_align_backward(be, m->ctp.droi, B, 512, d.h, d.w, m->ctp.rois, R, ROI, dt);
+        be->relu_backward(be, nt, dt, m->ctp.t_out, dt);
         prof_sec[PROF_HEAD] += now_sec() - t0;
-        conv_bwd(m, &m->tconv, m->blk[7].out, dt, dfeat);
+        conv_bwd(m, &m->ctp.tconv, m->blk[7].out, dt, dfeat);
     } else {
-        float *dh = m->dpool;
-        be->linear_backward(be, m->dlogits, m->dropout > 0 ? m->dropped : m->pooled, W(m, m->fc_w), dh, G(m, m->fc_w),
-                            G(m, m->fc_b), B, 512, m->num_classes);
-        if (m->dropout > 0) be->dropout_backward(be, (size_t)B * 512, dh, m->mask, m->dropout, dh);
+        float *dh = m->tsn.dpool;
+        be->linear_backward(be, m->tsn.dlogits, m->dropout > 0 ? m->tsn.dropped : m->tsn.pooled, W(m, m->tsn.fc_w), dh, G(m, m->tsn.fc_w),
+                            G(m, m->tsn.fc_b), B, 512, m->num_classes);
+        if (m->dropout > 0) be->dropout_backward(be, (size_t)B * 512, dh, m->tsn.mask, m->dropout, dh);
         be->avgpool_backward(be, d, dh, dfeat);
     }
     /* Residual blocks, last to first; dy holds d(block output). */

@@ -35,6 +35,23 @@ typedef struct {
     float lr, momentum, weight_decay, clip; /* clip <= 0: no clipping */
 } Hyper;
 
+/* The CtP head (§2.3): parameters by state index; buffers on the backend, the *_h ones and target on the host,
+ * where the loss runs. */
+typedef struct {
+    Conv tconv;
+    int fc1_w, fc1_b, pred_w, pred_b;
+    float *t_out, *rois, *roi_out, *h1, *pred, *dpred, *dh1, *droi;
+    float *rois_h, *target, *pred_h, *dpred_h;
+    int nroi; /* B x 3 trajectories */
+} CtpHead;
+
+/* The TSN head (§5): average pool, dropout, classifier. */
+typedef struct {
+    int fc_w, fc_b;
+    float *pooled, *dropped, *logits, *dlogits, *dpool, *logits_h, *dlogits_h;
+    uint8_t *mask;
+} TsnHead;
+
 typedef struct {
     ModelKind kind;
     State st;              /* host copy: names, shapes, checkpoints (see model_download_state) */
@@ -54,9 +71,12 @@ typedef struct {
                             ones, every forward weighing the same (PyTorch's momentum=None): BN statistics
                             recomputed on other data. bn_recal_forwards counts them; reset both to stop */
     int bn_recal_forwards;
+    int head_init_fan_in; /* model_reset_parameters draws the CtP head's linear layers N(0, 1/fan_in) instead of the
+                             reference's N(0, 0.001^2) (a small-budget diagnostic: model.head_init=fan_in) */
     int planned;         /* buffers exist for din */
     int train_plan;      /* planned for training (activations kept for backward) */
     float *pool[3];      /* inference plan: activations rotate through these */
+    void *arena, *host_arena; /* every buffer of the plan: one backend allocation, one host allocation */
 
     Conv stem;
     BN stem_bn;
@@ -67,16 +87,8 @@ typedef struct {
     const float *imgs; /* the input of the last forward (backend memory) */
     float *input;      /* backend copy of the batch (non-CPU backends) */
 
-    /* CtP head (backend buffers; *_h and target on the host, where the loss runs) */
-    Conv tconv;
-    int fc1_w, fc1_b, pred_w, pred_b;
-    float *t_out, *rois, *roi_out, *h1, *pred, *dpred, *dh1, *droi;
-    float *rois_h, *target, *pred_h, *dpred_h;
-    int nroi;
-    /* TSN head */
-    int fc_w, fc_b;
-    float *pooled, *dropped, *logits, *dlogits, *dpool, *logits_h, *dlogits_h;
-    uint8_t *mask;
+    CtpHead ctp; /* MODEL_CTP */
+    TsnHead tsn; /* MODEL_TSN */
 
     /* activation-gradient scratch */
     float *gA, *gB, *gT1, *gT2;
@@ -95,8 +107,12 @@ void model_upload_state(Model *m);
 void model_download_state(Model *m);
 void model_download_grads(const Model *m, float *host);
 void model_zero_grads(Model *m);
-/* Reference initialisation (§1.4, §2.3.6, §5) from a seed. */
+/* Reference initialisation (§1.4, §2.3.6, §5) from a seed (the CtP head per Model.head_init_fan_in). */
 void model_reset_parameters(Model *m, uint64_t seed);
+/* The state of a model kind without the model: its table (names, shapes, PyTorch order) allocated and zeroed,
+ * and the initialisation above of such a state. */
+void model_state_layout(State *s, ModelKind kind, int num_classes);
+void state_reset_parameters(State *s, ModelKind kind, uint64_t seed, int head_init_fan_in);
 /* Plans convolutions and activation buffers for input [B,3,T,H,W]; re-plans if the shape or the
  * purpose changes. train = 0 plans inference only: activations are not kept, so three shared
  * buffers do and model_backward is not available. */

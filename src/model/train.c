@@ -11,14 +11,8 @@
 #include "../core/fsutil.h"
 #include "../io/json.h"
 #include "../io/npy.h"
-
-double round_decimals(double x, int digits) {
-    /* Python formats the shortest repr and rounds half-even on the decimal value; printing with %.*f
-     * rounds the exact binary value correctly, which is what round() does for these magnitudes. */
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", digits, x);
-    return strtod(buf, NULL);
-}
+#include "../io/runlog.h"
+#include "../io/state_npz.h"
 
 /* The float's shortest decimal (0.01f -> 0.01, not 0.009999999776482582): logs show the learning rate as set. */
 static double float_decimal(float x) {
@@ -110,7 +104,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
             return -1;
         if (m->kind == MODEL_TSN)
             for (int i = 0; i < b.n; i++) {
-                int ok = top1(m->logits_h + (size_t)i * m->num_classes, m->num_classes) == b.labels[i];
+                int ok = top1(m->tsn.logits_h + (size_t)i * m->num_classes, m->num_classes) == b.labels[i];
                 s_correct += ok, r->correct += ok;
             }
         s_seen += b.n, r->seen += b.n;
@@ -154,7 +148,7 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
     memset(h, 0, sizeof *h);
     if (m->kind != MODEL_CTP) die("internal: ctp_heldout on a model that is not CtP");
     loader_epoch_begin(L, 0);
-    int R = m->nroi;
+    int R = m->ctp.nroi;
     float *zero = xcalloc((size_t)R * 64, sizeof(float)), *dz = xmalloc((size_t)R * 64 * sizeof(float));
     Batch b;
     int got = 0;
@@ -164,13 +158,14 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
         float count = 0, zc, zs;
         for (int i = 0; i < R * 16; i++) count += b.gt_weights ? b.gt_weights[i] : 1.f;
         if (count < 1) count = 1;
-        smooth_l1_ctp(zero, m->target, b.gt_weights, R * 16, 1.f, count, &zc, &zs, dz);
+        smooth_l1_ctp(zero, m->ctp.target, b.gt_weights, R * 16, 1.f, count, &zc, &zs, dz);
         if (!isfinite(loss)) {
             snprintf(err, errlen, "held-out batch %d: loss is %g", h->batches + 1, loss);
             free(zero), free(dz);
             return -1;
         }
         h->loss += loss, h->zero_loss += (double)zc + zs;
+        h->ctr += m->loss_ctr, h->zero_ctr += zc;
         h->batches++;
     }
     free(zero), free(dz);
@@ -182,7 +177,7 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
         snprintf(err, errlen, "the held-out list gave no batch");
         return -1;
     }
-    h->loss /= h->batches, h->zero_loss /= h->batches;
+    h->loss /= h->batches, h->zero_loss /= h->batches, h->ctr /= h->batches, h->zero_ctr /= h->batches;
     return 0;
 }
 
@@ -206,28 +201,15 @@ FILE *mmcv_log_open(const char *dir) {
 
 void mmcv_log_line(FILE *f, int epoch, const TrainLog *lg, ModelKind kind) {
     if (!f) return;
-    JsonBuf b = {0};
-    jb_printf(&b, "{\"mode\": \"train\", \"epoch\": %d, \"iter\": %d, \"lr\": ", epoch, lg->iter);
-    jb_num(&b, lg->lr);
-    jb_str(&b, ", \"memory\": 0, \"data_time\": ");
-    jb_num(&b, round_decimals(lg->data_time, 5));
-    jb_str(&b, ", \"time\": ");
-    jb_num(&b, round_decimals(lg->time, 5));
-    if (kind == MODEL_CTP) {
-        jb_str(&b, ", \"loss_ctr\": ");
-        jb_num(&b, lg->loss_ctr);
-        jb_str(&b, ", \"loss_size\": ");
-        jb_num(&b, lg->loss_size);
-    } else {
-        jb_str(&b, ", \"loss_cls\": ");
-        jb_num(&b, lg->loss);
-    }
-    jb_str(&b, ", \"loss\": ");
-    jb_num(&b, lg->loss);
-    jb_str(&b, ", \"grad_norm\": ");
-    jb_num(&b, lg->grad_norm);
-    jb_str(&b, "}");
-    fprintf(f, "%s\n", b.p);
+    RunEvent e;
+    ev_begin(&e, NULL);
+    ev_str(&e, "mode", "train"), ev_int(&e, "epoch", epoch), ev_int(&e, "iter", lg->iter);
+    ev_num(&e, "lr", lg->lr, -1), ev_int(&e, "memory", 0);
+    ev_num(&e, "data_time", lg->data_time, 5), ev_num(&e, "time", lg->time, 5);
+    if (kind == MODEL_CTP) ev_num(&e, "loss_ctr", lg->loss_ctr, -1), ev_num(&e, "loss_size", lg->loss_size, -1);
+    else ev_num(&e, "loss_cls", lg->loss, -1);
+    ev_num(&e, "loss", lg->loss, -1), ev_num(&e, "grad_norm", lg->grad_norm, -1);
+    fprintf(f, "%s\n", ev_text(&e));
     fflush(f);
-    free(b.p);
+    ev_free(&e);
 }

@@ -60,6 +60,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r);
  * about motion cannot beat it, while a training loss can (it falls by memorising replayed batches). */
 typedef struct {
     double loss, zero_loss; /* means over the batches */
+    double ctr, zero_ctr;   /* their centre parts (the rest is the size part, log w and log h) */
     int batches;            /* batches evaluated (fewer than asked when the list is short) */
 } HeldOut;
 /* Returns 0, or -1 with err set (no batch, or a non-finite loss). */
@@ -70,8 +71,5 @@ int ctp_heldout(Model *m, Loader *L, int batches, HeldOut *h, char *err, size_t 
  * memory, data_time, time, the losses, grad_norm). */
 FILE *mmcv_log_open(const char *dir);
 void mmcv_log_line(FILE *f, int epoch, const TrainLog *lg, ModelKind kind);
-
-/* Round to `digits` decimals the way Python's round() does for the values logged (half-even on the decimal). */
-double round_decimals(double x, int digits);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/util.h"
+#include "cpu/cpu_ops.h"
 
 #ifdef FEDVSSL_CUDA
 #include <dlfcn.h>
@@ -59,7 +60,6 @@ static Backend *cuda_open(int device, int tf32) {
 int backend_cuda_devices(void) { return 0; }
 #endif
 
-Backend *backend_cpu_open(int separate); /* cpu/backend_cpu.c */
 
 /* -1 for the CPU ones, else the CUDA device; dies on a name that is none of them. */
 static int parse_device(const char *name, int *separate) {
@@ -80,13 +80,16 @@ void backend_check_name(const char *name) {
 }
 
 Backend *backend_open(const char *device, const char *precision) {
-    int tf32 = !strcmp(precision, "tf32"), sep;
-    if (!tf32 && strcmp(precision, "fp32")) die("unknown precision '%s' (fp32 or tf32)", precision);
+    int tf32 = !strcmp(precision, "tf32"), bf16 = !strcmp(precision, "bf16"), sep;
+    if (!tf32 && !bf16 && strcmp(precision, "fp32")) die("unknown precision '%s' (fp32, tf32 or bf16)", precision);
     int dev = parse_device(device, &sep);
     if (dev < 0) {
-        if (tf32) die("precision tf32 needs a CUDA device (the CPU computes in fp32)");
-        return backend_cpu_open(sep);
+        if (tf32) die("precision tf32 needs a CUDA device (the CPU computes in fp32, or bf16 with AVX-512 BF16)");
+        if (bf16 && !cpu_has_bf16())
+            die("precision bf16 on the CPU needs AVX-512 BF16 (vdpbf16ps), which this CPU lacks: use fp32");
+        return backend_cpu_open(sep, bf16);
     }
+    if (bf16) die("precision bf16 on %s: not implemented for CUDA yet (tf32 uses the tensor cores)", device);
     Backend *be = cuda_open(dev, tf32);
     if (!be) die("device '%s': this build has no CUDA backend (build where nvcc is found)", device);
     return be;

@@ -23,6 +23,8 @@ enum {
     BE_SHARES_HOST = 2,   /* parameters, gradients and momentum are the host state's own buffers */
     BE_BLOCKED_LAYOUT = 4, /* activations in ops_block()'s channel blocks (else plain NCDHW) */
     BE_TF32 = 8,          /* precision=tf32: tensor cores in convolutions and matrix products */
+    BE_BF16 = 16,         /* precision=bf16: convolutions take bf16 inputs, accumulate and write fp32 (CPU:
+                             AVX-512 BF16); weights, gradients, SGD, BN and losses stay fp32 */
 };
 
 typedef struct Backend Backend;

@@ -1,8 +1,9 @@
 /* Plain-C reference kernels (NCDHW, no blocking, no tricks) used by the tests to check the fast
- * paths, plus layout conversion between plain NCDHW and the blocked layout of ops.h. */
+ * paths, plus layout conversion between plain NCDHW and the CPU's blocked layout (cpu/cpu_ops.h). */
 #include <string.h>
 
-#include "ops.h"
+#include "cpu/cpu_ops.h"
+#include "ref.h"
 
 void layout_to_blocked(Dims d, const float *src, float *dst) {
     int B = dims_block(d), CB = d.c / B;

@@ -30,7 +30,7 @@
 
 /* The page for run_dir into b (appended). Returns the number of run folders rendered (>= 1), or -1
  * with a message in err: run_dir is not a folder, or no run folder was found in it. */
-int report_render(const char *run_dir, JsonBuf *b, char *err, size_t errlen);
+int report_render(const char *run_dir, StrBuf *b, char *err, size_t errlen);
 /* report_render written atomically to out_path (NULL: <run_dir>/report.html). Returns as report_render. */
 int report_write_to(const char *run_dir, const char *out_path, char *err, size_t errlen);
 int report_write(const char *run_dir, char *err, size_t errlen);

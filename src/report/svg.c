@@ -29,38 +29,38 @@ static int utf8_len(const unsigned char *s) {
     return n;
 }
 
-void html_escape_cut(JsonBuf *b, const char *s, int max) {
+void html_escape_cut(StrBuf *b, const char *s, int max) {
     const unsigned char *u = (const unsigned char *)(s ? s : "");
     int chars = 0;
     while (*u) {
         if (max >= 0 && chars == max) {
-            jb_str(b, "\xe2\x80\xa6"); /* … */
+            sb_str(b, "\xe2\x80\xa6"); /* … */
             return;
         }
         chars++;
         unsigned c = *u;
         switch (c) {
-        case '&': jb_str(b, "&amp;"), u++; continue;
-        case '<': jb_str(b, "&lt;"), u++; continue;
-        case '>': jb_str(b, "&gt;"), u++; continue;
-        case '"': jb_str(b, "&quot;"), u++; continue;
-        case '\'': jb_str(b, "&#39;"), u++; continue;
+        case '&': sb_str(b, "&amp;"), u++; continue;
+        case '<': sb_str(b, "&lt;"), u++; continue;
+        case '>': sb_str(b, "&gt;"), u++; continue;
+        case '"': sb_str(b, "&quot;"), u++; continue;
+        case '\'': sb_str(b, "&#39;"), u++; continue;
         case '\t':
-        case '\n': jb_cat(b, (const char *)u, 1), u++; continue;
+        case '\n': sb_cat(b, (const char *)u, 1), u++; continue;
         default: break;
         }
         int n = utf8_len(u);
         if (c < 0x20 || c == 0x7f || n == 0) {
-            jb_str(b, "\xef\xbf\xbd"); /* U+FFFD */
+            sb_str(b, "\xef\xbf\xbd"); /* U+FFFD */
             u++;
             continue;
         }
-        jb_cat(b, (const char *)u, (size_t)n);
+        sb_cat(b, (const char *)u, (size_t)n);
         u += n;
     }
 }
 
-void html_escape(JsonBuf *b, const char *s) { html_escape_cut(b, s, -1); }
+void html_escape(StrBuf *b, const char *s) { html_escape_cut(b, s, -1); }
 
 /* Characters (code points) of s, for estimating text widths. */
 static int text_chars(const char *s) {
@@ -196,41 +196,41 @@ static void axis_label(const Axis *a, int i, char *buf, int n, int percent) {
 
 /* ---------------------------------------------------------------- figure frame */
 
-static void figure_open(JsonBuf *b, const SvgChart *c, int w, int h) {
+static void figure_open(StrBuf *b, const SvgChart *c, int w, int h) {
     /* wider than a grid column: the figure spans the row (class "wide", see the page's CSS) */
-    jb_str(b, w > 640 ? "<figure class=\"chart wide\" data-chart=\"" : "<figure class=\"chart\" data-chart=\"");
+    sb_str(b, w > 640 ? "<figure class=\"chart wide\" data-chart=\"" : "<figure class=\"chart\" data-chart=\"");
     html_escape(b, c->id);
-    jb_printf(b,
+    sb_printf(b,
               "\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
               "role=\"img\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" "
               "font-size=\"11\">\n<title>",
               w, h, w, h);
     html_escape(b, c->title);
-    jb_str(b, "</title>\n<text class=\"title\" x=\"12\" y=\"20\" font-size=\"14\" font-weight=\"600\" fill=\"#222\">");
+    sb_str(b, "</title>\n<text class=\"title\" x=\"12\" y=\"20\" font-size=\"14\" font-weight=\"600\" fill=\"#222\">");
     html_escape(b, c->title);
-    jb_str(b, "</text>\n");
+    sb_str(b, "</text>\n");
 }
 
-static void figure_close(JsonBuf *b, int dropped) {
-    jb_str(b, "</svg>\n");
+static void figure_close(StrBuf *b, int dropped) {
+    sb_str(b, "</svg>\n");
     if (dropped)
-        jb_printf(b, "<figcaption class=\"note\">%d value%s not drawn (NaN, Inf or beyond &#177;1e300)</figcaption>\n",
+        sb_printf(b, "<figcaption class=\"note\">%d value%s not drawn (NaN, Inf or beyond &#177;1e300)</figcaption>\n",
                   dropped, dropped == 1 ? "" : "s");
-    jb_str(b, "</figure>\n");
+    sb_str(b, "</figure>\n");
 }
 
-static void figure_empty(JsonBuf *b, const SvgChart *c, const char *why) {
-    jb_str(b, "<figure class=\"chart empty\" data-chart=\"");
+static void figure_empty(StrBuf *b, const SvgChart *c, const char *why) {
+    sb_str(b, "<figure class=\"chart empty\" data-chart=\"");
     html_escape(b, c->id);
-    jb_str(b, "\">\n<figcaption class=\"title\">");
+    sb_str(b, "\">\n<figcaption class=\"title\">");
     html_escape(b, c->title);
-    jb_str(b, "</figcaption>\n<p class=\"nodata\">");
+    sb_str(b, "</figcaption>\n<p class=\"nodata\">");
     html_escape(b, why ? why : "no data yet");
-    jb_str(b, "</p>\n</figure>\n");
+    sb_str(b, "</p>\n</figure>\n");
 }
 
 /* Legend entries in rows from x0 to x1 starting at baseline y; returns the rows used. kind 0: line, 1: box. */
-static int legend(JsonBuf *b, const char *const *names, const int *colors, int n, double x0, double x1, double y,
+static int legend(StrBuf *b, const char *const *names, const int *colors, int n, double x0, double x1, double y,
                   int kind, int draw) {
     double x = x0;
     int rows = 1, any = 0;
@@ -240,17 +240,17 @@ static int legend(JsonBuf *b, const char *const *names, const int *colors, int n
         if (any && x + w > x1) x = x0, y += 16, rows++;
         any = 1;
         if (draw) {
-            jb_str(b, "<g class=\"legend\">");
+            sb_str(b, "<g class=\"legend\">");
             if (kind == 0)
-                jb_printf(b,
+                sb_printf(b,
                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>",
                           x, y - 4, x + 14, y - 4, svg_color(colors[i]));
             else
-                jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" rx=\"2\" fill=\"%s\"/>", x + 1,
+                sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" rx=\"2\" fill=\"%s\"/>", x + 1,
                           y - 10, svg_color(colors[i]));
-            jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">", x + 18, y);
+            sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">", x + 18, y);
             html_escape_cut(b, names[i], 40);
-            jb_str(b, "</text></g>\n");
+            sb_str(b, "</text></g>\n");
         }
         x += w;
     }
@@ -258,48 +258,48 @@ static int legend(JsonBuf *b, const char *const *names, const int *colors, int n
 }
 
 /* Grid, ticks and tick labels of a plot area [L, L+pw] x [T, T+ph]; x axis optional (bars label their own). */
-static void draw_axes(JsonBuf *b, const SvgChart *c, const Axis *ax, const Axis *ay, double L, double T, double pw,
+static void draw_axes(StrBuf *b, const SvgChart *c, const Axis *ax, const Axis *ay, double L, double T, double pw,
                       double ph) {
     char t[48];
-    jb_str(b, "<g class=\"axis y\" fill=\"#555\" text-anchor=\"end\">\n");
+    sb_str(b, "<g class=\"axis y\" fill=\"#555\" text-anchor=\"end\">\n");
     for (int i = 0; i < ay->nt; i++) {
         double f = axis_pos(ay, ay->log ? pow(10, ay->ticks[i]) : ay->ticks[i]);
         if (f < -1e-6 || f > 1 + 1e-6) continue;
         double y = T + ph - f * ph;
         axis_label(ay, i, t, sizeof t, c->percent);
-        jb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>", L, y, L + pw, y);
-        jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", L - 6, y + 3.5, t);
+        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>", L, y, L + pw, y);
+        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", L - 6, y + 3.5, t);
     }
-    jb_str(b, "</g>\n");
+    sb_str(b, "</g>\n");
     if (ax) {
-        jb_str(b, "<g class=\"axis x\" fill=\"#555\" text-anchor=\"middle\">\n");
+        sb_str(b, "<g class=\"axis x\" fill=\"#555\" text-anchor=\"middle\">\n");
         for (int i = 0; i < ax->nt; i++) {
             double f = axis_pos(ax, ax->ticks[i]);
             if (f < -1e-6 || f > 1 + 1e-6) continue;
             double x = L + f * pw;
             svg_fmt_tick(t, sizeof t, ax->ticks[i], ax->step);
-            jb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, T + ph, x,
+            sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", x, T + ph, x,
                       T + ph + 4);
-            jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, T + ph + 16, t);
+            sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, T + ph + 16, t);
         }
-        jb_str(b, "</g>\n");
+        sb_str(b, "</g>\n");
     }
-    jb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph,
+    sb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph,
               L + pw);
     if (c->ylabel && c->ylabel[0]) {
-        jb_printf(
+        sb_printf(
             b,
             "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">",
             T + ph / 2);
         html_escape(b, c->ylabel);
-        if (ay->log) jb_str(b, " (log scale)");
-        jb_str(b, "</text>\n");
+        if (ay->log) sb_str(b, " (log scale)");
+        sb_str(b, "</text>\n");
     }
     if (ax && c->xlabel && c->xlabel[0]) {
-        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
+        sb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
                   T + ph + 34);
         html_escape(b, c->xlabel);
-        jb_str(b, "</text>\n");
+        sb_str(b, "</text>\n");
     }
 }
 
@@ -327,7 +327,7 @@ typedef struct {
     double x, y;
 } Pt;
 
-void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
+void svg_line_chart(StrBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     int dropped = 0, finite = 0;
     for (int k = 0; k < ns; k++)
@@ -362,9 +362,9 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
     figure_open(b, c, W, (int)H);
     legend(b, names, cols, ns, L, W - R, 40, 0, 1);
     draw_axes(b, c, &ax, &ay, L, T, pw, ph);
-    jb_printf(b, "<defs><clipPath id=\"clip-");
+    sb_printf(b, "<defs><clipPath id=\"clip-");
     html_escape(b, c->id);
-    jb_printf(b, "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n", L - 4, T - 4,
+    sb_printf(b, "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n", L - 4, T - 4,
               pw + 8, ph + 8);
     for (int k = 0; k < ns; k++) {
         const SvgSeries *q = &s[k];
@@ -372,10 +372,10 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
         for (int i = 0; i < q->n; i++) nfin += plottable(q->x[i]) && plottable(q->y[i]);
         if (!nfin) continue;
         const char *col = svg_color(q->color);
-        jb_str(b, "<g clip-path=\"url(#clip-");
+        sb_str(b, "<g clip-path=\"url(#clip-");
         html_escape(b, c->id);
-        jb_str(b, ")\">");
-        jb_printf(b,
+        sb_str(b, ")\">");
+        sb_printf(b,
                   "<path class=\"series\" data-series=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
                   "stroke-linejoin=\"round\" stroke-linecap=\"round\"%s d=\"",
                   k, col, q->thin ? "1" : "2", q->thin ? " stroke-opacity=\"0.45\"" : "");
@@ -394,7 +394,7 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
                 if (lo.x > hi.x) out[1] = hi, out[2] = lo;
                 for (int j = 0; j < 4; j++) {
                     if (j && out[j].x == out[j - 1].x && out[j].y == out[j - 1].y) continue;
-                    jb_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', out[j].x, out[j].y);
+                    sb_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', out[j].x, out[j].y);
                     pen = 1;
                 }
                 have = 0;
@@ -404,8 +404,8 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
                 continue;
             }
             if (!reduce) {
-                if (pen && q->step) jb_printf(b, "H%.1f", p.x);
-                jb_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', p.x, p.y);
+                if (pen && q->step) sb_printf(b, "H%.1f", p.x);
+                sb_printf(b, "%c%.1f %.1f", pen ? 'L' : 'M', p.x, p.y);
                 pen = 1;
                 continue;
             }
@@ -417,7 +417,7 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
                 last = p;
             }
         }
-        jb_str(b, "\"/>\n");
+        sb_str(b, "\"/>\n");
         /* dots: on short series, and on points that have no finite neighbour (a lone point draws no line) */
         for (int i = 0; i < q->n; i++) {
             if (!plottable(q->x[i]) || !plottable(q->y[i])) continue;
@@ -425,10 +425,10 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
                        (i + 1 == q->n || !plottable(q->x[i + 1]) || !plottable(q->y[i + 1]));
             Pt p = {L + axis_pos(&ax, q->x[i]) * pw, T + ph - axis_pos(&ay, q->y[i]) * ph};
             if (lone || (q->markers == 1) || (q->markers == 0 && nfin <= 40))
-                jb_printf(b, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"/>", p.x, p.y,
+                sb_printf(b, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"/>", p.x, p.y,
                           q->thin ? "1.8" : "3", col);
         }
-        jb_str(b, "</g>\n");
+        sb_str(b, "</g>\n");
     }
     free(names), free(cols);
     figure_close(b, dropped);
@@ -436,7 +436,7 @@ void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns) {
 
 /* ---------------------------------------------------------------- bar charts */
 
-void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names, int ns,
+void svg_bar_chart(StrBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names, int ns,
                    const double *vals) {
     double lo = 0, hi = 0;
     int dropped = 0, finite = 0;
@@ -488,43 +488,43 @@ void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int n
             double x = L + j * gw + gw * 0.1 + k * bw, y = T + ph - axis_pos(&ay, v) * ph;
             double top = fmin(y, y0), h = fabs(y0 - y);
             fmt_value(t, sizeof t, v, c->percent, c->unit);
-            jb_printf(b,
+            sb_printf(b,
                       "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                       "<title>",
                       x, top, fmax(bw - 1, 0.5), fmax(h, 0.5), svg_color(cols[k]));
             html_escape(b, cats[j]);
-            if (ns > 1) jb_str(b, ", "), html_escape(b, names[k]);
-            jb_printf(b, ": %s</title></rect>", t);
+            if (ns > 1) sb_str(b, ", "), html_escape(b, names[k]);
+            sb_printf(b, ": %s</title></rect>", t);
             if (labels)
-                jb_printf(b,
+                sb_printf(b,
                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">%s</text>",
                           x + bw / 2, v >= 0 ? top - 3 : top + h + 11, t);
-            jb_str(b, "\n");
+            sb_str(b, "\n");
         }
     }
-    jb_str(b, "<g class=\"axis x\" fill=\"#555\">\n");
+    sb_str(b, "<g class=\"axis x\" fill=\"#555\">\n");
     for (int j = 0; j < ncat; j++) {
         double x = L + (j + 0.5) * gw;
         if (rotate)
-            jb_printf(b, "<text transform=\"translate(%.1f %.1f) rotate(-50)\" text-anchor=\"end\" font-size=\"%.0f\">",
+            sb_printf(b, "<text transform=\"translate(%.1f %.1f) rotate(-50)\" text-anchor=\"end\" font-size=\"%.0f\">",
                       x + fs / 3, T + ph + 8, fs);
         else
-            jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, T + ph + 16);
+            sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, T + ph + 16);
         html_escape_cut(b, cats[j], 24);
-        jb_str(b, "</text>\n");
+        sb_str(b, "</text>\n");
     }
-    jb_str(b, "</g>\n");
+    sb_str(b, "</g>\n");
     if (c->xlabel && c->xlabel[0]) {
-        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
+        sb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
                   H - 8);
         html_escape(b, c->xlabel);
-        jb_str(b, "</text>\n");
+        sb_str(b, "</text>\n");
     }
     free(cols);
     figure_close(b, dropped);
 }
 
-void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
+void svg_hbar_chart(StrBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
                     int n) {
     double hi = 0;
     int dropped = 0, finite = 0;
@@ -550,39 +550,39 @@ void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, co
     SvgChart cc = *c;
     figure_open(b, &cc, W, (int)H);
     char t[64];
-    jb_str(b, "<g class=\"axis x\" fill=\"#555\" text-anchor=\"middle\">\n");
+    sb_str(b, "<g class=\"axis x\" fill=\"#555\" text-anchor=\"middle\">\n");
     for (int i = 0; i < ax.nt; i++) {
         double x = L + axis_pos(&ax, ax.ticks[i]) * pw;
         svg_fmt_tick(t, sizeof t, ax.ticks[i], ax.step);
-        jb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>", x, T, x, T + ph);
-        jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, T + ph + 16, t);
+        sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>", x, T, x, T + ph);
+        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, T + ph + 16, t);
     }
-    jb_str(b, "</g>\n");
-    jb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph,
+    sb_str(b, "</g>\n");
+    sb_printf(b, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T, T + ph,
               L + pw);
     for (int i = 0; i < n; i++) {
         double y = T + i * rh;
-        jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#333\">", L - 6, y + rh / 2 + 4);
+        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#333\">", L - 6, y + rh / 2 + 4);
         html_escape_cut(b, labels[i], 40);
-        jb_str(b, "</text>");
+        sb_str(b, "</text>");
         if (!plottable(vals[i])) {
-            jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#999\">n/a</text>\n", L + 4, y + rh / 2 + 4);
+            sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#999\">n/a</text>\n", L + 4, y + rh / 2 + 4);
             continue;
         }
         double w = axis_pos(&ax, vals[i]) * pw;
         fmt_value(t, sizeof t, vals[i], c->percent, c->unit);
-        jb_printf(
+        sb_printf(
             b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"2\" fill=\"%s\"><title>",
             L, y + 4, fmax(w, 0.5), rh - 8, svg_color(colors ? colors[i] : 0));
         html_escape(b, labels[i]);
-        jb_printf(b, ": %s</title></rect><text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">%s</text>\n", t, L + w + 5,
+        sb_printf(b, ": %s</title></rect><text x=\"%.1f\" y=\"%.1f\" fill=\"#333\">%s</text>\n", t, L + w + 5,
                   y + rh / 2 + 4, t);
     }
     if (c->xlabel && c->xlabel[0]) {
-        jb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
+        sb_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">", L + pw / 2,
                   H - 8);
         html_escape(b, c->xlabel);
-        jb_str(b, "</text>\n");
+        sb_str(b, "</text>\n");
     }
     figure_close(b, dropped);
 }
@@ -601,7 +601,7 @@ static void ramp(char *buf, double f) {
     snprintf(buf, 8, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
 }
 
-void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C, const int64_t *m) {
+void svg_heatmap(StrBuf *b, const SvgChart *c, const char *const *labels, int C, const int64_t *m) {
     int64_t total = 0;
     for (size_t i = 0; C > 0 && i < (size_t)C * C; i++) total += m[i] > 0 ? m[i] : 0;
     if (C < 1 || total == 0) {
@@ -625,7 +625,7 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
     /* many classes: empty cells are the background (a 101 x 101 matrix is mostly zeros); the diagonal and
      * every non-zero cell are drawn, each with its tooltip */
     ramp(col, 0);
-    jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", L, T, side, side, col);
+    sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", L, T, side, side, col);
     for (int i = 0; i < C; i++) {
         int64_t row = 0;
         for (int j = 0; j < C; j++) row += m[(size_t)i * C + j] > 0 ? m[(size_t)i * C + j] : 0;
@@ -634,53 +634,53 @@ void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C
             double f = row > 0 && v > 0 ? (double)v / (double)row : 0;
             if (C > 30 && v <= 0 && i != j) continue;
             ramp(col, f);
-            jb_printf(
+            sb_printf(
                 b, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"%s><title>",
                 L + j * cell, T + i * cell, cell, cell, col, i == j ? " stroke=\"#999\" stroke-width=\"0.5\"" : "");
-            jb_str(b, "true ");
+            sb_str(b, "true ");
             html_escape(b, labels[i]);
-            jb_str(b, " \xe2\x86\x92 predicted "); /* → */
+            sb_str(b, " \xe2\x86\x92 predicted "); /* → */
             html_escape(b, labels[j]);
-            jb_printf(b, ": %lld of %lld (%.1f%%)</title></rect>", (long long)v, (long long)row, 100 * f);
+            sb_printf(b, ": %lld of %lld (%.1f%%)</title></rect>", (long long)v, (long long)row, 100 * f);
             if (numbers && v > 0)
-                jb_printf(
+                sb_printf(
                     b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"%.0f\" fill=\"%s\">%lld</text>",
                     L + (j + 0.5) * cell, T + (i + 0.5) * cell + fs / 3, fs, f > 0.5 ? "#fff" : "#222", (long long)v);
         }
-        jb_str(b, "\n");
+        sb_str(b, "\n");
     }
-    jb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T,
+    sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n", L, T,
               side, side);
-    jb_printf(b, "<g class=\"axis\" fill=\"#333\" font-size=\"%.0f\">\n", fs);
+    sb_printf(b, "<g class=\"axis\" fill=\"#333\" font-size=\"%.0f\">\n", fs);
     for (int i = 0; i < C; i++) {
-        jb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", L - 4, T + (i + 0.5) * cell + fs / 3);
+        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", L - 4, T + (i + 0.5) * cell + fs / 3);
         html_escape_cut(b, labels[i], 24);
-        jb_printf(b, "</text><text transform=\"translate(%.1f %.1f) rotate(-50)\" text-anchor=\"end\">",
+        sb_printf(b, "</text><text transform=\"translate(%.1f %.1f) rotate(-50)\" text-anchor=\"end\">",
                   L + (i + 0.5) * cell + fs / 3, T + side + 6);
         html_escape_cut(b, labels[i], 24);
-        jb_str(b, "</text>\n");
+        sb_str(b, "</text>\n");
     }
-    jb_str(b, "</g>\n");
-    jb_printf(b,
+    sb_str(b, "</g>\n");
+    sb_printf(b,
               "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\" fill=\"#333\">"
               "true class</text>\n",
               T + side / 2);
-    jb_printf(
+    sb_printf(
         b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">predicted class</text>\n",
         L + side / 2, H - 8);
     /* colour scale: share of the true class's videos */
     double gx = L + side + 20, gh = side < 120 ? side : 120;
-    jb_str(b, "<defs><linearGradient id=\"ramp-");
+    sb_str(b, "<defs><linearGradient id=\"ramp-");
     html_escape(b, c->id);
-    jb_str(b, "\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">");
+    sb_str(b, "\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">");
     for (int k = 0; k <= 4; k++) {
         ramp(col, k / 4.0);
-        jb_printf(b, "<stop offset=\"%d%%\" stop-color=\"%s\"/>", k * 25, col);
+        sb_printf(b, "<stop offset=\"%d%%\" stop-color=\"%s\"/>", k * 25, col);
     }
-    jb_printf(b, "</linearGradient></defs>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.1f\" fill=\"url(#ramp-",
+    sb_printf(b, "</linearGradient></defs>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.1f\" fill=\"url(#ramp-",
               gx, T, gh);
     html_escape(b, c->id);
-    jb_printf(b,
+    sb_printf(b,
               ")\" stroke=\"#888\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\">100%%</text><text x=\"%.1f\" y=\"%.1f\" "
               "fill=\"#555\">0%%</text><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\" font-size=\"10\">of row</text>\n",
               gx + 16, T + 8, gx + 16, T + gh, gx, T + gh + 14);

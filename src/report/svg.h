@@ -13,9 +13,9 @@
 #include "../io/json.h"
 
 /* s with & < > " ' as entities, invalid UTF-8 and control characters (but tab and newline) as U+FFFD. */
-void html_escape(JsonBuf *b, const char *s);
+void html_escape(StrBuf *b, const char *s);
 /* The same for at most max characters (code points) of s, with "…" when cut. */
-void html_escape_cut(JsonBuf *b, const char *s, int max);
+void html_escape_cut(StrBuf *b, const char *s, int max);
 
 /* The categorical palette (colour-blind safe): colour of series i; SVG_DARK and SVG_GREY are two
  * neutral colours outside it (totals, overheads). */
@@ -44,16 +44,16 @@ typedef struct {
     const char *unit; /* appended to value labels of bar charts ("s") */
 } SvgChart;
 
-void svg_line_chart(JsonBuf *b, const SvgChart *c, const SvgSeries *s, int ns);
+void svg_line_chart(StrBuf *b, const SvgChart *c, const SvgSeries *s, int ns);
 /* vals[k * ncat + j]: series k, category j (NaN: no bar). */
-void svg_bar_chart(JsonBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names, int ns,
+void svg_bar_chart(StrBuf *b, const SvgChart *c, const char *const *cats, int ncat, const char *const *names, int ns,
                    const double *vals);
 /* One bar per row, labels on the left, values at the bars' ends; colors[i] of row i (NULL: all 0). */
-void svg_hbar_chart(JsonBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
+void svg_hbar_chart(StrBuf *b, const SvgChart *c, const char *const *labels, const double *vals, const int *colors,
                     int n);
 /* C x C counts m[true * C + predicted], coloured by the share of the row (the true class); every cell
  * is a <rect class="cell"> with a tooltip, for more than 30 classes only the diagonal and non-zero ones. */
-void svg_heatmap(JsonBuf *b, const SvgChart *c, const char *const *labels, int C, const int64_t *m);
+void svg_heatmap(StrBuf *b, const SvgChart *c, const char *const *labels, int C, const int64_t *m);
 
 /* Tick positions of a nice linear axis over [lo, hi] (about want of them, steps 1, 2, 5 x 10^k);
  * returns the count (<= 32) and sets *step. Exposed for the tests. */

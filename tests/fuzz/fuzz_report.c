@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     put("retrieval.json", data, len);
     put("per_class.tsv", data, len);
     put("config.yaml", data, len);
-    JsonBuf b = {0};
+    StrBuf b = {0};
     if (report_render(dir, &b, err, sizeof err) < 1) abort();
     if (strstr(b.p, "<script")) abort();
     free(b.p);

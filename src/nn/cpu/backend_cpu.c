@@ -1,10 +1,11 @@
 /* The CPU backend: host memory, oneDNN convolutions, the kernels of ops_cpu.c. Its contexts hold nothing of
  * their own (the oneDNN engine and the thread pool are the process's), so the entries only forward. */
+#include <cpuid.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../core/util.h"
-#include "../backend.h"
+#include "cpu_ops.h"
 
 #define BE const Backend *be __attribute__((unused))
 
@@ -14,7 +15,9 @@ static void cpu_copy(BE, void *dst, const void *src, size_t bytes) {
     if (dst != src) memcpy(dst, src, bytes);
 }
 static void cpu_zero(BE, void *p, size_t bytes) { memset(p, 0, bytes); }
-static void *cpu_conv_plan(BE, const ConvSpec *cs, Dims in, int backward) { return conv_plan(cs, in, backward); }
+static void *cpu_conv_plan(BE, const ConvSpec *cs, Dims in, int backward) {
+    return conv_plan(cs, in, backward, !!(be->caps & BE_BF16));
+}
 static void cpu_conv_plan_free(BE, void *p) { conv_plan_free(p); }
 static void cpu_conv_forward(BE, void *p, const float *x, const float *w, const float *b, float *y) {
     conv_forward(p, x, w, b, y);
@@ -119,9 +122,16 @@ static const Backend cpu_backend = {
     .sync = cpu_sync,
 };
 
-Backend *backend_cpu_open(int separate) {
+Backend *backend_cpu_open(int separate, int bf16) {
     Backend *be = xmalloc(sizeof *be);
     *be = cpu_backend;
     if (separate) be->name = "cpu-separate", be->caps &= ~(unsigned)BE_SHARES_HOST;
+    if (bf16) be->caps |= BE_BF16;
     return be;
+}
+
+int cpu_has_bf16(void) {
+    unsigned a, b, c, d;
+    /* CPUID leaf 7, sub-leaf 1: EAX bit 5 is AVX512_BF16 (vdpbf16ps) */
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 5 & 1) && __builtin_cpu_supports("avx512f");
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../../core/util.h"
-#include "../ops.h"
+#include "cpu_ops.h"
 
 static float *grow(float **buf, size_t *cap, size_t n) {
     if (n > *cap) {

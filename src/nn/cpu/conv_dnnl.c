@@ -9,7 +9,7 @@
 
 #include "../../core/prof.h"
 #include "../../core/util.h"
-#include "../ops.h"
+#include "cpu_ops.h"
 
 static dnnl_engine_t eng;
 static int block = 8;
@@ -45,7 +45,7 @@ int ops_block(int channels) {
 /* Staging buffers for re-laid-out tensors, shared by every plan: convolutions run one at a time and
  * every call re-lays out its inputs, so one buffer per role (sized to the largest use) is enough.
  * This keeps per-layer copies of weights and activations out of the peak memory. */
-typedef enum { ST_FWD_W, ST_BWDD_W, ST_BWDD_DSRC, ST_BWDD_DDST, ST_BWDW_SRC, ST_BWDW_DDST, ST_BWDW_DW, ST_DW, ST_N } Staging;
+typedef enum { ST_FWD_SRC, ST_FWD_W, ST_BWDD_W, ST_BWDD_DSRC, ST_BWDD_DDST, ST_BWDW_SRC, ST_BWDW_DDST, ST_BWDW_DW, ST_DW, ST_N } Staging;
 static float *staging_buf[ST_N];
 static size_t staging_cap[ST_N];
 static float *staging(Staging role, size_t bytes) {
@@ -129,9 +129,9 @@ struct ConvPlan {
     ConvSpec cs;
     Dims in, out;
     dnnl_primitive_t fwd, bwd_d, bwd_w;
-    Slot f_w, d_w, w_src, w_ddst, w_dw; /* layouts wanted by each primitive */
+    Slot f_src, f_w, d_w, w_src, w_ddst, w_dw; /* layouts (and data types) wanted by each primitive */
     Slot d_dsrc, d_ddst;
-    dnnl_memory_t f_src, f_dst, f_b, w_db;
+    dnnl_memory_t f_dst, f_b, w_db;
     float *db_tmp;
     size_t wn;
     double sec[3]; /* forward, backward-data, backward-weights */
@@ -143,8 +143,11 @@ struct ConvPlan {
 static ConvPlan *live[256];
 static int nlive;
 
+static void md_t(dnnl_memory_desc_t *m, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag, dnnl_data_type_t t) {
+    DN(dnnl_memory_desc_init_by_tag(m, nd, dims, t, tag));
+}
 static void md(dnnl_memory_desc_t *m, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
-    DN(dnnl_memory_desc_init_by_tag(m, nd, dims, dnnl_f32, tag));
+    md_t(m, nd, dims, tag, dnnl_f32);
 }
 static const dnnl_memory_desc_t *q(dnnl_primitive_desc_t pd, dnnl_query_t what) {
     return dnnl_primitive_desc_query_md(pd, what, 0);
@@ -163,15 +166,7 @@ static void report(const char *what, ConvPlan *p, dnnl_primitive_desc_t pd) {
             p->cs.k[2], p->cs.s[0], p->cs.s[1], p->cs.s[2], p->in.n, p->in.c, p->in.d, p->in.h, p->in.w, what, impl);
 }
 
-Dims conv_out_dims(const ConvSpec *cs, Dims in) {
-    Dims o = {in.n, cs->cout, 0, 0, 0};
-    o.d = (in.d + 2 * cs->p[0] - cs->k[0]) / cs->s[0] + 1;
-    o.h = (in.h + 2 * cs->p[1] - cs->k[1]) / cs->s[1] + 1;
-    o.w = (in.w + 2 * cs->p[2] - cs->k[2]) / cs->s[2] + 1;
-    return o;
-}
-
-ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward) {
+static ConvPlan *plan_with(const ConvSpec *cs, Dims in, int backward, int bf16) {
     ops_init(0);
     ConvPlan *p = xcalloc(1, sizeof *p);
     p->cs = *cs;
@@ -182,36 +177,44 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward) {
     dnnl_dims_t wd = {cs->cout, cs->cin, cs->k[0], cs->k[1], cs->k[2]}, bd = {cs->cout};
     dnnl_dims_t st = {cs->s[0], cs->s[1], cs->s[2]}, pad = {cs->p[0], cs->p[1], cs->p[2]};
     dnnl_memory_desc_t src, dst, w_plain, w_any, b, any_src, any_dst;
+    dnnl_memory_desc_t src_in, dst_in, w_any_in, any_src_in, any_dst_in; /* the primitives' inputs */
     dnnl_format_tag_t blocked = block == 16 ? dnnl_nCdhw16c : dnnl_nCdhw8c;
-    md(&src, 5, sd, dims_block(in) > 1 ? blocked : dnnl_ncdhw);
-    md(&dst, 5, dd, dims_block(p->out) > 1 ? blocked : dnnl_ncdhw);
+    dnnl_format_tag_t src_tag = dims_block(in) > 1 ? blocked : dnnl_ncdhw, dst_tag = dims_block(p->out) > 1 ? blocked : dnnl_ncdhw;
+    dnnl_data_type_t it = bf16 ? dnnl_bf16 : dnnl_f32;
+    md(&src, 5, sd, src_tag);
+    md(&dst, 5, dd, dst_tag);
     md(&w_plain, 5, wd, dnnl_oidhw);
     md(&w_any, 5, wd, dnnl_format_tag_any);
     md(&b, 1, bd, dnnl_x);
     md(&any_src, 5, sd, dnnl_format_tag_any);
     md(&any_dst, 5, dd, dnnl_format_tag_any);
+    md_t(&src_in, 5, sd, src_tag, it);
+    md_t(&dst_in, 5, dd, dst_tag, it);
+    md_t(&w_any_in, 5, wd, dnnl_format_tag_any, it);
+    md_t(&any_src_in, 5, sd, dnnl_format_tag_any, it);
+    md_t(&any_dst_in, 5, dd, dnnl_format_tag_any, it);
     p->wn = (size_t)cs->cout * cs->cin * cs->k[0] * cs->k[1] * cs->k[2];
 
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t fpd, dpd, wpd;
-    DN(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &src, &w_any,
+    DN(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &src_in, &w_any_in,
                                           cs->bias ? &b : NULL, &dst, st, pad, pad));
     DN(dnnl_primitive_desc_create(&fpd, &cd, NULL, eng, NULL));
     report("fwd", p, fpd);
     DN(dnnl_primitive_create(&p->fwd, fpd));
+    slot_init(&p->f_src, &src, &src_in, ST_FWD_SRC, 1, 0);
     slot_init(&p->f_w, &w_plain, q(fpd, dnnl_query_weights_md), ST_FWD_W, 1, 0);
-    DN(dnnl_memory_create(&p->f_src, &src, eng, DNNL_MEMORY_NONE));
     DN(dnnl_memory_create(&p->f_dst, &dst, eng, DNNL_MEMORY_NONE));
     if (cs->bias) DN(dnnl_memory_create(&p->f_b, &b, eng, DNNL_MEMORY_NONE));
 
     if (backward >= 2) {
         /* Our layouts first; where oneDNN has only its reference kernel for them (strided
          * backward-data in the blocked layout), let it choose and re-lay out around the call. */
-        DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &w_any, &dst, st, pad, pad));
+        DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &w_any_in, &dst_in, st, pad, pad));
         DN(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, fpd));
         if (is_ref(dpd)) {
             dnnl_primitive_desc_destroy(dpd);
-            DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any, &any_dst, st, pad, pad));
+            DN(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any_in, &any_dst_in, st, pad, pad));
             DN(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, fpd));
         }
         report("bwd_data", p, dpd);
@@ -225,8 +228,8 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward) {
     if (backward >= 1) {
         /* Backward-weights: let oneDNN choose every layout. Forcing nCdhw8c here selects a jit:avx2
          * kernel that hangs on this oneDNN version (see MEASUREMENTS.md). */
-        DN(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any_src, &w_any, cs->bias ? &b : NULL,
-                                                       &any_dst, st, pad, pad));
+        DN(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &any_src_in, &w_any, cs->bias ? &b : NULL,
+                                                       &any_dst_in, st, pad, pad));
         DN(dnnl_primitive_desc_create(&wpd, &cd, NULL, eng, fpd));
         report("bwd_weights", p, wpd);
         DN(dnnl_primitive_create(&p->bwd_w, wpd));
@@ -255,6 +258,18 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward) {
     return p;
 }
 
+ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward, int bf16) {
+    ConvPlan *p = plan_with(cs, in, backward, bf16);
+    /* bf16 where oneDNN has a fast kernel for it; a layer it would run on its reference kernel stays fp32 (none of
+     * R3D-18's on AVX-512 BF16 do: FEDVSSL_VERBOSE=1 lists them; some small test shapes do) */
+    for (int k = 0; bf16 && k < 3; k++)
+        if (p->impl[k] && !strncmp(p->impl[k], "ref", 3)) {
+            conv_plan_free(p);
+            return plan_with(cs, in, backward, 0);
+        }
+    return p;
+}
+
 void conv_plan_free(ConvPlan *p) {
     if (!p) return;
     for (int i = 0; i < nlive; i++)
@@ -262,12 +277,12 @@ void conv_plan_free(ConvPlan *p) {
     dnnl_primitive_destroy(p->fwd);
     if (p->bwd_d) dnnl_primitive_destroy(p->bwd_d);
     if (p->bwd_w) dnnl_primitive_destroy(p->bwd_w);
+    slot_free(&p->f_src);
     slot_free(&p->f_w);
     slot_free(&p->d_w);
     slot_free(&p->w_src);
     slot_free(&p->w_ddst);
     slot_free(&p->w_dw);
-    dnnl_memory_destroy(p->f_src);
     dnnl_memory_destroy(p->f_dst);
     if (p->f_b) dnnl_memory_destroy(p->f_b);
     slot_free(&p->d_dsrc);
@@ -281,9 +296,8 @@ void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, f
     double t0 = now_sec();
     dnnl_exec_arg_t a[4];
     int n = 0;
-    DN(dnnl_memory_set_data_handle(p->f_src, (void *)x));
     DN(dnnl_memory_set_data_handle(p->f_dst, y));
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, p->f_src};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, slot_in(&p->f_src, x)};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, slot_in(&p->f_w, w)};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, p->f_dst};
     if (p->cs.bias) {

@@ -8,7 +8,7 @@
 
 #include "../../core/rng.h"
 #include "../../core/util.h"
-#include "../ops.h"
+#include "cpu_ops.h"
 #include "../roi_bilinear.h"
 
 /* Per channel block: lane sums over all N and spatial positions. Float partial sums over short

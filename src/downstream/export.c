@@ -7,6 +7,8 @@
 #include "../core/util.h"
 #include "../core/fsutil.h"
 #include "../io/ckpt.h"
+#include "../io/state_npz.h"
+#include "../model/checkpoint.h"
 #include "downstream.h"
 
 /* §4 as the reference does it: TSN's keys paired BY POSITION with the checkpoint's list, truncated
@@ -42,21 +44,6 @@ static void write_reference_pth(const State *s, const char *ckpt, const char *pt
     free(names);
     free(t);
     ckpt_free(&l);
-}
-
-int state_write_pth(const State *s, const char *pth, const PthMeta *meta, char *err, size_t errlen) {
-    const char **names = xcalloc((size_t)s->n, sizeof *names);
-    TensorRef *t = xcalloc((size_t)s->n, sizeof *t);
-    for (int i = 0; i < s->n; i++) {
-        const StateEntry *e = &s->e[i];
-        names[i] = e->name;
-        t[i] = e->type == ST_F32 ? (TensorRef){NPY_F32, e->ndim, e->shape, s->w + e->off}
-                                 : (TensorRef){NPY_I64, e->ndim, e->shape, s->cnt + e->off};
-    }
-    int rc = pth_write(pth, names, t, s->n, meta, err, errlen);
-    free(names);
-    free(t);
-    return rc;
 }
 
 int export_run(const ExportConfig *c) {
