@@ -1,6 +1,6 @@
 /* fedvssl pretrain end to end on a tiny synthetic set (2 clients, 2 rounds, 1 local step each):
  * run-dir layout and files NumPy reads by name; the same checkpoints from the in-process and the MPI
- * transports; kill -9 during round 2 then resume = the uninterrupted run's weights; a failing or
+ * transports; clients side by side (parallel_clients) = in turn, file for file; kill -9 during round 2 then resume = the uninterrupted run's weights; a failing or
  * diverging client is dropped and the round still aggregates; too few results stop the run cleanly;
  * bad config keys and values and a missing partition are one clear error. */
 #include <signal.h>
@@ -162,6 +162,31 @@ int main(int argc, char **argv) {
     snprintf(a, sizeof a, "%s/noheld/fedvssl_results/round-2.npz", root);
     snprintf(b, sizeof b, "%s/fedvssl_results/round-2.npz", r1);
     CHECK(same_file(a, b), "round 2 identical with and without the held-out evaluation");
+
+    /* clients side by side (two workers of one thread each) = one after another on one thread, file for file,
+     * also when the first client fails and the second's result is added first */
+    const char *side[] = {"", "fault.kind=error fault.client=1 fault.round=1 strategy.min_fit_clients=1"};
+    for (size_t k = 0; k < sizeof side / sizeof *side; k++) {
+        char c[1600];
+        snprintf(a, sizeof a, "%s/seq%zu", root, k);
+        snprintf(b, sizeof b, "%s/par%zu", root, k);
+        snprintf(c, sizeof c, "%s data.crop=32 %s", common, side[k]);
+        CHECK(sh("%s pretrain %s data.threads=1 out=%s 2>/dev/null", fedvssl_bin, c, a) == 0, "in turn: %s", side[k]);
+        CHECK(sh("%s pretrain %s data.threads=2 parallel_clients=2 out=%s 2>/dev/null", fedvssl_bin, c, b) == 0,
+              "side by side: %s", side[k]);
+        const char *files[] = {"round-1.npz", "round-2.npz", "client1/state_round2.npz", "client2/state_round2.npz"};
+        for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+            char x[1800], y[1800];
+            snprintf(x, sizeof x, "%s/fedvssl_results/%s", a, files[f]);
+            snprintf(y, sizeof y, "%s/fedvssl_results/%s", b, files[f]);
+            CHECK(same_file(x, y), "parallel_clients=2 %s: %s identical to the clients in turn", side[k], files[f]);
+        }
+        snprintf(c, sizeof c, "%s/metrics.jsonl", b);
+        char *m = slurp(c);
+        CHECK(count(m, "\"event\": \"client_fit\"") == 4 && count(m, "\"ok\": false") == (k ? 1 : 0),
+              "parallel_clients=2 %s: four client_fit lines", side[k]);
+        free(m);
+    }
 
     /* retention: the last 2 rounds and every 2nd, native files only; then the baseline's format alone */
     struct {
@@ -359,6 +384,7 @@ int main(int argc, char **argv) {
         {"strategy.mixcoeff=0.5", "strategy.mix_coeff"},
         {"strategy.fedavg=maybe", "strategy.fedavg"},
         {"transport=tcp", "inproc"},
+        {"transport=mpi parallel_clients=2", "parallel_clients=2: for transport=inproc"},
         {"pool_size=2 strategy.min_available_clients=3", "min_available_clients"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

@@ -3,8 +3,10 @@
 #   test_data_e2e       the loader's workers, queue and epoch restarts (1 and 3 threads), prepare's workers
 #   test_data_badvideo  prepare's workers on failing videos, the loader on a portrait and a cut video
 #   federated run       the instrumented fedvssl itself: synth, prepare, partition, then pretrain in one process
-#                       (2 clients x 2 rounds, loaders and compute threads), and a round whose client diverges
-#                       at its first step and leaves its loader with batches in flight
+#                       (2 clients x 2 rounds, loaders and compute threads), the same with the two clients
+#                       trained side by side (parallel_clients=2: worker threads, one model each, results handed
+#                       over in order), and a round whose client diverges at its first step and leaves its loader
+#                       with batches in flight
 # $1 is the build folder (build-tsan), built with clang -fsanitize=thread; OpenMP is LLVM's libomp, whose Archer
 # tool tells TSan about OpenMP's barriers and locks, so parallel loops are checked too. Any report fails the run.
 set -u
@@ -34,6 +36,8 @@ federated() {
       --num-clients 2 >/dev/null &&
   "$b" pretrain $c rounds=2 max_iters=2 strategy.min_fit_clients=2 out="$w/run" 2>/dev/null &&
   [ -f "$w/run/fedvssl_results/round-2.npz" ] || { echo "federated run failed"; rm -rf "$w"; return 1; }
+  "$b" pretrain $c rounds=2 max_iters=2 strategy.min_fit_clients=2 parallel_clients=2 out="$w/par" 2>/dev/null &&
+  [ -f "$w/par/fedvssl_results/round-2.npz" ] || { echo "run with parallel_clients=2 failed"; rm -rf "$w"; return 1; }
   "$b" pretrain $c rounds=1 max_iters=3 strategy.min_fit_clients=1 fault.kind=nan fault.client=1 out="$w/nan" 2>/dev/null &&
   grep -q '"results": 1' "$w/nan/metrics.jsonl" || { echo "run with a diverging client failed"; rm -rf "$w"; return 1; }
   rm -rf "$w"

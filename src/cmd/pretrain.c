@@ -95,6 +95,9 @@ int cmd_pretrain(int argc, char **argv) {
                      !strcmp(a.ckpt_format, "both");
 
     int mpi = !strcmp(a.transport, "mpi"), rank = 0, size = 1;
+    if (mpi && c.parallel_clients > 1)
+        die("parallel_clients=%d: for transport=inproc; with mpi, clients run side by side as ranks (mpirun -np 1+P)",
+            c.parallel_clients);
     if (mpi) {
         if (!fl_mpi_available()) die("transport=mpi: this build has no MPI (install libopenmpi-dev and rebuild)");
         fl_mpi_init(&argc, &argv, &rank, &size);
@@ -111,6 +114,7 @@ int cmd_pretrain(int argc, char **argv) {
         pretrain_config_keys(&was, wkeys);
         /* where and how it runs, what it logs and keeps: free to differ; the rest made the checkpoints */
         static const char *const free_keys[] = {"out", "resume", "quiet", "trace_dir", "tensorboard", "data_dir", "data.threads", "transport",
+                                                "parallel_clients",
                                                 "round_timeout", "device", "allow_changes", "checkpoint.", "eval.",
                                                 "fault.", NULL};
         write_cfg = run_folder_settings(run, "pretrain", keys, wkeys, nk, free_keys, a.allow_changes, "round",

@@ -53,6 +53,9 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
         {"log_interval", CFG_INT, &a->c.log_interval, "10", NULL, 1, INT_MAX, "iterations per log record"},
         {"transport", CFG_ENUM, &a->transport, "inproc", "inproc|mpi", 0, 0,
          "inproc: one process; mpi: mpirun -np 1+P, server on rank 0"},
+        {"parallel_clients", CFG_INT, &a->c.parallel_clients, "1", NULL, 1, 1024,
+         "inproc: clients fitted side by side in one process, each with its own model (and CUDA stream), sharing "
+         "data.threads; results the same as one after another (bit for bit on the CPU at the same threads per client)"},
         {"round_timeout", CFG_FLOAT, &a->c.round_timeout, "0", NULL, 0, 1e9, "seconds a client may take (0 = no limit)"},
         CFGK_DEVICE(&a->c.device),
         CFGK_PRECISION(&a->c.precision),
@@ -74,7 +77,7 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
         {"strategy._target_", CFG_IGNORED, NULL, NULL, NULL, 0, 0,
          "the Python strategy class; here strategy.fedavg and strategy.compat choose"},
         {"strategy.base_work_dir", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "set at run time; here the run folder"},
-        {"client_resources.num_gpus", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's per-client GPUs; here device="},
+        {"client_resources.num_gpus", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's per-client GPUs; here device= and parallel_clients="},
         {"client_resources.num_cpus", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's per-client CPUs; here data.threads"},
         {"client_resources.include_dashboard", CFG_IGNORED, NULL, NULL, NULL, 0, 0, "Ray's dashboard; no Ray here"},
         {"fault.kind", CFG_ENUM, &a->c.fault, "none", "none|error|nan|slow", 0, 0,

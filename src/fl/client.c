@@ -119,10 +119,10 @@ static int fault_hits(const FlConfig *c, int cid, int round, const char *kind) {
            (c->fault_round == 0 || c->fault_round == round);
 }
 
-void fl_client_model(Model *m, const FlConfig *c) {
+void fl_client_model(Model *m, const FlConfig *c, const Backend *be) {
     model_init(m, MODEL_CTP, 0);
     m->head_init_fan_in = c->head_init_fan_in;
-    model_use_backend(m, backend_for(c->device, c->precision));
+    model_use_backend(m, be);
     int S = c->crop > 0 ? c->crop : 112; /* 0: the reference's clip side, as the loader takes it */
     model_plan(m, (Dims){c->batch, 3, 16, S, S}, 1);
 }
@@ -197,8 +197,8 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
         snprintf(res->err, sizeof res->err, "%.1000s", tr.err);
         goto done;
     }
-    static int told; /* once per run: every client of a small run hits it */
-    if (tr.short_epoch && !told++)
+    static int told; /* once per run: every client of a small run hits it (atomic: clients may run side by side) */
+    if (tr.short_epoch && !__atomic_fetch_add(&told, 1, __ATOMIC_RELAXED))
         warnf("client %d, round %d: %d iterations, fewer than the log interval %d; the loss metric is the mean of "
               "all of them (the reference would divide by zero); the same for every such epoch of this run",
               cid + 1, round, tr.iters, c->log_interval);

@@ -2,7 +2,7 @@
  * server's round loop and the transports it talks through.
  *
  * One model instance per process serves every client that process runs, in turn (inproc: the whole
- * federation; mpi: the clients of one rank). A client's own state between rounds (its CtP head above
+ * federation; mpi: the clients of one rank), or one per worker with inproc's parallel_clients. A client's own state between rounds (its CtP head above
  * all) lives in its work dir, as the reference's epoch_1.pth does. */
 #ifndef FEDVSSL_FL_H
 #define FEDVSSL_FL_H
@@ -38,6 +38,7 @@ typedef struct {
     const char *trace_dir;     /* TrainOptions.trace_dir of each fit, as <trace_dir>/round-<r>/client-<c> ("" = off) */
     int tensorboard;           /* mirror metrics.jsonl into <run>/tf_logs (io/runlog.h) */
     int head_init_fan_in;      /* Model.head_init_fan_in (model.head_init=fan_in) */
+    int parallel_clients;      /* inproc: clients fitted side by side, each on its own model and context */
     int quiet;
 } FlConfig;
 
@@ -55,8 +56,9 @@ typedef struct {
 char *fl_results_dir(const FlConfig *c);
 char *fl_client_dir(const FlConfig *c, int cid);
 
-/* The model a process trains its clients on: CtP, on the configured device, planned for its batch. */
-void fl_client_model(Model *m, const FlConfig *c);
+/* The model a process (or a worker of transport_inproc) trains its clients on: CtP on backend be, planned for
+ * the batch under the calling thread's thread count. */
+void fl_client_model(Model *m, const FlConfig *c, const Backend *be);
 
 /* Client cid (0-based; files say cid+1) fits round `round` on m: its last local state (or the fresh
  * initialisation), backbone.* from the global (gw, gc laid out like m->st), one local epoch with a

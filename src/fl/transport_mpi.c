@@ -219,7 +219,7 @@ int fl_mpi_worker(const FlConfig *c) {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     Model m;
-    fl_client_model(&m, c);
+    fl_client_model(&m, c, backend_for(c->device, c->precision));
     float *gw = xalloc_aligned(m.st.nf * sizeof(float));
     double *gc = xcalloc(m.st.ni ? m.st.ni : 1, sizeof(double));
     int *hdr = xmalloc(sizeof(int) * MAX_HDR);

@@ -2,6 +2,7 @@
 #include "runlog.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,10 +116,14 @@ static void mirror(TfEvents *tb, const RunEvent *e) {
 }
 
 void runlog_event(RunLog *r, RunEvent *e) {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* clients trained side by side log to one run */
     if (r && r->f) {
-        fprintf(r->f, "%s\n", ev_text(e));
+        const char *text = ev_text(e);
+        pthread_mutex_lock(&lock);
+        fprintf(r->f, "%s\n", text);
         fflush(r->f);
         if (r->tb) mirror(r->tb, e);
+        pthread_mutex_unlock(&lock);
     }
     ev_free(e);
 }

@@ -47,7 +47,8 @@ void ev_bool(RunEvent *e, const char *key, int v);
 /* The finished object (no newline), valid until ev_free. */
 const char *ev_text(RunEvent *e);
 void ev_free(RunEvent *e);
-/* Appends the record to metrics.jsonl, mirrors its numbers, and frees it. A NULL or closed log only frees it. */
+/* Appends the record to metrics.jsonl, mirrors its numbers, and frees it. A NULL or closed log only frees it.
+ * Safe from several threads (one record at a time). */
 void runlog_event(RunLog *r, RunEvent *e);
 
 #endif

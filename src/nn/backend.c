@@ -3,6 +3,7 @@
  * runs never map the CUDA libraries and run where they are missing. */
 #include "backend.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,8 @@ void backend_close(Backend *be) {
 }
 
 const Backend *backend_for(const char *device, const char *precision) {
-    /* one shared context per (device, precision) for the life of the process */
+    /* one shared context per (device, precision) for the life of the process; threads may ask together */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static struct {
         char key[96];
         Backend *be;
@@ -110,12 +112,17 @@ const Backend *backend_for(const char *device, const char *precision) {
     static int n;
     char key[96];
     snprintf(key, sizeof key, "%s|%s", device, precision);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(open[i].key, key)) return open[i].be;
-    if (n == 16) die("internal: more than 16 backend contexts");
-    Backend *be = backend_open(device, precision);
-    snprintf(open[n].key, sizeof open[n].key, "%s", key);
-    open[n++].be = be;
+    pthread_mutex_lock(&lock);
+    Backend *be = NULL;
+    for (int i = 0; i < n && !be; i++)
+        if (!strcmp(open[i].key, key)) be = open[i].be;
+    if (!be) {
+        if (n == 16) die("internal: more than 16 backend contexts");
+        be = backend_open(device, precision);
+        snprintf(open[n].key, sizeof open[n].key, "%s", key);
+        open[n++].be = be;
+    }
+    pthread_mutex_unlock(&lock);
     return be;
 }
 

@@ -10,18 +10,7 @@
 #include "../../core/util.h"
 #include "cpu_ops.h"
 
-static float *grow(float **buf, size_t *cap, size_t n) {
-    if (n > *cap) {
-        free(*buf);
-        *buf = xalloc_aligned(n * sizeof(float));
-        *cap = n;
-    }
-    return *buf;
-}
-
 void conv_backward_weights_by_depth(const ConvSpec *cs, Dims in, const float *x, const float *dy, float *dw) {
-    static float *A, *Bm, *C; /* one conv runs at a time (see the staging buffers of conv_dnnl.c) */
-    static size_t ca, cb, cc;
     Dims out = conv_out_dims(cs, in);
     const int L = dims_block(in), Lo = dims_block(out), K1 = cs->k[1], K2 = cs->k[2];
     const int OHW = out.h * out.w, CinK = cs->cin * K1 * K2;
@@ -36,8 +25,8 @@ void conv_backward_weights_by_depth(const ConvSpec *cs, Dims in, const float *x,
             }
         if (!np) continue;
         size_t P = (size_t)np * OHW;
-        float *a = grow(&A, &ca, (size_t)cs->cout * P), *b = grow(&Bm, &cb, (size_t)CinK * P);
-        float *c = grow(&C, &cc, (size_t)cs->cout * CinK);
+        float *a = conv_depth_scratch(0, (size_t)cs->cout * P), *b = conv_depth_scratch(1, (size_t)CinK * P);
+        float *c = conv_depth_scratch(2, (size_t)cs->cout * CinK);
         /* dY rows [Cout][P] from the blocked layout */
 #pragma omp parallel for
         for (int co = 0; co < cs->cout; co++)

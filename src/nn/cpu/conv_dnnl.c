@@ -3,6 +3,7 @@
  * PyTorch's OIDHW into whatever each primitive prefers. */
 #include <dnnl.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,6 @@
 
 static dnnl_engine_t eng;
 static int block = 8;
-static dnnl_stream_t strm;
 static int verbose_kernels;
 
 #define DN(call)                                                                          \
@@ -22,16 +22,19 @@ static int verbose_kernels;
         if (st_ != dnnl_success) die("oneDNN call failed (%d): %s", (int)st_, #call);     \
     } while (0)
 
-void ops_init(int verbose) {
-    if (eng) return;
-    /* FEDVSSL_VERBOSE=1 lists the kernel oneDNN picked for every convolution. */
-    verbose_kernels = verbose || (getenv("FEDVSSL_VERBOSE") && atoi(getenv("FEDVSSL_VERBOSE")) > 0);
+static void engine_init(void) {
+    verbose_kernels = getenv("FEDVSSL_VERBOSE") && atoi(getenv("FEDVSSL_VERBOSE")) > 0;
     /* 16-channel blocks where AVX-512 kernels exist, else 8 (AVX2). */
     block = __builtin_cpu_supports("avx512f") ? 16 : 8;
     const char *b = getenv("FEDVSSL_BLOCK");
     if (b && (atoi(b) == 8 || atoi(b) == 16)) block = atoi(b);
     DN(dnnl_engine_create(&eng, dnnl_cpu, 0));
-    DN(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
+}
+void ops_init(int verbose) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, engine_init); /* threads that train clients side by side may get here together */
+    /* FEDVSSL_VERBOSE=1 lists the kernel oneDNN picked for every convolution. */
+    if (verbose) verbose_kernels = 1;
 }
 void ops_set_threads(int n) {
     if (n > 0) omp_set_num_threads(n);
@@ -42,20 +45,51 @@ int ops_block(int channels) {
     return channels % block == 0 ? block : 1;
 }
 
-/* Staging buffers for re-laid-out tensors, shared by every plan: convolutions run one at a time and
- * every call re-lays out its inputs, so one buffer per role (sized to the largest use) is enough.
- * This keeps per-layer copies of weights and activations out of the peak memory. */
-typedef enum { ST_FWD_SRC, ST_FWD_W, ST_BWDD_W, ST_BWDD_DSRC, ST_BWDD_DDST, ST_BWDW_SRC, ST_BWDW_DDST, ST_BWDW_DW, ST_DW, ST_N } Staging;
-static float *staging_buf[ST_N];
-static size_t staging_cap[ST_N];
-static float *staging(Staging role, size_t bytes) {
-    if (bytes > staging_cap[role]) {
-        free(staging_buf[role]);
-        staging_buf[role] = xalloc_aligned(bytes);
-        staging_cap[role] = bytes;
-    }
-    return staging_buf[role];
+/* Staging buffers for re-laid-out tensors, shared by every plan a thread runs: its convolutions run one at a
+ * time and every call re-lays out its inputs, so one buffer per role (sized to the largest use) is enough. This
+ * keeps per-layer copies of weights and activations out of the peak memory. Each thread that runs convolutions
+ * (the main one, or one per client trained beside others) has its own buffers and oneDNN stream, freed when it
+ * ends; the last three roles are conv_bwdw_depth.c's. */
+typedef enum { ST_FWD_SRC, ST_FWD_W, ST_BWDD_W, ST_BWDD_DSRC, ST_BWDD_DDST, ST_BWDW_SRC, ST_BWDW_DDST, ST_BWDW_DW, ST_DW,
+               ST_DEPTH_A, ST_N = ST_DEPTH_A + 3 } Staging;
+typedef struct {
+    dnnl_stream_t strm;
+    float *buf[ST_N];
+    size_t cap[ST_N];
+} ThreadWs;
+static pthread_key_t ws_key;
+static _Thread_local ThreadWs *tws;
+
+static void ws_free(void *p) {
+    ThreadWs *w = p;
+    dnnl_stream_destroy(w->strm);
+    for (int i = 0; i < ST_N; i++) free(w->buf[i]);
+    free(w);
 }
+static void ws_key_init(void) {
+    if (pthread_key_create(&ws_key, ws_free)) die("pthread_key_create failed");
+}
+static ThreadWs *ws(void) {
+    if (tws) return tws;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ws_key_init);
+    ops_init(0);
+    tws = xcalloc(1, sizeof *tws);
+    DN(dnnl_stream_create(&tws->strm, eng, dnnl_stream_default_flags));
+    pthread_setspecific(ws_key, tws);
+    return tws;
+}
+static float *staging(Staging role, size_t bytes) {
+    ThreadWs *w = ws();
+    if (bytes > w->cap[role]) {
+        free(w->buf[role]);
+        w->buf[role] = xalloc_aligned(bytes);
+        w->cap[role] = bytes;
+    }
+    return w->buf[role];
+}
+float *conv_depth_scratch(int i, size_t n) { return staging((Staging)(ST_DEPTH_A + i), n * sizeof(float)); }
+static dnnl_stream_t stream(void) { return ws()->strm; }
 
 /* One tensor as a primitive wants it, with an optional re-layout from/to our own layout. */
 typedef struct {
@@ -103,7 +137,7 @@ static void slot_free(Slot *s) {
 }
 static void reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to) {
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    DN(dnnl_primitive_execute(r, strm, 2, a));
+    DN(dnnl_primitive_execute(r, stream(), 2, a));
 }
 static void slot_bind(Slot *s, const float *p) {
     DN(dnnl_memory_set_data_handle(s->m_ours, (void *)p));
@@ -142,6 +176,7 @@ struct ConvPlan {
 /* Live plans, for the per-layer profile. */
 static ConvPlan *live[256];
 static int nlive;
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void md_t(dnnl_memory_desc_t *m, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag, dnnl_data_type_t t) {
     DN(dnnl_memory_desc_init_by_tag(m, nd, dims, t, tag));
@@ -254,7 +289,9 @@ static ConvPlan *plan_with(const ConvSpec *cs, Dims in, int backward, int bf16) 
         p->impl[2] = "own: by depth tap + sgemm";
     }
     if (env && !strcmp(env, "force") && backward >= 1 && !cs->bias) p->by_depth = 1; /* for tests */
+    pthread_mutex_lock(&live_lock);
     if (nlive < 256) live[nlive++] = p;
+    pthread_mutex_unlock(&live_lock);
     return p;
 }
 
@@ -272,8 +309,10 @@ ConvPlan *conv_plan(const ConvSpec *cs, Dims in, int backward, int bf16) {
 
 void conv_plan_free(ConvPlan *p) {
     if (!p) return;
+    pthread_mutex_lock(&live_lock);
     for (int i = 0; i < nlive; i++)
         if (live[i] == p) live[i] = live[--nlive];
+    pthread_mutex_unlock(&live_lock);
     dnnl_primitive_destroy(p->fwd);
     if (p->bwd_d) dnnl_primitive_destroy(p->bwd_d);
     if (p->bwd_w) dnnl_primitive_destroy(p->bwd_w);
@@ -304,8 +343,8 @@ void conv_forward(ConvPlan *p, const float *x, const float *w, const float *b, f
         DN(dnnl_memory_set_data_handle(p->f_b, (void *)b));
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, p->f_b};
     }
-    DN(dnnl_primitive_execute(p->fwd, strm, n, a));
-    DN(dnnl_stream_wait(strm));
+    DN(dnnl_primitive_execute(p->fwd, stream(), n, a));
+    DN(dnnl_stream_wait(stream()));
     p->sec[0] += now_sec() - t0;
     prof_sec[PROF_CONV_FWD] += now_sec() - t0;
 }
@@ -316,9 +355,9 @@ void conv_backward_data(ConvPlan *p, const float *dy, const float *w, float *dx)
     dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, slot_in(&p->d_ddst, dy)},
                             {DNNL_ARG_WEIGHTS, slot_in(&p->d_w, w)},
                             {DNNL_ARG_DIFF_SRC, slot_out(&p->d_dsrc, dx)}};
-    DN(dnnl_primitive_execute(p->bwd_d, strm, 3, a));
+    DN(dnnl_primitive_execute(p->bwd_d, stream(), 3, a));
     slot_out_done(&p->d_dsrc);
-    DN(dnnl_stream_wait(strm));
+    DN(dnnl_stream_wait(stream()));
     p->sec[1] += now_sec() - t0;
     prof_sec[PROF_CONV_BWD_DATA] += now_sec() - t0;
 }
@@ -339,9 +378,9 @@ void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *
     float *dw_tmp = staging(ST_DW, p->wn * sizeof(float)); /* oneDNN overwrites; we accumulate */
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS, slot_out(&p->w_dw, dw_tmp)};
     if (p->cs.bias) a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_BIAS, p->w_db};
-    DN(dnnl_primitive_execute(p->bwd_w, strm, n, a));
+    DN(dnnl_primitive_execute(p->bwd_w, stream(), n, a));
     slot_out_done(&p->w_dw);
-    DN(dnnl_stream_wait(strm));
+    DN(dnnl_stream_wait(stream()));
     /* Gradients accumulate (+=), as every backward in ops.h. */
     const float *t = dw_tmp;
 #pragma omp parallel for simd

@@ -32,6 +32,8 @@ void conv_backward_weights(ConvPlan *p, const float *x, const float *dy, float *
 /* Backward-weights one kernel-depth tap at a time (conv_bwdw_depth.c), for outputs of few frames;
  * x, dy in the blocked layout; dw (PyTorch layout) accumulated; no bias. */
 void conv_backward_weights_by_depth(const ConvSpec *cs, Dims in, const float *x, const float *dy, float *dw);
+/* Its three work buffers (i = 0, 1, 2) of at least n floats: the calling thread's, kept between calls. */
+float *conv_depth_scratch(int i, size_t n);
 /* Per-layer GFLOP/s of the live plans (bench --profile); per = runs each plan's time covers. */
 void conv_profile_print(double per);
 void conv_profile_reset(void);
