@@ -6,7 +6,9 @@
 #   here:   bash tools/device_check.sh build && bash bench/gpu_study.sh data      -> gpu-data/ (~30 MB)
 #   device: carry ["build-device", "gpu-data"], command "bash bench/gpu_study.sh run"   (logs and tables in $OUT)
 # Environment: STEPS (CtP steps per configuration, default 3000: ~1 min each at TF32's 17 ms a step),
-# PRECISION (tf32), SEEDS (the seeds of every configuration, default "7").
+# PRECISION (tf32), SEEDS (the seeds of every configuration, default "7"), PARALLEL (parallel_clients of the
+# 3-client runs, default 3: their clients on 3 streams). First it times 3 rounds of the 3 clients in turn and side
+# by side (parallel_clients=1 and 3) and says whether their checkpoints are the same bytes.
 set -u
 B=build-device/fedvssl
 D=gpu-data
@@ -34,6 +36,17 @@ run)
   per_round=$(python3 -c "import json; print(max(1, len(json.load(open('$D/annotations/train_split_1.json'))) // 4))")
   rounds=$(( (STEPS + per_round - 1) / per_round ))
   echo "$STEPS CtP steps per configuration: $rounds rounds of ~$per_round steps, $PRECISION" | tee "$out/study.txt"
+  for p in 1 3; do
+    t0=$(date +%s.%N)
+    $B pretrain "${common[@]}" partition_dir=annotations/c3 pool_size=3 strategy.min_fit_clients=3 \
+      strategy.min_available_clients=3 rounds=3 eval.batches=0 parallel_clients=$p out="$out/side_p$p" > "$out/side_p$p.log" 2>&1 ||
+      { echo "parallel_clients=$p: failed"; tail -3 "$out/side_p$p.log"; }
+    echo "3 clients x 3 rounds, parallel_clients=$p: $(python3 -c "import time; print('%.1f' % (time.time() - $t0))") s" | tee -a "$out/study.txt"
+  done
+  cmp -s "$out/side_p1/fedvssl_results/round-3.npz" "$out/side_p3/fedvssl_results/round-3.npz" &&
+    echo "round 3: the same bytes in turn and side by side" | tee -a "$out/study.txt" ||
+    echo "round 3: in turn and side by side differ" | tee -a "$out/study.txt"
+  PARALLEL=${PARALLEL:-3}
   for seed in $SEEDS; do
     [ -f "$out/random_s$seed/retrieval.json" ] ||
       $B retrieve data_dir=$D init= seed=$seed data.crop=112 device=cuda precision=$PRECISION quiet=true out="$out/random_s$seed"
@@ -44,7 +57,7 @@ run)
       t0=$(date +%s)
       # shellcheck disable=SC2086
       $B pretrain "${common[@]}" partition_dir=annotations/c$k pool_size=$k strategy.min_fit_clients=$k \
-        strategy.min_available_clients=$k $strat rounds=$rounds seed=$seed out="$run" > "$run.log" 2>&1 || { echo "$name: failed"; tail -3 "$run.log"; continue; }
+        strategy.min_available_clients=$k $strat rounds=$rounds seed=$seed parallel_clients=$(( k < PARALLEL ? k : PARALLEL )) out="$run" > "$run.log" 2>&1 || { echo "$name: failed"; tail -3 "$run.log"; continue; }
       last=$(ls "$run"/fedvssl_results/round-*.npz | sort -V | tail -1)
       $B retrieve data_dir=$D init="$last" device=cuda precision=$PRECISION quiet=true out="$run.retrieve" >/dev/null 2>&1
       python3 - "$run" "$name" "$seed" "$(( $(date +%s) - t0 ))" <<'EOF' | tee -a "$out/study.txt"
