@@ -1,4 +1,5 @@
-/* CUDA backend ops against the same PyTorch goldens as tests/test_ops.c (fp32: 1e-4; TF32: 1e-2).
+/* CUDA backend ops against the same PyTorch goldens as tests/test_ops.c (fp32: 1e-4; TF32: 1e-2; bf16
+ * convolutions: 4u = 4/256, the CPU's bf16 bound).
  * Exits 77 (tests/run.sh reports SKIP) where the build has no CUDA or the machine no GPU. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,8 @@ int main(void) {
 #else
 #include "../src/nn/cuda/cuda_ops.h"
 
-/* contexts on device 0: fp32 and tf32; cx is the one the ops other than convolution run in */
-static CudaCtx *ctx[2], *cx;
+/* contexts on device 0: fp32, tf32 and bf16 (CUDA_FP32, ...); cx is the one the ops other than convolution run in */
+static CudaCtx *ctx[3], *cx;
 
 static float *up(CudaCtx *cx, const float *h, size_t n) {
     float *d = cuda_alloc(cx, n * sizeof(float));
@@ -42,7 +43,8 @@ static void test_conv(const Npz *z, int idx, const ConvCase *c, int math) {
     cuda_conv_backward_data(p, ddy, dw_, ddx);
     cuda_conv_backward_weights(p, dx_, ddy, ddw, ddb);
     float *y = down(cx, dyo, ny), *gx = down(cx, ddx, nx), *gw = down(cx, ddw, nw), *gb = down(cx, ddb, c->co);
-    double tol = math ? 1e-2 : 1e-4;
+    /* bf16: inputs and outputs rounded to 8 significant bits (u = 2^-8), fp32 sums */
+    double tol = math == CUDA_BF16 ? 4.0 / 256 : math == CUDA_TF32 ? 1e-2 : 1e-4;
     char key[128];
     snprintf(key, sizeof key, "conv.%s.y", c->name);
     cmp_golden(z, key, y, ny, tol);
@@ -142,10 +144,13 @@ int main(void) {
         printf("skipped: no CUDA device on this machine\n");
         return 77;
     }
-    ctx[0] = cuda_open(0, 0), ctx[1] = cuda_open(0, 1), cx = ctx[0];
+    ctx[0] = cuda_open(0, CUDA_FP32), ctx[1] = cuda_open(0, CUDA_TF32), cx = ctx[0];
     printf("device: %s\n", cuda_device_name(cx));
+    char why[256];
+    if (cuda_bf16_supported(0, why, sizeof why)) ctx[2] = cuda_open(0, CUDA_BF16);
+    else printf("bf16 convolutions not checked: %s\n", why);
     Npz z = golden_open("ops.npz");
-    for (int math = 0; math < 2; math++)
+    for (int math = 0; math < (ctx[2] ? 3 : 2); math++)
         for (int i = 0; i < N_CONV_CASES; i++) test_conv(&z, i, &CONV_CASES[i], math);
     test_bn(&z);
     test_roi(&z);
@@ -157,7 +162,7 @@ int main(void) {
         test_optim(other);
         cuda_close(other);
     }
-    cuda_close(ctx[0]), cuda_close(ctx[1]);
+    cuda_close(ctx[0]), cuda_close(ctx[1]), cuda_close(ctx[2]);
     npz_close(&z);
     TEST_END();
 }

@@ -170,11 +170,12 @@ int cmd_bench(int argc, char **argv) {
     ops_init(0);
     bench_backend = backend_for(device, precision);
     double peak = measure_peak_gflops();
-    if (bench_backend->caps & BE_BF16) { /* vdpbf16ps: two bf16 products per fp32 lane where an FMA does one */
+    unsigned caps = bench_backend->caps;
+    if ((caps & BE_HOST_MEMORY) && (caps & BE_BF16)) { /* vdpbf16ps: two bf16 products per fp32 lane where an FMA does one */
         printf("fedvssl bench: cpu, %d threads, bf16 peak 2 x the measured fp32 FMA peak %.1f = %.1f GFLOP/s\n",
                ops_threads(), peak, 2 * peak);
         peak *= 2;
-    } else if (bench_backend->caps & BE_HOST_MEMORY)
+    } else if (caps & BE_HOST_MEMORY)
         printf("fedvssl bench: cpu, %d threads, measured FMA peak %.1f GFLOP/s (fp32)\n", ops_threads(), peak);
     else
         printf("fedvssl bench: %s, %s (GPU figures: the CPU peak below does not apply)\n", device, precision);

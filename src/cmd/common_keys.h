@@ -8,7 +8,7 @@
 #define CFGK_PRECISION(dst)                                                                                          \
     {"precision", CFG_ENUM, dst, "fp32", "fp32|tf32|bf16", 0, 0,                                                     \
      "math precision: fp32; tf32 (tensor cores in convolutions and matrix products; CUDA); bf16 (convolutions "     \
-     "on bf16 inputs, fp32 accumulation, weights and updates; CPUs with AVX-512 BF16)"}
+     "on bf16 inputs, fp32 accumulation, weights and updates; CPUs with AVX-512 BF16, GPUs from Ampere on)"}
 /* key: "data.threads" in the run commands' tables, "threads" in the tools' */
 #define CFGK_THREADS(key, dst) {key, CFG_INT, dst, "0", NULL, 0, 4096, "loader and compute threads (0 = all cores)"}
 #define CFGK_FAST_DECODE(dst)                                                                                        \

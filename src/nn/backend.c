@@ -41,11 +41,11 @@ static void *plugin(int required) {
     return h;
 }
 
-/* The plugin's entry: a new context on device N (tf32: tensor cores). */
-static Backend *cuda_open(int device, int tf32) {
+/* The plugin's entry: a new context on device N; math 0 fp32, 1 tf32, 2 bf16 (cuda_ops.h's CUDA_*). */
+static Backend *cuda_open(int device, int math) {
     Backend *(*entry)(int, int) = (Backend * (*)(int, int)) dlsym(plugin(1), "fedvssl_cuda_open");
     if (!entry) die("libfedvssl_cuda.so: no entry point fedvssl_cuda_open (a plugin from another build?)");
-    return entry(device, tf32);
+    return entry(device, math);
 }
 
 int backend_cuda_devices(void) {
@@ -54,8 +54,8 @@ int backend_cuda_devices(void) {
     return count ? count() : 0;
 }
 #else
-static Backend *cuda_open(int device, int tf32) {
-    (void)device, (void)tf32;
+static Backend *cuda_open(int device, int math) {
+    (void)device, (void)math;
     return NULL;
 }
 int backend_cuda_devices(void) { return 0; }
@@ -90,8 +90,7 @@ Backend *backend_open(const char *device, const char *precision) {
             die("precision bf16 on the CPU needs AVX-512 BF16 (vdpbf16ps), which this CPU lacks: use fp32");
         return backend_cpu_open(sep, bf16);
     }
-    if (bf16) die("precision bf16 on %s: not implemented for CUDA yet (tf32 uses the tensor cores)", device);
-    Backend *be = cuda_open(dev, tf32);
+    Backend *be = cuda_open(dev, bf16 ? 2 : tf32);
     if (!be) die("device '%s': this build has no CUDA backend (build where nvcc is found)", device);
     return be;
 }

@@ -23,8 +23,9 @@ enum {
     BE_SHARES_HOST = 2,   /* parameters, gradients and momentum are the host state's own buffers */
     BE_BLOCKED_LAYOUT = 4, /* activations in ops_block()'s channel blocks (else plain NCDHW) */
     BE_TF32 = 8,          /* precision=tf32: tensor cores in convolutions and matrix products */
-    BE_BF16 = 16,         /* precision=bf16: convolutions take bf16 inputs, accumulate and write fp32 (CPU:
-                             AVX-512 BF16); weights, gradients, SGD, BN and losses stay fp32 */
+    BE_BF16 = 16,         /* precision=bf16: convolutions take bf16 inputs and accumulate in fp32 (CPU: AVX-512
+                             BF16, fp32 outputs; CUDA: tensor cores, bf16 outputs converted back); weights,
+                             gradients, SGD, BN and losses stay fp32 */
 };
 
 typedef struct Backend Backend;
@@ -84,8 +85,9 @@ struct Backend {
 
 /* A new context on device "cpu", "cpu-separate" (the CPU with parameters, gradients and momentum in memory of
  * their own, as on a GPU: a missing model_upload_state / model_download_state then changes results on a machine
- * without a GPU, which is what the tests use it for), "cuda" or "cuda:N", at precision "fp32" or "tf32" (tensor
- * cores, CUDA only). Dies naming the problem (no CUDA in this build, no such device, the plugin missing). */
+ * without a GPU, which is what the tests use it for), "cuda" or "cuda:N", at precision "fp32", "tf32" (tensor
+ * cores, CUDA only) or "bf16" (BE_BF16). Dies naming the problem (no CUDA in this build, no such device, the plugin
+ * missing, bf16 where the hardware or the cuDNN cannot). */
 Backend *backend_open(const char *device, const char *precision);
 void backend_close(Backend *be); /* NULL is accepted */
 /* The process's shared context for (device, precision), opened on first use and kept: what the commands use. */

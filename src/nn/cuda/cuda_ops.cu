@@ -2,7 +2,11 @@
 // one workspace per context shared by its plans), own kernels for RoIAlign, ReLU masks, SGD and the
 // gradient norm. Everything a context uses is in its CudaCtx, so contexts are independent: several in
 // one process, on one GPU (one stream each) or several. See cuda_ops.h for the contract.
+// bf16 (CUDA_BF16): each convolution converts its inputs to bf16 in cuDNN's channels-last layout (NDHWC, what
+// its tensor-core kernels take), runs in bf16 with fp32 accumulation and converts its output back to fp32
+// NCDHW; everything else stays fp32, as on the CPU.
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #include <stdio.h>
@@ -35,7 +39,7 @@ extern "C" {
 
 struct CudaCtx {
     int device;
-    int tf32; /* 0 fp32, 1 tf32 tensor cores in convolutions and matrix products */
+    int math; /* CUDA_FP32, CUDA_TF32 (tensor cores in convolutions and matrix products) or CUDA_BF16 */
     cudaStream_t stream;
     cudnnHandle_t dnn;
     cublasHandle_t blas;
@@ -48,7 +52,10 @@ struct CudaCtx {
     int seg_cap, seg_n;
     double *partial, *sum; /* the gradient norm's per-block partial sums and total */
     int partial_cap;
+    void *bf[3]; /* bf16: a convolution's input side, weights and output side in NDHWC bf16 (BF_IN, BF_W, BF_OUT) */
+    size_t bf_cap[3];
 };
+enum { BF_IN, BF_W, BF_OUT };
 
 /* The calling thread works on the context's device (a no-op when it already does). */
 static void use(const CudaCtx *c) {
@@ -74,21 +81,44 @@ extern "C" int cuda_device_count(void) {
     return n;
 }
 
-extern "C" CudaCtx *cuda_open(int device, int tf32) {
+extern "C" int cuda_bf16_supported(int device, char *why, size_t n) {
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
+        snprintf(why, n, "cuda:%d: no such device", device);
+        return 0;
+    }
+    if (prop.major < 8) {
+        snprintf(why, n, "cuda:%d (%s, compute capability %d.%d): bf16 tensor cores need 8.0 or newer; use fp32",
+                 device, prop.name, prop.major, prop.minor);
+        return 0;
+    }
+    /* cuDNN 9.8.0 to 9.10.x compute some bf16 3-D convolutions wrong (PyTorch issue 163539) */
+    size_t v = cudnnGetVersion();
+    if (v >= 90800 && v < 91100) {
+        snprintf(why, n, "cuDNN %zu.%zu.%zu computes some bf16 3-D convolutions wrong (fixed in 9.11); use tf32, or a "
+                 "cuDNN before 9.8 or from 9.11", v / 10000, v / 100 % 100, v % 100);
+        return 0;
+    }
+    return 1;
+}
+
+extern "C" CudaCtx *cuda_open(int device, int math) {
     int n = cuda_device_count();
     if (n == 0) die("no CUDA device found (device=cuda needs an NVIDIA GPU and driver)");
     if (device < 0 || device >= n) die("device cuda:%d does not exist (%d device%s)", device, n, n == 1 ? "" : "s");
     CudaCtx *c = (CudaCtx *)xcalloc(1, sizeof *c);
-    c->device = device, c->tf32 = tf32;
+    c->device = device, c->math = math;
     use(c);
     CU(cudaGetDeviceProperties(&c->prop, device));
+    char why[256];
+    if (math == CUDA_BF16 && !cuda_bf16_supported(device, why, sizeof why)) die("precision bf16: %s", why);
     CU(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
     DNN(cudnnCreate(&c->dnn));
     DNN(cudnnSetStream(c->dnn, c->stream));
     BLAS(cublasCreate(&c->blas));
     BLAS(cublasSetStream(c->blas, c->stream));
-    /* fp32: no TF32 behind our back */
-    BLAS(cublasSetMathMode(c->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+    /* fp32 (and bf16, whose matrix products stay fp32): no TF32 behind our back */
+    BLAS(cublasSetMathMode(c->blas, math == CUDA_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
     return c;
 }
 
@@ -99,6 +129,7 @@ extern "C" void cuda_close(CudaCtx *c) {
     cudnnDestroy(c->dnn);
     cublasDestroy(c->blas);
     cudaFree(c->workspace), cudaFree(c->scratch), cudaFree(c->seg_dev), cudaFree(c->partial), cudaFree(c->sum);
+    for (int i = 0; i < 3; i++) cudaFree(c->bf[i]);
     cudaStreamDestroy(c->stream);
     free(c->seg_host);
     free(c);
@@ -136,14 +167,43 @@ static void tensor5(cudnnTensorDescriptor_t *t, int n, int c, int d, int h, int 
     DNN(cudnnSetTensorNdDescriptor(*t, CUDNN_DATA_FLOAT, 5, dims, str));
 }
 
+/* [n, c, d, h, w] stored channels-last (NDHWC), bf16. */
+static void tensor5_ndhwc_bf16(cudnnTensorDescriptor_t *t, int n, int c, int d, int h, int w) {
+    int dims[5] = {n, c, d, h, w}, str[5] = {c * d * h * w, 1, h * w * c, w * c, c};
+    DNN(cudnnCreateTensorDescriptor(t));
+    DNN(cudnnSetTensorNdDescriptor(*t, CUDNN_DATA_BFLOAT16, 5, dims, str));
+}
+
+/* fp32 [N][C][S] -> bf16 [N][S][C] (S = D*H*W; weights: N = out channels, C = in channels, S = the taps). One
+ * thread per output element: writes coalesced, reads strided; simple, and small beside the convolution. */
+__global__ void to_channels_last_bf16(const float *x, __nv_bfloat16 *y, size_t N, size_t Cn, size_t S) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= N * Cn * S) return;
+    size_t ch = i % Cn, s = i / Cn % S, n = i / (Cn * S);
+    y[i] = __float2bfloat16(x[(n * Cn + ch) * S + s]);
+}
+/* bf16 [N][S][C] -> fp32 [N][C][S]; accumulate: y += instead of y = */
+__global__ void from_channels_last_bf16(const __nv_bfloat16 *x, float *y, size_t N, size_t Cn, size_t S,
+                                        int accumulate) {
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= N * Cn * S) return;
+    size_t s = i % S, ch = i / S % Cn, n = i / (S * Cn);
+    float v = __bfloat162float(x[(n * S + s) * Cn + ch]);
+    y[i] = accumulate ? y[i] + v : v;
+}
+static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); } /* of 256 threads */
+
 /* ---------------- convolution ---------------- */
 
 struct CudaConvPlan {
     CudaCtx *c; /* its handle and workspace */
     ConvSpec cs;
     Dims in, out;
-    cudnnTensorDescriptor_t x, y, b;
+    cudnnTensorDescriptor_t x, y, b; /* fp32 NCDHW: the model's tensors (bias: always these) */
     cudnnFilterDescriptor_t w;
+    cudnnTensorDescriptor_t xc, yc;  /* what the convolution itself takes: x, y, or bf16 NDHWC twins */
+    cudnnFilterDescriptor_t wc;
+    int bf16;
     cudnnConvolutionDescriptor_t conv;
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd_d;
@@ -165,7 +225,6 @@ struct CudaConvPlan {
 
 extern "C" CudaConvPlan *cuda_conv_plan(CudaCtx *c, const ConvSpec *cs, Dims in, int backward) {
     use(c);
-    const int math = c->tf32;
     cudnnHandle_t dnn = c->dnn;
     CudaConvPlan *p = (CudaConvPlan *)xcalloc(1, sizeof *p);
     p->c = c;
@@ -173,30 +232,44 @@ extern "C" CudaConvPlan *cuda_conv_plan(CudaCtx *c, const ConvSpec *cs, Dims in,
     p->in = in;
     p->out = conv_out_dims(cs, in);
     p->backward = backward;
+    p->bf16 = c->math == CUDA_BF16;
     tensor5(&p->x, in.n, in.c, in.d, in.h, in.w);
     tensor5(&p->y, p->out.n, p->out.c, p->out.d, p->out.h, p->out.w);
     tensor5(&p->b, 1, cs->cout, 1, 1, 1);
     int fd[5] = {cs->cout, cs->cin, cs->k[0], cs->k[1], cs->k[2]};
     DNN(cudnnCreateFilterDescriptor(&p->w));
     DNN(cudnnSetFilterNdDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, 5, fd));
+    p->xc = p->x, p->yc = p->y, p->wc = p->w;
+    if (p->bf16) {
+        tensor5_ndhwc_bf16(&p->xc, in.n, in.c, in.d, in.h, in.w);
+        tensor5_ndhwc_bf16(&p->yc, p->out.n, p->out.c, p->out.d, p->out.h, p->out.w);
+        DNN(cudnnCreateFilterDescriptor(&p->wc));
+        DNN(cudnnSetFilterNdDescriptor(p->wc, CUDNN_DATA_BFLOAT16, CUDNN_TENSOR_NHWC, 5, fd));
+        /* the staging buffers, grown now so that the first step allocates nothing */
+        grow(&c->bf[BF_IN], &c->bf_cap[BF_IN], dims_numel(in) * 2);
+        grow(&c->bf[BF_OUT], &c->bf_cap[BF_OUT], dims_numel(p->out) * 2);
+        grow(&c->bf[BF_W], &c->bf_cap[BF_W], (size_t)fd[0] * fd[1] * fd[2] * fd[3] * fd[4] * 2);
+    }
     int pad[3] = {cs->p[0], cs->p[1], cs->p[2]}, str[3] = {cs->s[0], cs->s[1], cs->s[2]}, dil[3] = {1, 1, 1};
     DNN(cudnnCreateConvolutionDescriptor(&p->conv));
     DNN(cudnnSetConvolutionNdDescriptor(p->conv, 3, pad, str, dil, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    /* FMA math keeps fp32 exact to the CPU's tolerance; tensor-op math lets cuDNN use TF32. */
-    DNN(cudnnSetConvolutionMathType(p->conv, math ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    /* FMA math keeps fp32 exact to the CPU's tolerance; tensor-op math lets cuDNN use TF32 (or, on bf16
+     * descriptors, bf16 tensor cores with fp32 accumulation). */
+    DNN(cudnnSetConvolutionMathType(p->conv, c->math != CUDA_FP32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
     int n;
     cudnnConvolutionFwdAlgoPerf_t fp[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    DNN(cudnnFindConvolutionForwardAlgorithm(dnn, p->x, p->w, p->conv, p->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fp));
+    DNN(cudnnFindConvolutionForwardAlgorithm(dnn, p->xc, p->wc, p->conv, p->yc, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n,
+                                             fp));
     PICK(fp, n, p->fwd, p->ws_fwd);
     if (backward >= 2) {
         cudnnConvolutionBwdDataAlgoPerf_t dp[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        DNN(cudnnFindConvolutionBackwardDataAlgorithm(dnn, p->w, p->y, p->conv, p->x,
+        DNN(cudnnFindConvolutionBackwardDataAlgorithm(dnn, p->wc, p->yc, p->conv, p->xc,
                                                       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, dp));
         PICK(dp, n, p->bwd_d, p->ws_bwd_d);
     }
     if (backward >= 1) {
         cudnnConvolutionBwdFilterAlgoPerf_t wp[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-        DNN(cudnnFindConvolutionBackwardFilterAlgorithm(dnn, p->x, p->y, p->conv, p->w,
+        DNN(cudnnFindConvolutionBackwardFilterAlgorithm(dnn, p->xc, p->yc, p->conv, p->wc,
                                                         CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, wp));
         PICK(wp, n, p->bwd_w, p->ws_bwd_w);
     }
@@ -213,22 +286,59 @@ extern "C" void cuda_conv_plan_free(CudaConvPlan *p) {
     cudnnDestroyTensorDescriptor(p->b);
     cudnnDestroyFilterDescriptor(p->w);
     cudnnDestroyConvolutionDescriptor(p->conv);
+    if (p->bf16) {
+        cudnnDestroyTensorDescriptor(p->xc);
+        cudnnDestroyTensorDescriptor(p->yc);
+        cudnnDestroyFilterDescriptor(p->wc);
+    }
     free(p);
 }
 
 static const float ONE = 1.f, ZERO = 0.f;
 
+/* bf16 staging: a tensor of the plan into the context's buffer `which` (channels-last bf16), and back. */
+static const void *to_bf16(CudaConvPlan *p, int which, const float *x) {
+    CudaCtx *c = p->c;
+    const ConvSpec *cs = &p->cs;
+    Dims d = which == BF_IN ? p->in : p->out;
+    size_t N = which == BF_W ? cs->cout : d.n, Cn = which == BF_W ? cs->cin : d.c;
+    size_t S = which == BF_W ? (size_t)cs->k[0] * cs->k[1] * cs->k[2] : (size_t)d.d * d.h * d.w;
+    to_channels_last_bf16<<<blocks(N * Cn * S), 256, 0, c->stream>>>(x, (__nv_bfloat16 *)c->bf[which], N, Cn, S);
+    return c->bf[which];
+}
+static void from_bf16(CudaConvPlan *p, int which, float *y, int accumulate) {
+    CudaCtx *c = p->c;
+    const ConvSpec *cs = &p->cs;
+    Dims d = which == BF_IN ? p->in : p->out;
+    size_t N = which == BF_W ? cs->cout : d.n, Cn = which == BF_W ? cs->cin : d.c;
+    size_t S = which == BF_W ? (size_t)cs->k[0] * cs->k[1] * cs->k[2] : (size_t)d.d * d.h * d.w;
+    from_channels_last_bf16<<<blocks(N * Cn * S), 256, 0, c->stream>>>((const __nv_bfloat16 *)c->bf[which], y, N,
+                                                                            Cn, S, accumulate);
+}
+
 extern "C" void cuda_conv_forward(CudaConvPlan *p, const float *x, const float *w, const float *b, float *y) {
     CudaCtx *c = p->c;
     use(c);
-    DNN(cudnnConvolutionForward(c->dnn, &ONE, p->x, x, p->w, w, p->conv, p->fwd, c->workspace, p->ws_fwd, &ZERO, p->y,
-                                y));
+    if (p->bf16) {
+        DNN(cudnnConvolutionForward(c->dnn, &ONE, p->xc, to_bf16(p, BF_IN, x), p->wc, to_bf16(p, BF_W, w), p->conv,
+                                    p->fwd, c->workspace, p->ws_fwd, &ZERO, p->yc, c->bf[BF_OUT]));
+        from_bf16(p, BF_OUT, y, 0);
+    } else {
+        DNN(cudnnConvolutionForward(c->dnn, &ONE, p->x, x, p->w, w, p->conv, p->fwd, c->workspace, p->ws_fwd, &ZERO,
+                                    p->y, y));
+    }
     if (p->cs.bias) DNN(cudnnAddTensor(c->dnn, &ONE, p->b, b, &ONE, p->y, y));
 }
 extern "C" void cuda_conv_backward_data(CudaConvPlan *p, const float *dy, const float *w, float *dx) {
     CudaCtx *c = p->c;
     if (p->backward < 2) die("internal: CUDA conv plan built without backward-data");
     use(c);
+    if (p->bf16) {
+        DNN(cudnnConvolutionBackwardData(c->dnn, &ONE, p->wc, to_bf16(p, BF_W, w), p->yc, to_bf16(p, BF_OUT, dy),
+                                         p->conv, p->bwd_d, c->workspace, p->ws_bwd_d, &ZERO, p->xc, c->bf[BF_IN]));
+        from_bf16(p, BF_IN, dx, 0);
+        return;
+    }
     DNN(cudnnConvolutionBackwardData(c->dnn, &ONE, p->w, w, p->y, dy, p->conv, p->bwd_d, c->workspace, p->ws_bwd_d,
                                      &ZERO, p->x, dx));
 }
@@ -236,9 +346,15 @@ extern "C" void cuda_conv_backward_weights(CudaConvPlan *p, const float *x, cons
     CudaCtx *c = p->c;
     if (p->backward < 1) die("internal: CUDA conv plan built for inference only");
     use(c);
-    /* beta = 1: gradients accumulate, as every backward of ops.h */
-    DNN(cudnnConvolutionBackwardFilter(c->dnn, &ONE, p->x, x, p->y, dy, p->conv, p->bwd_w, c->workspace, p->ws_bwd_w,
-                                       &ONE, p->w, dw));
+    if (p->bf16) { /* the weight gradient comes out in bf16 (as PyTorch's autocast), added to dw in fp32 */
+        DNN(cudnnConvolutionBackwardFilter(c->dnn, &ONE, p->xc, to_bf16(p, BF_IN, x), p->yc, to_bf16(p, BF_OUT, dy),
+                                           p->conv, p->bwd_w, c->workspace, p->ws_bwd_w, &ZERO, p->wc, c->bf[BF_W]));
+        from_bf16(p, BF_W, dw, 1);
+    } else {
+        /* beta = 1: gradients accumulate, as every backward of ops.h */
+        DNN(cudnnConvolutionBackwardFilter(c->dnn, &ONE, p->x, x, p->y, dy, p->conv, p->bwd_w, c->workspace,
+                                           p->ws_bwd_w, &ONE, p->w, dw));
+    }
     if (p->cs.bias) DNN(cudnnConvolutionBackwardBias(c->dnn, &ONE, p->y, dy, &ONE, p->b, db));
 }
 
@@ -252,7 +368,6 @@ __global__ void relu_mask_kernel(size_t n, const float *dy, const float *y, floa
     size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
     if (i < n) out[i] = y[i] > 0 ? dy[i] : 0.f;
 }
-static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); }
 
 static void bn_descs(Dims d, cudnnTensorDescriptor_t *x, cudnnTensorDescriptor_t *p) {
     tensor5(x, d.n, d.c, d.d, d.h, d.w);
@@ -609,11 +724,11 @@ static void b_close(Backend *be) {
 #undef BE
 
 /* The plugin's entry point (src/nn/backend.c loads it with dlopen): a new context on the device. */
-extern "C" Backend *fedvssl_cuda_open(int device, int tf32) {
+extern "C" Backend *fedvssl_cuda_open(int device, int math) {
     Backend *be = (Backend *)xcalloc(1, sizeof *be);
-    be->ctx = cuda_open(device, tf32);
+    be->ctx = cuda_open(device, math);
     be->name = "cuda";
-    be->caps = BE_TF32;
+    be->caps = math == CUDA_TF32 ? BE_TF32 : math == CUDA_BF16 ? BE_BF16 : 0;
     be->close = b_close;
     be->alloc = b_alloc;
     be->free = b_free;

@@ -17,9 +17,14 @@ extern "C" {
 /* Number of usable CUDA devices (0 without a driver or a GPU; never fails). */
 int cuda_device_count(void);
 typedef struct CudaCtx CudaCtx;
-/* A new context on the device with its own stream and handles; tf32: TF32 tensor cores in convolutions and
- * matrix products (0: fp32 everywhere, matching the CPU). Dies with a clear message on failure. */
-CudaCtx *cuda_open(int device, int tf32);
+/* The math of a context: fp32 everywhere (matching the CPU); TF32 tensor cores in convolutions and matrix
+ * products; bf16 convolutions (inputs and outputs rounded to bf16, fp32 accumulation; needs compute capability 8.0
+ * and a cuDNN outside 9.8-9.10), everything else fp32. */
+enum { CUDA_FP32 = 0, CUDA_TF32 = 1, CUDA_BF16 = 2 };
+/* Whether CUDA_BF16 can run on the device (else why not, in why). */
+int cuda_bf16_supported(int device, char *why, size_t n);
+/* A new context on the device with its own stream and handles, at that math. Dies with a clear message on failure. */
+CudaCtx *cuda_open(int device, int math);
 void cuda_close(CudaCtx *c); /* waits for its stream, frees everything it holds; NULL is accepted */
 void *cuda_alloc(CudaCtx *c, size_t bytes); /* zeroed */
 void cuda_free(CudaCtx *c, void *p);
