@@ -36,6 +36,8 @@ run)
     python3 bench/bench_torch.py --device cuda --precision $p --model ctp --steps 477 --warmup 3 | grep -i ctp
   done 2>&1 | tee "$out/bench.log"
   python3 bench/bench_torch.py --device cuda --precision bf16 --channels-last --steps 20 --warmup 3 2>&1 | tee -a "$out/bench.log"
+  # where a step's device time goes, by op kind (CUDA events), and how long the device waits for the host
+  for p in tf32 bf16; do $B/fedvssl bench --device cuda --precision $p --model ctp --steps 20 --warmup 3 --profile; done 2>&1 | tee "$out/profile.log"
   ;;
 *) echo "usage: bash tools/device_check.sh build|run" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@
 #include "util.h"
 
 typedef enum { PROF_CONV_FWD, PROF_CONV_BWD_DATA, PROF_CONV_BWD_WEIGHTS, PROF_BN, PROF_ELTWISE, PROF_HEAD, PROF_OPTIM, PROF_N } ProfCat;
-extern _Thread_local double prof_sec[PROF_N];
+extern __thread double prof_sec[PROF_N]; /* __thread: also C++ (the CUDA plugin reads ProfCat) */
 extern const char *const prof_names[PROF_N];
 
 #define PROF(cat, stmt)                     \

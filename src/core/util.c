@@ -177,6 +177,6 @@ uint8_t *read_file(const char *path, size_t *len, const char **err) {
 }
 
 #include "prof.h"
-_Thread_local double prof_sec[PROF_N]; /* per thread: clients trained side by side each count their own */
+__thread double prof_sec[PROF_N]; /* per thread: clients trained side by side each count their own */
 const char *const prof_names[PROF_N] = {"conv forward", "conv backward-data", "conv backward-weights", "batch norm",
                                         "relu/add", "head (RoIAlign, FC, loss)", "clip + SGD"};

@@ -80,6 +80,11 @@ struct Backend {
     void (*sgd)(BE, float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu, float wd,
                 float scale, int first);
     void (*sync)(BE);
+    /* Device time by op kind (core/prof.h's ProfCat; bench --profile) where the work is asynchronous: on = 1 times
+     * every entry with events on the context's stream, on = 0 stops; sec (may be NULL) receives the seconds per kind
+     * since the previous call, after waiting for the stream. NULL on the CPU, whose ops add their own time to
+     * prof_sec as they run. */
+    void (*profile)(BE, int on, double *sec);
 };
 #undef BE
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 extern "C" {
+#include "../../core/prof.h"
 #include "../../core/util.h"
 #include "../backend.h"
 }
@@ -54,7 +55,13 @@ struct CudaCtx {
     int partial_cap;
     void *bf[3]; /* bf16: a convolution's input side, weights and output side in NDHWC bf16 (BF_IN, BF_W, BF_OUT) */
     size_t bf_cap[3];
+    /* bench --profile: an event pair around each timed entry, read back in batches of PROF_MARKS */
+    int prof_on, nmarks;
+    cudaEvent_t *ev;   /* 2 per mark, made on first use */
+    int mark_kind[1024];
+    double prof[PROF_N];
 };
+#define PROF_MARKS 1024
 enum { BF_IN, BF_W, BF_OUT };
 
 /* The calling thread works on the context's device (a no-op when it already does). */
@@ -130,6 +137,9 @@ extern "C" void cuda_close(CudaCtx *c) {
     cublasDestroy(c->blas);
     cudaFree(c->workspace), cudaFree(c->scratch), cudaFree(c->seg_dev), cudaFree(c->partial), cudaFree(c->sum);
     for (int i = 0; i < 3; i++) cudaFree(c->bf[i]);
+    if (c->ev)
+        for (int i = 0; i < 2 * PROF_MARKS; i++) cudaEventDestroy(c->ev[i]);
+    free(c->ev);
     cudaStreamDestroy(c->stream);
     free(c->seg_host);
     free(c);
@@ -608,6 +618,39 @@ __global__ void dropout_grad_kernel(size_t n, const float *dy, const uint8_t *ma
     if (i < n) dx[i] = mask[i] ? dy[i] / (1.f - p) : 0.f;
 }
 
+/* ---------------- device time by op kind (Backend.profile) ---------------- */
+
+/* The marks so far into prof[] (waits for the last one). */
+static void prof_collect(CudaCtx *c) {
+    if (!c->nmarks) return;
+    CU(cudaEventSynchronize(c->ev[2 * c->nmarks - 1]));
+    for (int i = 0; i < c->nmarks; i++) {
+        float ms = 0;
+        CU(cudaEventElapsedTime(&ms, c->ev[2 * i], c->ev[2 * i + 1]));
+        c->prof[c->mark_kind[i]] += ms / 1e3;
+    }
+    c->nmarks = 0;
+}
+static int mark_begin(CudaCtx *c, int kind) {
+    if (!c->prof_on) return -1;
+    use(c);
+    if (c->nmarks == PROF_MARKS) prof_collect(c);
+    int m = c->nmarks++;
+    c->mark_kind[m] = kind;
+    CU(cudaEventRecord(c->ev[2 * m], c->stream));
+    return m;
+}
+static void mark_end(CudaCtx *c, int m) {
+    if (m >= 0) CU(cudaEventRecord(c->ev[2 * m + 1], c->stream));
+}
+/* variadic: a kernel launch's <<<...>>> holds commas */
+#define TIMED(c, kind, ...)                  \
+    do {                                     \
+        int mark_ = mark_begin((c), (kind)); \
+        __VA_ARGS__;                         \
+        mark_end((c), mark_);                \
+    } while (0)
+
 /* ---------------- the backend table: every entry runs in its context's CudaCtx ---------------- */
 
 #define BE const Backend *be
@@ -631,91 +674,111 @@ static void b_conv_plan_free(BE, void *p) {
     cuda_conv_plan_free((CudaConvPlan *)p);
 }
 static void b_conv_forward(BE, void *p, const float *x, const float *w, const float *b, float *y) {
-    (void)be;
-    cuda_conv_forward((CudaConvPlan *)p, x, w, b, y);
+    TIMED(C, PROF_CONV_FWD, cuda_conv_forward((CudaConvPlan *)p, x, w, b, y));
 }
 static void b_conv_backward_data(BE, void *p, const float *dy, const float *w, float *dx) {
-    (void)be;
-    cuda_conv_backward_data((CudaConvPlan *)p, dy, w, dx);
+    TIMED(C, PROF_CONV_BWD_DATA, cuda_conv_backward_data((CudaConvPlan *)p, dy, w, dx));
 }
 static void b_conv_backward_weights(BE, void *p, const float *x, const float *dy, float *dw, float *db) {
-    (void)be;
-    cuda_conv_backward_weights((CudaConvPlan *)p, x, dy, dw, db);
+    TIMED(C, PROF_CONV_BWD_WEIGHTS, cuda_conv_backward_weights((CudaConvPlan *)p, x, dy, dw, db));
 }
 static void b_bn_forward_train(BE, Dims d, const float *x, float *y, const float *gamma, const float *beta,
                                float *save_mean, float *save_invstd, float *run_mean, float *run_var, BNSpec bs,
                                int relu) {
-    cuda_bn_forward_train(C, d, x, y, gamma, beta, save_mean, save_invstd, run_mean, run_var, bs, relu);
+    TIMED(C, PROF_BN, cuda_bn_forward_train(C, d, x, y, gamma, beta, save_mean, save_invstd, run_mean, run_var, bs, relu));
 }
 static void b_bn_forward_eval(BE, Dims d, const float *x, float *y, const float *gamma, const float *beta,
                               const float *run_mean, const float *run_var, BNSpec bs, int relu) {
-    cuda_bn_forward_eval(C, d, x, y, gamma, beta, run_mean, run_var, bs, relu);
+    TIMED(C, PROF_BN, cuda_bn_forward_eval(C, d, x, y, gamma, beta, run_mean, run_var, bs, relu));
 }
 static void b_bn_backward(BE, Dims d, const float *dy, const float *relu_out, const float *x, const float *gamma,
                           const float *mean, const float *invstd, float *dx, float *dgamma, float *dbeta, BNSpec bs) {
-    cuda_bn_backward(C, d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs);
+    TIMED(C, PROF_BN, cuda_bn_backward(C, d, dy, relu_out, x, gamma, mean, invstd, dx, dgamma, dbeta, bs));
 }
 static void b_add_relu(BE, size_t n, float *y, const float *a) {
     use(C);
-    add_relu_kernel<<<blocks(n), 256, 0, C->stream>>>(n, y, a);
+    TIMED(C, PROF_ELTWISE, add_relu_kernel<<<blocks(n), 256, 0, C->stream>>>(n, y, a));
 }
 static void b_relu_backward(BE, size_t n, const float *dy, const float *y, float *dx) {
     use(C);
-    relu_mask_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dy, y, dx);
+    TIMED(C, PROF_ELTWISE, relu_mask_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dy, y, dx));
 }
 static void b_relu_inplace(BE, size_t n, float *x) {
     use(C);
-    relu_kernel<<<blocks(n), 256, 0, C->stream>>>(n, x);
+    TIMED(C, PROF_ELTWISE, relu_kernel<<<blocks(n), 256, 0, C->stream>>>(n, x));
 }
 static void b_accumulate(BE, size_t n, float *dx, const float *a, const float *relu_out) {
     use(C);
-    accumulate_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dx, a, relu_out);
+    TIMED(C, PROF_ELTWISE, accumulate_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dx, a, relu_out));
 }
 static void b_roi_align_forward(BE, const float *feat, int B, int Ch, int H, int W, const float *rois, int R,
                                 RoISpec rs, float *out) {
-    cuda_roi_align_forward(C, feat, B, Ch, H, W, rois, R, rs, out);
+    TIMED(C, PROF_HEAD, cuda_roi_align_forward(C, feat, B, Ch, H, W, rois, R, rs, out));
 }
 static void b_roi_align_backward(BE, const float *dout, int B, int Ch, int H, int W, const float *rois, int R,
                                  RoISpec rs, float *dfeat) {
-    cuda_roi_align_backward(C, dout, B, Ch, H, W, rois, R, rs, dfeat);
+    TIMED(C, PROF_HEAD, cuda_roi_align_backward(C, dout, B, Ch, H, W, rois, R, rs, dfeat));
 }
 /* Row-major y[M,N] = x[M,K] w[N,K]^T + b, as cuBLAS's column-major y^T = w x^T. */
 static void b_linear_forward(BE, const float *x, const float *w, const float *b, float *y, int M, int K, int N) {
     use(C);
+    int mark = mark_begin(C, PROF_HEAD);
     BLAS(cublasSgemm(C->blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &ONE, w, K, x, K, &ZERO, y, N));
     if (b) bias_rows_kernel<<<blocks((size_t)M * N), 256, 0, C->stream>>>(y, b, M, N);
+    mark_end(C, mark);
 }
 static void b_linear_backward(BE, const float *dy, const float *x, const float *w, float *dx, float *dw, float *db,
                               int M, int K, int N) {
     use(C);
+    int mark = mark_begin(C, PROF_HEAD);
     BLAS(cublasSgemm(C->blas, CUBLAS_OP_N, CUBLAS_OP_T, K, N, M, &ONE, x, K, dy, N, &ONE, dw, K)); /* dw += dy^T x */
     if (db) bias_grad_kernel<<<(N + 255) / 256, 256, 0, C->stream>>>(dy, db, M, N);
     if (dx) BLAS(cublasSgemm(C->blas, CUBLAS_OP_N, CUBLAS_OP_N, K, M, N, &ONE, w, K, dy, N, &ZERO, dx, K)); /* dx = dy w */
+    mark_end(C, mark);
 }
 static void b_avgpool_forward(BE, Dims d, const float *x, float *y) {
     use(C);
     size_t nc = (size_t)d.n * d.c, S = (size_t)d.d * d.h * d.w;
-    avgpool_kernel<<<blocks(nc), 256, 0, C->stream>>>(x, y, nc, S);
+    TIMED(C, PROF_HEAD, avgpool_kernel<<<blocks(nc), 256, 0, C->stream>>>(x, y, nc, S));
 }
 static void b_avgpool_backward(BE, Dims d, const float *dy, float *dx) {
     use(C);
     size_t nc = (size_t)d.n * d.c, S = (size_t)d.d * d.h * d.w;
-    avgpool_grad_kernel<<<blocks(nc * S), 256, 0, C->stream>>>(dy, dx, nc, S);
+    TIMED(C, PROF_HEAD, avgpool_grad_kernel<<<blocks(nc * S), 256, 0, C->stream>>>(dy, dx, nc, S));
 }
 static void b_dropout_forward(BE, size_t n, const float *x, float *y, uint8_t *mask, float p, uint64_t seed) {
     use(C);
-    dropout_kernel<<<blocks(n), 256, 0, C->stream>>>(n, x, y, mask, p, seed);
+    TIMED(C, PROF_HEAD, dropout_kernel<<<blocks(n), 256, 0, C->stream>>>(n, x, y, mask, p, seed));
 }
 static void b_dropout_backward(BE, size_t n, const float *dy, const uint8_t *mask, float p, float *dx) {
     use(C);
-    dropout_grad_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dy, mask, p, dx);
+    TIMED(C, PROF_HEAD, dropout_grad_kernel<<<blocks(n), 256, 0, C->stream>>>(n, dy, mask, p, dx));
 }
-static double b_grad_sumsq(BE, const float *g, const Segment *seg, int nseg) { return cuda_grad_sumsq(C, g, seg, nseg); }
+static double b_grad_sumsq(BE, const float *g, const Segment *seg, int nseg) {
+    int mark = mark_begin(C, PROF_OPTIM);
+    double r = cuda_grad_sumsq(C, g, seg, nseg); /* reads back: the mark ends after the wait */
+    mark_end(C, mark);
+    return r;
+}
 static void b_sgd(BE, float *w, const float *g, float *v, const Segment *seg, int nseg, float lr, float mu, float wd,
                   float scale, int first) {
-    cuda_sgd(C, w, g, v, seg, nseg, lr, mu, wd, scale, first);
+    TIMED(C, PROF_OPTIM, cuda_sgd(C, w, g, v, seg, nseg, lr, mu, wd, scale, first));
 }
 static void b_sync(BE) { cuda_sync(C); }
+static void b_profile(BE, int on, double *sec) {
+    CudaCtx *c = C;
+    use(c);
+    if (on && !c->ev) {
+        c->ev = (cudaEvent_t *)xmalloc(2 * PROF_MARKS * sizeof *c->ev);
+        for (int i = 0; i < 2 * PROF_MARKS; i++) CU(cudaEventCreate(&c->ev[i]));
+    }
+    prof_collect(c);
+    for (int k = 0; k < PROF_N; k++) {
+        if (sec) sec[k] = c->prof[k];
+        c->prof[k] = 0;
+    }
+    c->prof_on = on;
+}
 static void b_close(Backend *be) {
     cuda_close(C);
     be->ctx = NULL;
@@ -759,5 +822,6 @@ extern "C" Backend *fedvssl_cuda_open(int device, int math) {
     be->grad_sumsq = b_grad_sumsq;
     be->sgd = b_sgd;
     be->sync = b_sync;
+    be->profile = b_profile;
     return be;
 }
