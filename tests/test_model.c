@@ -77,6 +77,22 @@ static const GradCase CASES[][2] = {
 };
 #define N_CASES ((int)(sizeof CASES / sizeof *CASES))
 
+/* The gradient of state entry e in a `fedvssl grad` output o, as floats (caller frees), where e is trainable and the
+ * golden g holds its gradient; NULL otherwise (an output without it fails a check). key receives "grad.<name>". */
+static float *grad_of(const Npz *g, const Npz *o, const StateEntry *e, char *key, size_t keylen) {
+    char full[300], norm[300];
+    snprintf(full, sizeof full, "grad.%s.full", e->name);
+    snprintf(norm, sizeof norm, "grad.%s.norm", e->name);
+    if (!e->trainable || !(npz_get(g, full) || npz_get(g, norm))) return NULL;
+    snprintf(key, keylen, "grad.%s", e->name);
+    const NpyArray *a = npz_get(o, key);
+    CHECK(a && a->numel == e->numel, "%s present", key);
+    if (!a || a->numel != e->numel) return NULL;
+    float *v = xmalloc(e->numel * 4);
+    npy_to_f32(a, v);
+    return v;
+}
+
 static void check_model(const char *kind, const char *dir, const char *device, const GradCase *gc) {
     int B = 2;
     ModelKind mk = !strcmp(kind, "ctp") ? MODEL_CTP : MODEL_TSN;
@@ -144,24 +160,15 @@ static void check_model(const char *kind, const char *dir, const char *device, c
     int n_grads = 0, n_trainable = 0;
     for (int i = 0; i < s->n; i++) {
         StateEntry *e = &s->e[i];
-        char k2[300], k3[300];
-        snprintf(k2, sizeof k2, "grad.%s.full", e->name);
-        snprintf(k3, sizeof k3, "grad.%s.norm", e->name);
-        int in_golden = npz_get(&g, k2) || npz_get(&g, k3);
         n_trainable += e->trainable;
-        n_grads += e->trainable && in_golden;
-        if (e->trainable && in_golden) {
-            snprintf(key, sizeof key, "grad.%s", e->name);
-            const NpyArray *a = npz_get(&o, key);
-            CHECK(a && a->numel == e->numel, "%s present", key);
-            if (!a) continue;
-            float *v = xmalloc(e->numel * 4);
-            npy_to_f32(a, v);
-            double tol = tight(e->name) && gc->steps == 1 ? 1e-4 : golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, v, e->numel, tol);
+        float *gv = grad_of(&g, &o, e, key, sizeof key);
+        if (gv) {
+            n_grads++;
+            double tol = tight(e->name) && gc->steps == 1 ? 1e-4 : golden_tol(&g, key, 1e-4), r = cmp_summary(&g, key, i, gv, e->numel, tol);
             if (r > worst_g) worst_g = r, wg = e->name;
             if (r / tol > margin) margin = r / tol, wm = e->name;
             if (r > 1e-4) n_loose++;
-            free(v);
+            free(gv);
         }
         snprintf(key, sizeof key, "step.%s", e->name);
         const NpyArray *a = npz_get(&o, key);
@@ -285,16 +292,9 @@ static void check_bf16(const char *kind, const char *dir, const char *device) {
     const char *wn = "", *rn = "";
     for (int i = 0; i < s->n; i++) {
         StateEntry *e = &s->e[i];
-        char key[300], k2[300], k3[300];
-        snprintf(k2, sizeof k2, "grad.%s.full", e->name);
-        snprintf(k3, sizeof k3, "grad.%s.norm", e->name);
-        if (!e->trainable || !(npz_get(&g, k2) || npz_get(&g, k3))) continue;
-        snprintf(key, sizeof key, "grad.%s", e->name);
-        const NpyArray *a = npz_get(&o, key);
-        CHECK(a && a->numel == e->numel, "%s present", key);
-        if (!a) continue;
-        float *v = xmalloc(e->numel * 4);
-        npy_to_f32(a, v);
+        char key[300];
+        float *v = grad_of(&g, &o, e, key, sizeof key);
+        if (!v) continue;
         double b = bar(&tb, key, 1), r = cmp_summary(&g, key, i, v, e->numel, 6 * b);
         if (r > worst) worst = r, wn = e->name;
         if (r / b > ratio) ratio = r / b, rn = e->name;
