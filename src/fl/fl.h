@@ -2,8 +2,8 @@
  * server's round loop and the transports it talks through.
  *
  * One model instance per process serves every client that process runs, in turn (inproc: the whole
- * federation; mpi: the clients of one rank), or one per worker with inproc's parallel_clients. A client's own state between rounds (its CtP head above
- * all) lives in its work dir, as the reference's epoch_1.pth does. */
+ * federation; mpi: the clients of one rank), or one per worker with inproc's parallel_clients. A client's own
+ * state between rounds (its CtP head above all) lives in its work dir, as the reference's epoch_1.pth does. */
 #ifndef FEDVSSL_FL_H
 #define FEDVSSL_FL_H
 #include <stdio.h>

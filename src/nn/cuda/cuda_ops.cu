@@ -38,6 +38,7 @@ extern "C" {
         if (s_ != CUDNN_STATUS_SUCCESS) die("cuDNN: %s: %s", #call, cudnnGetErrorString(s_));     \
     } while (0)
 
+#define PROF_MARKS 1024 /* event pairs per read-back of bench --profile */
 struct CudaCtx {
     int device;
     int math; /* CUDA_FP32, CUDA_TF32 (tensor cores in convolutions and matrix products) or CUDA_BF16 */
@@ -58,10 +59,9 @@ struct CudaCtx {
     /* bench --profile: an event pair around each timed entry, read back in batches of PROF_MARKS */
     int prof_on, nmarks;
     cudaEvent_t *ev;   /* 2 per mark, made on first use */
-    int mark_kind[1024];
+    int mark_kind[PROF_MARKS];
     double prof[PROF_N];
 };
-#define PROF_MARKS 1024
 enum { BF_IN, BF_W, BF_OUT };
 
 /* The calling thread works on the context's device (a no-op when it already does). */
