@@ -115,6 +115,8 @@ int main(void) {
         run_strategy(&z, "fedvssl", (StrategyConfig){STRAT_FEDVSSL, 0.9, 1}, chunked);
         run_strategy(&z, "fedvssl_b0", (StrategyConfig){STRAT_FEDVSSL, 0.9, 0}, chunked);
         run_strategy(&z, "flower", (StrategyConfig){STRAT_FLOWER, 0.9, 1}, chunked);
+        /* the paper's FedVSSL (0, 0) is FedAvg: no loss-based term, no moving average; the same bits */
+        run_strategy(&z, "fedavg", (StrategyConfig){STRAT_FEDVSSL, 0.0, 0}, chunked);
     }
     npz_close(&z);
     TEST_END();
