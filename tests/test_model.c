@@ -77,6 +77,24 @@ static const GradCase CASES[][2] = {
 };
 #define N_CASES ((int)(sizeof CASES / sizeof *CASES))
 
+/* The worst error over the steps of a per-step series (key "losses" or "grad_norms") of output o against golden g
+ * where g has it, else of the last value alone (got vs want); *largest: the largest golden value in it. */
+static double steps_error(const Npz *g, const Npz *o, const char *key, int steps, double got, double want,
+                          double *largest) {
+    const NpyArray *gs = npz_get(g, key), *os = npz_get(o, key);
+    double err = fabs(got - want);
+    *largest = fabs(want);
+    if (!gs) return err;
+    CHECK(gs->numel == steps && os && os->numel == steps, "%d %s in the output", steps, key);
+    if (!os || gs->numel != steps || steps > 16) return err;
+    float ov[16];
+    double wv[16];
+    npy_to_f32(os, ov);
+    memcpy(wv, gs->data, sizeof(double) * steps);
+    for (int k = 0; k < steps; k++) *largest = fmax(*largest, fabs(wv[k])), err = max_err(err, fabs(ov[k] - wv[k]));
+    return err;
+}
+
 /* The gradient of state entry e in a `fedvssl grad` output o, as floats (caller frees), where e is trainable and the
  * golden g holds its gradient; NULL otherwise (an output without it fails a check). key receives "grad.<name>". */
 static float *grad_of(const Npz *g, const Npz *o, const StateEntry *e, char *key, size_t keylen) {
@@ -113,27 +131,20 @@ static void check_model(const char *kind, const char *dir, const char *device, c
     char err[1024];
     if (npz_open(&o, op, err, sizeof err)) die("%s", err);
 
-    /* Losses (every step's where the golden has them) to 1e-4 of the largest, or 3x PyTorch's own float32
-     * error over the steps where that is larger; the gradient norm likewise. */
+    /* Losses and gradient norms, every step's where the golden has them, in the measure of PyTorch's own float32
+     * bar (make_goldens.py write_multi: the worst step's error over the largest value): 1e-4, or 3x that bar where
+     * it is larger. (tools/gpu_noise.py on the CPU: three PyTorch float32 runs of the 3-step TSN case put its last
+     * gradient norm, 5.3062 in float64, at 5.2978, 5.3127 and 5.3205, up to 0.27 % off; the bar taken relative to
+     * that last value alone, as before, allowed 0.22 %: tighter than PyTorch's own noise.) */
     double loss = scalar_of(&o, "loss"), gl = golden_scalar(&g, "loss");
-    const NpyArray *gls = npz_get(&g, "losses"), *ols = npz_get(&o, "losses");
-    double lmax = fabs(gl), ltol = golden_tol(&g, "losses", 1e-4), lerr = fabs(loss - gl);
-    if (gls) {
-        CHECK(gls->numel == gc->steps && ols && ols->numel == gc->steps, "%s: %d losses", kind, gc->steps);
-        float ol[16];
-        double want[16];
-        if (ols && gls->numel == gc->steps && gc->steps <= 16) {
-            npy_to_f32(ols, ol);
-            memcpy(want, gls->data, sizeof(double) * gc->steps);
-            for (int k = 0; k < gc->steps; k++) lmax = fmax(lmax, fabs(want[k]));
-            for (int k = 0; k < gc->steps; k++) lerr = max_err(lerr, fabs(ol[k] - want[k]));
-        }
-    }
+    double gnorm = scalar_of(&o, "grad_norm"), ggn = golden_scalar(&g, "grad_norm");
+    double lmax, lerr = steps_error(&g, &o, "losses", gc->steps, loss, gl, &lmax);
+    double nmax, nerr = steps_error(&g, &o, "grad_norms", gc->steps, gnorm, ggn, &nmax);
+    double ltol = golden_tol(&g, "losses", 1e-4), ntol = golden_tol(&g, "grad_norms", 1e-4);
     CHECK(lerr <= ltol * lmax, "%s loss %.7g vs %.7g (worst step error %.3g, tolerance %.3g of %.4g)", kind, loss, gl,
           lerr, ltol, lmax);
-    double gnorm = scalar_of(&o, "grad_norm"), ggn = golden_scalar(&g, "grad_norm");
-    CHECK(fabs(gnorm - ggn) <= golden_tol(&g, "grad_norms", 1e-4) * ggn, "%s gradient norm %.7g vs %.7g", kind, gnorm,
-          ggn);
+    CHECK(nerr <= ntol * nmax, "%s gradient norm %.7g vs %.7g (worst step error %.3g, tolerance %.3g of %.4g)", kind,
+          gnorm, ggn, nerr, ntol, nmax);
     if (gc->clip > 0)
         CHECK(ggn > gc->clip && gnorm > gc->clip, "%s: gradient norm %.4g (golden %.4g) reaches the clip %.4g", kind,
               gnorm, ggn, gc->clip);

@@ -4,7 +4,8 @@
 #   here:   bash tools/device_check.sh build     -> build-device/ (binaries + libdnnl, libjpeg, libgomp)
 #   device: run with carry ["build-device"] and command "bash tools/device_check.sh run"
 # "run": CUDA op tests against the PyTorch goldens (fp32 1e-4, TF32 1e-2), both models through
-# `fedvssl grad --device cuda` with the CPU's tolerances (bf16: against PyTorch's bf16 error), then side by side
+# `fedvssl grad --device cuda` with the CPU's tolerances (bf16: against PyTorch's bf16 error), PyTorch's own
+# float32 error on the GPU for the same multi-step cases (tools/gpu_noise.py), then side by side
 # with PyTorch + cuDNN on the same GPU (training steps, 10-clip inference, a 477-step client-epoch; fp32, tf32 and
 # bf16: ours against PyTorch's autocast, also channels_last_3d). Logs in $OUT.
 set -u
@@ -29,6 +30,8 @@ run)
   cat "$out/device.txt"
   $B/tests/test_cuda > "$out/test_cuda.log" 2>&1; echo "test_cuda rc $?"; tail -4 "$out/test_cuda.log"
   $B/tests/test_model > "$out/test_model.log" 2>&1; echo "test_model rc $?"; tail -7 "$out/test_model.log"
+  # PyTorch's own float32 error on the GPU for the multi-step goldens: the yardstick of test_model's GPU tolerances
+  for k in tsn ctp; do python3 tools/gpu_noise.py --device cuda --kind $k --runs 4; done 2>&1 | tee "$out/gpu_noise.log" | grep -E "^cuda|^device"
   for p in fp32 tf32 bf16; do
     $B/fedvssl bench --device cuda --precision $p --steps 20 --warmup 3
     $B/fedvssl bench --device cuda --precision $p --model ctp --steps 477 --warmup 3 | grep CtP

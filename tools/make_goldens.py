@@ -202,25 +202,28 @@ class FixedMaskDropout(torch.nn.Module):
         return x * self.keep.to(x.dtype).reshape(x.shape) / (1 - self.p)
 
 
-def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed=TSN_DROPOUT_SEED, lr=0.01):
+def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed=TSN_DROPOUT_SEED, lr=0.01,
+                device="cpu"):
     """`steps` training steps on the same batch with one SGD optimizer (momentum carried; BN running stats and
     num_batches_tracked advance every step), clip 40 (never reached here), as `fedvssl grad --steps`. TSN runs
     with dropout p = `dropout` and fedvssl's masks (a new one every step). Also, from the first step's
     gradients, the update with clip `clip2` (which the ~23-24 gradient norms do reach): returns (steps result,
-    clip result), float64. jitter: as model_step."""
+    clip result), float64. jitter: as model_step. device: where it runs (tools/gpu_noise.py: "cuda")."""
     torch.manual_seed(0)
     model = tm.CtP() if kind == "ctp" else tm.TSN(dropout=0.0)
     if kind == "tsn":
         model.cls_head.dropout = FixedMaskDropout(dropout)
     model = model.to(dtype).train()
     w0 = load_state(model, dtype)
+    model = model.to(device)
     bt = detgen.batch(kind, B)
-    imgs = torch.from_numpy(bt["imgs"]).to(dtype)
+    imgs = torch.from_numpy(bt["imgs"]).to(device=device, dtype=dtype)
     if jitter:
         g = torch.Generator().manual_seed(jitter)
 
         def jit(t):
-            return t * (1 + (torch.randint(0, 2, t.shape, generator=g).to(dtype) * 2 - 1) * JITTER)
+            sign = torch.randint(0, 2, t.shape, generator=g).to(device=device, dtype=dtype) * 2 - 1
+            return t * (1 + sign * JITTER)
         with torch.no_grad():
             for p in model.parameters():
                 p.copy_(jit(p))
@@ -232,25 +235,25 @@ def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed
     clip_res = {"keys": keys}
 
     def deltas():
-        return [(v.double() - w0[k].double()).numpy() for k, v in model.state_dict().items()]
+        return [(v.double().cpu() - w0[k].double()).numpy() for k, v in model.state_dict().items()]
 
     for step in range(steps):
         opt.zero_grad(set_to_none=True)
         if kind == "tsn":
-            model.cls_head.dropout.keep = torch.from_numpy(fedvssl_dropout_keep(seed, step, B * 512))
+            model.cls_head.dropout.keep = torch.from_numpy(fedvssl_dropout_keep(seed, step, B * 512)).to(device)
         out = {}
         if kind == "ctp":
-            pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(dtype))
+            pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(device=device, dtype=dtype))
             loss = lc + ls
-            out["loss_ctr"], out["loss_size"], out["pred"] = float(lc), float(ls), pred.detach().double().numpy()
+            out["loss_ctr"], out["loss_size"], out["pred"] = float(lc), float(ls), pred.detach().double().cpu().numpy()
         else:
             logits = model(imgs)
-            loss = F.cross_entropy(logits, torch.from_numpy(bt["labels"]))
-            out["logits"] = logits.detach().double().numpy()
+            loss = F.cross_entropy(logits, torch.from_numpy(bt["labels"]).to(device))
+            out["logits"] = logits.detach().double().cpu().numpy()
         out["loss"] = float(loss)
         loss.backward()
         named = dict(model.named_parameters())
-        out["grads"] = [named[k].grad.double().numpy().copy() if k in named else None for k in keys]
+        out["grads"] = [named[k].grad.double().cpu().numpy().copy() if k in named else None for k in keys]
         if step == 0:  # the clip2 update of the same gradients, then back to where we were
             saved = {k: v.clone() for k, v in model.state_dict().items()}
             grads = [p.grad.clone() for p in params]
