@@ -222,6 +222,17 @@ struct CudaConvPlan {
     int backward;
 };
 
+/* The [N][C][S] shape of a plan's tensor in staging buffer `which`: the input or output activations, or the
+ * weights (N = out channels, C = in channels, S = the taps). */
+typedef struct {
+    size_t n, c, s;
+} BfShape;
+static BfShape bf_shape(const CudaConvPlan *p, int which) {
+    const ConvSpec *cs = &p->cs;
+    if (which == BF_W) return (BfShape){(size_t)cs->cout, (size_t)cs->cin, (size_t)cs->k[0] * cs->k[1] * cs->k[2]};
+    Dims d = which == BF_IN ? p->in : p->out;
+    return (BfShape){(size_t)d.n, (size_t)d.c, (size_t)d.d * d.h * d.w};
+}
 /* The fastest algorithm that cuDNN measured and that runs (workspace allowed up to 1 GiB). */
 #define PICK(perf, n, algo_out, ws_out)                                                   \
     do {                                                                                  \
@@ -256,9 +267,10 @@ extern "C" CudaConvPlan *cuda_conv_plan(CudaCtx *c, const ConvSpec *cs, Dims in,
         DNN(cudnnCreateFilterDescriptor(&p->wc));
         DNN(cudnnSetFilterNdDescriptor(p->wc, CUDNN_DATA_BFLOAT16, CUDNN_TENSOR_NHWC, 5, fd));
         /* the staging buffers, grown now so that the first step allocates nothing */
-        grow(&c->bf[BF_IN], &c->bf_cap[BF_IN], dims_numel(in) * 2);
-        grow(&c->bf[BF_OUT], &c->bf_cap[BF_OUT], dims_numel(p->out) * 2);
-        grow(&c->bf[BF_W], &c->bf_cap[BF_W], (size_t)fd[0] * fd[1] * fd[2] * fd[3] * fd[4] * 2);
+        for (int i = BF_IN; i <= BF_OUT; i++) {
+            BfShape t = bf_shape(p, i);
+            grow(&c->bf[i], &c->bf_cap[i], t.n * t.c * t.s * sizeof(__nv_bfloat16));
+        }
     }
     int pad[3] = {cs->p[0], cs->p[1], cs->p[2]}, str[3] = {cs->s[0], cs->s[1], cs->s[2]}, dil[3] = {1, 1, 1};
     DNN(cudnnCreateConvolutionDescriptor(&p->conv));
@@ -309,21 +321,16 @@ static const float ONE = 1.f, ZERO = 0.f;
 /* bf16 staging: a tensor of the plan into the context's buffer `which` (channels-last bf16), and back. */
 static const void *to_bf16(CudaConvPlan *p, int which, const float *x) {
     CudaCtx *c = p->c;
-    const ConvSpec *cs = &p->cs;
-    Dims d = which == BF_IN ? p->in : p->out;
-    size_t N = which == BF_W ? cs->cout : d.n, Cn = which == BF_W ? cs->cin : d.c;
-    size_t S = which == BF_W ? (size_t)cs->k[0] * cs->k[1] * cs->k[2] : (size_t)d.d * d.h * d.w;
-    to_channels_last_bf16<<<blocks(N * Cn * S), 256, 0, c->stream>>>(x, (__nv_bfloat16 *)c->bf[which], N, Cn, S);
+    BfShape t = bf_shape(p, which);
+    to_channels_last_bf16<<<blocks(t.n * t.c * t.s), 256, 0, c->stream>>>(x, (__nv_bfloat16 *)c->bf[which], t.n, t.c,
+                                                                          t.s);
     return c->bf[which];
 }
 static void from_bf16(CudaConvPlan *p, int which, float *y, int accumulate) {
     CudaCtx *c = p->c;
-    const ConvSpec *cs = &p->cs;
-    Dims d = which == BF_IN ? p->in : p->out;
-    size_t N = which == BF_W ? cs->cout : d.n, Cn = which == BF_W ? cs->cin : d.c;
-    size_t S = which == BF_W ? (size_t)cs->k[0] * cs->k[1] * cs->k[2] : (size_t)d.d * d.h * d.w;
-    from_channels_last_bf16<<<blocks(N * Cn * S), 256, 0, c->stream>>>((const __nv_bfloat16 *)c->bf[which], y, N,
-                                                                            Cn, S, accumulate);
+    BfShape t = bf_shape(p, which);
+    from_channels_last_bf16<<<blocks(t.n * t.c * t.s), 256, 0, c->stream>>>((const __nv_bfloat16 *)c->bf[which], y,
+                                                                            t.n, t.c, t.s, accumulate);
 }
 
 extern "C" void cuda_conv_forward(CudaConvPlan *p, const float *x, const float *w, const float *b, float *y) {
