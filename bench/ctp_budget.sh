@@ -8,13 +8,15 @@
 # Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED, LR (learning rate), THREADS override the
 # defaults below; CLIENTS>1 partitions the train split and pre-trains federated with STRATEGY: fedavg or
 # fedvssl:<alpha>:<beta> (the paper's Table 4 grid: fedvssl:0.9:1, fedvssl:0:0, fedvssl:1:0). HEAD_INIT=fan_in
-# draws the CtP head N(0, 1/fan_in) instead of the reference's N(0, 0.001^2) (model.head_init).
+# draws the CtP head N(0, 1/fan_in) instead of the reference's N(0, 0.001^2) (model.head_init); PATCH=solid pastes
+# one-colour patches instead of crops of the clip (data.patch: is the task learnable when the patch is plain?).
 set -euo pipefail
 B=${FEDVSSL:-$(cd "$(dirname "$0")/.." && pwd)/build/fedvssl}
 CI=$(cd "$(dirname "$0")" && pwd)/retrieval_ci.py
 W=${1:-/tmp/fedvssl_ctp_budget}
 ROUNDS=${ROUNDS:-150} KEEP=${KEEP:-10} CROP=${CROP:-32} CLASSES=${CLASSES:-10} VPC=${VPC:-24} SEED=${SEED:-7}
 LR=${LR:-0.01} THREADS=${THREADS:-0} CLIENTS=${CLIENTS:-1} STRATEGY=${STRATEGY:-fedavg} HEAD_INIT=${HEAD_INIT:-reference}
+PATCH=${PATCH:-video}
 mkdir -p "$W"
 cd "$W"
 if [ ! -d data/zips ]; then
@@ -30,9 +32,10 @@ case $STRATEGY in
 esac
 run=pretrain_c${CLIENTS}_${STRATEGY//:/_}_lr${LR}_crop${CROP}_s$SEED
 [ "$HEAD_INIT" = reference ] || run=${run}_$HEAD_INIT
+[ "$PATCH" = video ] || run=${run}_patch$PATCH
 "$B" pretrain data_dir=data partition_dir="annotations/c$CLIENTS" pool_size="$CLIENTS" strategy.min_fit_clients="$CLIENTS" \
   strategy.min_available_clients="$CLIENTS" "${strat[@]}" data.reseed_each_round=false rounds="$ROUNDS" optimizer.lr="$LR" \
-  data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" model.head_init="$HEAD_INIT" out="$run" quiet=true
+  data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" model.head_init="$HEAD_INIT" data.patch="$PATCH" out="$run" quiet=true
 rnd=retr_random_crop$CROP # the random-init baseline at this clip size
 [ -f $rnd/retrieval.json ] ||
   "$B" retrieve data_dir=data init= data.crop="$CROP" data.threads="$THREADS" out=$rnd quiet=true

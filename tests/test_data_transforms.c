@@ -181,7 +181,7 @@ static void test_patch_mask(void) {
         memcpy(frames, orig, CLIP_LEN * fsz);
         Rng r = rng_make(77, 0, (uint64_t)trial, 0);
         PatchMaskInfo pm;
-        patch_mask(&r, frames, W, H, &pm);
+        patch_mask(&r, frames, W, H, 0, &pm);
         for (int t = 0; t < NUM_TRAJ; t++) {
             CHECK(pm.visible[t][0] && pm.visible[t][pm.src_frame[t]], "frame 0 and the source frame are visible");
             for (int f = 0; f < CLIP_LEN; f++) {
@@ -237,7 +237,7 @@ static void test_patch_mask(void) {
         memcpy(frames, orig, CLIP_LEN * fsz);
         Rng r = rng_make(78, 0, (uint64_t)trial, 0);
         PatchMaskInfo pm;
-        patch_mask(&r, frames, W, H, &pm);
+        patch_mask(&r, frames, W, H, 0, &pm);
         int t = pm.order[NUM_TRAJ - 1], sf = pm.src_frame[t];
         const int *b = pm.boxes[t][sf];
         if (pm.shape[t] != 0 || pm.soft[t] || overlapped(&pm, t, sf) || b[2] - b[0] < 2 || b[3] - b[1] < 2) continue;
@@ -251,6 +251,31 @@ static void test_patch_mask(void) {
                 }
     }
     CHECK(checked >= 10 && worst <= 1, "source-frame paste is a no-op (%d checked, worst %d)", checked, worst);
+
+    /* solid patches: the same draws and boxes as the reference; each patch one colour of 0/255 channels, the far
+     * side of its source region's mean (here the source frame's constant grey) */
+    int solid_checked = 0, solid_bad = 0, same_draws = 1;
+    for (int trial = 0; trial < 100; trial++) {
+        for (int f = 0; f < CLIP_LEN; f++) memset(orig + f * fsz, 10 + 15 * f, fsz);
+        memcpy(frames, orig, CLIP_LEN * fsz);
+        Rng r0 = rng_make(79, 0, (uint64_t)trial, 0), r1 = r0;
+        PatchMaskInfo p0, p1;
+        patch_mask(&r0, frames, W, H, 0, &p0);
+        memcpy(frames, orig, CLIP_LEN * fsz);
+        patch_mask(&r1, frames, W, H, 1, &p1);
+        same_draws &= !memcmp(&p0, &p1, sizeof p0) && rng_u64(&r0) == rng_u64(&r1);
+        int t = p1.order[NUM_TRAJ - 1], f = 0;
+        const int *b = p1.boxes[t][f];
+        if (p1.shape[t] != 0 || p1.soft[t] || overlapped(&p1, t, f) || b[2] - b[0] < 2 || b[3] - b[1] < 2) continue;
+        solid_checked++;
+        double src = 10 + 15 * p1.src_frame[t], want = src < 127.5 ? 255 : 0, bg = 10;
+        int cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2;
+        double got = frames[((size_t)cy * W + cx) * 3]; /* frame 0, opacity in [0.8, 1] */
+        double lo = fmin(bg * 0.2 + want * 0.8, want) - 1.5, hi = fmax(bg * 0.2 + want * 0.8, want) + 1.5;
+        solid_bad += got < lo || got > hi;
+    }
+    CHECK(same_draws, "solid patches draw the same random numbers and boxes as the reference");
+    CHECK(solid_checked >= 10 && solid_bad == 0, "%d of %d solid patches not their far colour", solid_bad, solid_checked);
     free(frames), free(orig);
 }
 

@@ -89,6 +89,7 @@ int cmd_pretrain(int argc, char **argv) {
     c.strat.alpha = a.mix, c.strat.swbeta = a.swbeta;
     c.h = (Hyper){(float)a.lr, (float)a.momentum, (float)a.wd, (float)a.clip};
     c.head_init_fan_in = !strcmp(a.head_init, "fan_in");
+    c.patch_solid = !strcmp(a.patch, "solid");
     int auto_fmt = !strcmp(a.ckpt_format, "auto");
     c.write_native = auto_fmt || !strcmp(a.ckpt_format, "native") || !strcmp(a.ckpt_format, "both");
     c.write_flower = (auto_fmt && c.strat.kind == STRAT_FLOWER) || !strcmp(a.ckpt_format, "flower") ||

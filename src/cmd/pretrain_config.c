@@ -34,6 +34,9 @@ int pretrain_config_keys(PretrainArgs *a, CfgKey *k) {
         CFGK_FAST_DECODE(&a->c.fast_decode),
         CFGK_MAX_BAD(&a->c.max_bad_fraction),
         CFGK_CROP_TRAIN(&a->c.crop),
+        {"data.patch", CFG_ENUM, &a->patch, "video", "video|solid", 0, 0,
+         "CtP patches: video = crops of the clip itself (the reference); solid = one saturated colour each, plainly "
+         "visible wherever they move (not the reference: a diagnostic of whether the task can be learned at all)"},
         {"model.head_init", CFG_ENUM, &a->head_init, "reference", "reference|fan_in", 0, 0,
          "the CtP head's linear layers: reference = N(0, 0.001^2) (the original; the backbone's gradient starts "
          "~1e-5 of its weights); fan_in = N(0, 1/fan_in), which opens that gradient from the first step (not the "

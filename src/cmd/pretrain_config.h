@@ -7,7 +7,7 @@
 
 typedef struct {
     FlConfig c; /* what the federation reads; the keys below are turned into its derived fields by cmd/pretrain.c */
-    const char *compat, *ckpt_format, *head_init, *transport, *out, *resume;
+    const char *compat, *ckpt_format, *head_init, *patch, *transport, *out, *resume;
     int fedavg, swbeta, allow_changes;
     double mix, lr, momentum, wd, clip;
 } PretrainArgs;

@@ -212,7 +212,7 @@ static int sample_pack(const ZipReader *z, LoaderMode mode, uint64_t seed, const
         int s = sized(S, scales[rng_int(&r, 0, 2)]);
         if (load_frames(opt, w, z, mem, N, idx, CLIP_LEN, s, 0, 0, 0, &r, w->frames, NULL, err, errlen)) goto out;
         PatchMaskInfo pm;
-        patch_mask(&r, w->frames, S, S, &pm);
+        patch_mask(&r, w->frames, S, S, opt->patch_solid, &pm);
         ColourJitter cj;
         colour_ctp(&r, &cj);
         for (int t = 0; t < CLIP_LEN; t++)

@@ -37,6 +37,8 @@ typedef struct {
     int crop;        /* clip side S (default 0 = 112, the reference's). Other sizes scale every size of the
                         pipeline by S/112 (resize targets, CtP patch sizes and speeds): clips [.., 16, S, S]
                         for small-scale runs (the demo); not a setting of the reference */
+    int patch_solid; /* CtP: patch_mask's solid (1 = plainly visible one-colour patches, a diagnostic; 0 = the
+                        reference) */
 } LoaderOptions;
 
 typedef struct Loader Loader;

@@ -129,7 +129,18 @@ static void rectangle_movement(Rng *r, const double init[NUM_TRAJ][4], int W, in
         }
 }
 
-void patch_mask(Rng *r, uint8_t *frames, int W, int H, PatchMaskInfo *info) {
+/* Each channel of n BGR pixels set to 0 or 255, whichever is farther from the channel's mean: a colour at least
+ * 128 grey levels from the region's average in every channel. */
+static void fill_far_colour(uint8_t *px, size_t n) {
+    for (int c = 0; c < 3; c++) {
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) sum += px[3 * i + c];
+        uint8_t v = sum / (double)n < 127.5 ? 255 : 0;
+        for (size_t i = 0; i < n; i++) px[3 * i + c] = v;
+    }
+}
+
+void patch_mask(Rng *r, uint8_t *frames, int W, int H, int solid, PatchMaskInfo *info) {
     PatchMaskInfo local;
     if (!info) info = &local;
     size_t fsz = (size_t)W * H * 3;
@@ -170,6 +181,7 @@ void patch_mask(Rng *r, uint8_t *frames, int W, int H, PatchMaskInfo *info) {
             for (int y = 0; y < ch[t]; y++)
                 memcpy(crop[t] + (size_t)y * cw[t] * 3, frames + sf * fsz + ((size_t)(b[1] + y) * W + b[0]) * 3,
                        (size_t)cw[t] * 3);
+            if (solid) fill_far_colour(crop[t], (size_t)cw[t] * ch[t]);
             alpha[t] = xmalloc(sizeof(float) * (size_t)cw[t] * ch[t]);
             int cx = (cw[t] - 1) / 2, cy = (ch[t] - 1) / 2;
             for (int y = 0; y < ch[t]; y++)

@@ -35,8 +35,11 @@ typedef struct {
     int order[NUM_TRAJ]; /* paste order (largest mean area first) */
 } PatchMaskInfo;
 
-/* PatchMask on frames [T=16][H][W][3] in place. */
-void patch_mask(Rng *r, uint8_t *frames, int W, int H, PatchMaskInfo *info);
+/* PatchMask on frames [T=16][H][W][3] in place. solid = 0 is the reference (a patch is a crop of the clip
+ * itself); 1 fills each patch with one saturated colour far from the mean of the region it was cut from, so that
+ * it stands out wherever it moves (a diagnostic: is the task learnable when the patch is plainly visible?). The
+ * random draws, boxes, masks and targets are the same either way. */
+void patch_mask(Rng *r, uint8_t *frames, int W, int H, int solid, PatchMaskInfo *info);
 
 /* Per-clip colour jitter decided once per clip (per-frame values where the reference has them). */
 typedef struct {

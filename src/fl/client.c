@@ -169,7 +169,8 @@ int client_fit(Model *m, const FlConfig *c, int cid, int round, const float *gw,
     char name[40];
     snprintf(name, sizeof name, "client_dist%d.json", cid + 1);
     ann = path_join(part, name);
-    LoaderOptions lo = {.fast_decode = c->fast_decode, .crop = c->crop, .max_bad_fraction = c->max_bad_fraction};
+    LoaderOptions lo = {.fast_decode = c->fast_decode, .crop = c->crop, .max_bad_fraction = c->max_bad_fraction,
+                        .patch_solid = c->patch_solid};
     /* §3.9: the reference re-seeds every client construction, so each round replays one stream */
     uint64_t seed = c->reseed_each_round ? (uint64_t)c->seed : rng_at((uint64_t)c->seed, (uint64_t)cid);
     char err[1024];

@@ -25,6 +25,7 @@ typedef struct {
     int batch, threads, reseed_each_round, fast_decode, log_interval;
     double max_bad_fraction;   /* LoaderOptions.max_bad_fraction */
     int crop;                  /* clip side (LoaderOptions.crop; 112 = the reference) */
+    int patch_solid;           /* LoaderOptions.patch_solid (data.patch=solid) */
     int max_iters;             /* local iterations per round (0 = the whole epoch) */
     const char *eval_list;     /* held-out videos for the CtP loss without update, relative to data_dir */
     int eval_batches;          /* batches of it per client fit (0 = none) */
