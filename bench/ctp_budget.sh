@@ -3,7 +3,8 @@
 # plain SGD with a fresh optimiser each epoch, as a client's round) on a synthetic UCF-style set with a fresh
 # augmentation stream every epoch, ROUNDS epochs; every round the held-out CtP loss beside predicting zero motion
 # (metrics.jsonl); the rounds kept (every KEEP-th) then retrieved (test videos query train videos) against a random
-# backbone, with paired bootstrap intervals (bench/retrieval_ci.py). Usage:
+# backbone of the same seed, with paired bootstrap intervals (bench/retrieval_ci.py; bench/table4.py tables the
+# strategies over seeds). Usage:
 #   bash bench/ctp_budget.sh [work dir]            (hours on 2 cores: run it in the background)
 # Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED, LR (learning rate), THREADS override the
 # defaults below; CLIENTS>1 partitions the train split and pre-trains federated with STRATEGY: fedavg or
@@ -36,9 +37,9 @@ run=pretrain_c${CLIENTS}_${STRATEGY//:/_}_lr${LR}_crop${CROP}_s$SEED
 "$B" pretrain data_dir=data partition_dir="annotations/c$CLIENTS" pool_size="$CLIENTS" strategy.min_fit_clients="$CLIENTS" \
   strategy.min_available_clients="$CLIENTS" "${strat[@]}" data.reseed_each_round=false rounds="$ROUNDS" optimizer.lr="$LR" \
   data.crop="$CROP" data.threads="$THREADS" eval.batches=10 checkpoint.keep_every="$KEEP" seed="$SEED" model.head_init="$HEAD_INIT" data.patch="$PATCH" out="$run" quiet=true
-rnd=retr_random_crop$CROP # the random-init baseline at this clip size
+rnd=retr_random_crop${CROP}_s$SEED # the random-init baseline at this clip size and seed
 [ -f $rnd/retrieval.json ] ||
-  "$B" retrieve data_dir=data init= data.crop="$CROP" data.threads="$THREADS" out=$rnd quiet=true
+  "$B" retrieve data_dir=data init= seed="$SEED" data.crop="$CROP" data.threads="$THREADS" out=$rnd quiet=true
 feats=($rnd/features.npz)
 for f in "$run"/fedvssl_results/round-*.npz; do
   r=$(basename "$f" .npz)

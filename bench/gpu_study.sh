@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The pre-training study at full clip size (16x112x112) for one GPU run (H100/H200, about 8 minutes): does the
 # CtP pretext task get learned, and do centralized CtP, FedAvg and FedVSSL (alpha, beta) in {(0.9, 1), (0, 0),
-# (1, 0)} (the paper's Table 4) give features better than random init, on the same budget of CtP steps?
+# (1, 0)} (the paper's Table 4) give features better than random init, on the same budget of CtP steps? A sixth
+# configuration, centralized with one-colour patches (data.patch=solid), is the positive control: whether the
+# network learns to follow a patch it can plainly see at this budget.
 # The device machine has no FFmpeg and installs nothing, so the data is made here and carried with the build:
 #   here:   bash tools/device_check.sh build && bash bench/gpu_study.sh data      -> gpu-data/ (~30 MB)
 #   device: carry ["build-device", "gpu-data"], command "bash bench/gpu_study.sh run"   (logs and tables in $OUT)
@@ -50,7 +52,7 @@ run)
   for seed in $SEEDS; do
     [ -f "$out/random_s$seed/retrieval.json" ] ||
       $B retrieve data_dir=$D init= seed=$seed data.crop=112 device=cuda precision=$PRECISION quiet=true out="$out/random_s$seed"
-    for cfg in central:1:strategy.fedavg=true fedavg:3:strategy.fedavg=true "fedvssl_0.9_1:3:strategy.mix_coeff=0.9 strategy.swbeta=1" \
+    for cfg in central:1:strategy.fedavg=true "central_solid:1:strategy.fedavg=true data.patch=solid" fedavg:3:strategy.fedavg=true "fedvssl_0.9_1:3:strategy.mix_coeff=0.9 strategy.swbeta=1" \
                "fedvssl_0_0:3:strategy.mix_coeff=0 strategy.swbeta=0" "fedvssl_1_0:3:strategy.mix_coeff=1 strategy.swbeta=0"; do
       name=${cfg%%:*} rest=${cfg#*:}; k=${rest%%:*} strat=${rest#*:}
       run="$out/${name}_s$seed"
