@@ -50,7 +50,6 @@ def main():
     ap.add_argument("--lr", default="0.01")
     ap.add_argument("--draws", type=int, default=4000)
     a = ap.parse_args()
-    rng = np.random.default_rng(1)
     W = a.work
     rand = {}
     for s in a.seeds:
@@ -80,8 +79,8 @@ def main():
         if not seeds:
             print(f"| {label} | none run | | | | | |")
             continue
-        m1, l1, h1 = boot(d1, rng, a.draws)
-        mp, lp, hp = boot(dp, rng, a.draws)
+        m1, l1, h1 = boot(d1, np.random.default_rng(1), a.draws)  # the same draws for every strategy
+        mp, lp, hp = boot(dp, np.random.default_rng(2), a.draws)
         print(f"| {label} | {' / '.join(map(str, seeds))} | {' / '.join(held)} | {' / '.join(r1)} | "
               f"{100 * m1:+.1f} [{100 * l1:+.1f}, {100 * h1:+.1f}] | {' / '.join(pr)} | "
               f"{100 * mp:+.1f} [{100 * lp:+.1f}, {100 * hp:+.1f}] |")
