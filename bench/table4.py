@@ -27,7 +27,7 @@ STRATEGIES = [("FedAvg", "c3_fedavg"), ("FedVSSL (0.9, 1)", "c3_fedvssl_0.9_1"),
 def heldout(run):
     d = [json.loads(l) for l in open(os.path.join(run, "metrics.jsonl")) if '"event": "round"' in l]
     diff = np.array([r["heldout_loss"] - r["heldout_zero_loss"] for r in d])
-    return np.median(diff), diff.min(), len(d)
+    return np.median(diff), diff.min()
 
 
 def boot(per_seed, rng, draws):
@@ -68,7 +68,7 @@ def main():
             feats = os.path.join(W, f"retr_pretrain_{key}_lr{a.lr}_crop{a.crop}_s{s}_round-{a.round}", "features.npz")
             if not (os.path.isfile(feats) and os.path.isfile(os.path.join(run, "metrics.jsonl")) and s in rand):
                 continue
-            med, best, _ = heldout(run)
+            med, best = heldout(run)
             h = hits(feats, [1], True)[0]
             seeds.append(s)
             held.append(f"{med:+.4f} ({best:+.4f})")

@@ -170,6 +170,13 @@ static int overlapped(const PatchMaskInfo *pm, int t, int f) {
     return 0;
 }
 
+/* Patch t at frame f is a hard-edged rectangle of at least 2x2 that no other visible patch covers: every pixel
+ * inside it is the patch at full mask. */
+static int plain_rect(const PatchMaskInfo *pm, int t, int f) {
+    const int *b = pm->boxes[t][f];
+    return pm->shape[t] == 0 && !pm->soft[t] && !overlapped(pm, t, f) && b[2] - b[0] >= 2 && b[3] - b[1] >= 2;
+}
+
 static void test_patch_mask(void) {
     const int W = CROP, H = CROP;
     size_t fsz = (size_t)W * H * 3;
@@ -240,7 +247,7 @@ static void test_patch_mask(void) {
         patch_mask(&r, frames, W, H, 0, &pm);
         int t = pm.order[NUM_TRAJ - 1], sf = pm.src_frame[t];
         const int *b = pm.boxes[t][sf];
-        if (pm.shape[t] != 0 || pm.soft[t] || overlapped(&pm, t, sf) || b[2] - b[0] < 2 || b[3] - b[1] < 2) continue;
+        if (!plain_rect(&pm, t, sf)) continue;
         checked++;
         for (int y = b[1]; y < b[3]; y++)
             for (int x = b[0]; x < b[2]; x++)
@@ -266,7 +273,7 @@ static void test_patch_mask(void) {
         same_draws &= !memcmp(&p0, &p1, sizeof p0) && rng_u64(&r0) == rng_u64(&r1);
         int t = p1.order[NUM_TRAJ - 1], f = 0;
         const int *b = p1.boxes[t][f];
-        if (p1.shape[t] != 0 || p1.soft[t] || overlapped(&p1, t, f) || b[2] - b[0] < 2 || b[3] - b[1] < 2) continue;
+        if (!plain_rect(&p1, t, f)) continue;
         solid_checked++;
         double src = 10 + 15 * p1.src_frame[t], want = src < 127.5 ? 255 : 0, bg = 10;
         int cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2;
