@@ -3,6 +3,7 @@
 #include "image.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,15 +137,15 @@ void resize_f32(const float *src, int sw, int sh, float *dst, int dw, int dh) {
 
 /* ------------------------------------------------------------------ HSV (8-bit, hue range 180) */
 static int sdiv[256], hdiv[256];
-static void hsv_tables(void) {
-    static int ready;
-    if (ready) return;
+static pthread_once_t hsv_once = PTHREAD_ONCE_INIT;
+static void hsv_fill(void) {
     for (int i = 1; i < 256; i++) {
         sdiv[i] = (int)lrint((255 << 12) / (1.0 * i));
         hdiv[i] = (int)lrint((180 << 12) / (6.0 * i));
     }
-    __atomic_store_n(&ready, 1, __ATOMIC_RELEASE); /* idempotent: racing threads write the same values */
 }
+/* pthread_once: loader workers of parallel clients call this concurrently. */
+static void hsv_tables(void) { pthread_once(&hsv_once, hsv_fill); }
 
 void bgr2hsv_u8(const uint8_t *bgr, uint8_t *hsv, int n) {
     hsv_tables();

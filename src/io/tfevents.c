@@ -1,6 +1,7 @@
 /* TensorBoard event file writer (see tfevents.h). */
 #include "tfevents.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +17,21 @@ struct TfEvents {
     int failed;
 };
 
-uint32_t crc32c(uint32_t crc, const void *p, size_t n) {
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) { /* reflected polynomial 0x82F63B78; a race here writes the same values */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static void crc_fill(void) { /* reflected polynomial 0x82F63B78 */
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        crc_table[i] = c;
     }
+}
+
+uint32_t crc32c(uint32_t crc, const void *p, size_t n) {
+    pthread_once(&crc_once, crc_fill);
     const uint8_t *b = p;
     crc = ~crc;
-    while (n--) crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+    while (n--) crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
