@@ -16,28 +16,31 @@
 #include <libgen.h>
 #include <unistd.h>
 
-static void *plugin(int required) {
-    static void *h;
-    static int tried;
-    static char why[1024] = "not found";
-    if (!tried) {
-        tried = 1;
-        char exe[4096], dir[4096], path[8192];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        exe[n > 0 ? n : 0] = 0;
-        snprintf(dir, sizeof dir, "%s", n > 0 ? dirname(exe) : ".");
-        const char *env = getenv("FEDVSSL_CUDA_PLUGIN");
-        const char *cands[3] = {env, "%s/libfedvssl_cuda.so", "%s/../libfedvssl_cuda.so"};
-        for (int i = 0; i < 3 && !h; i++) {
-            if (!cands[i]) continue;
-            if (i == 0) snprintf(path, sizeof path, "%s", env);
-            else snprintf(path, sizeof path, cands[i], dir);
-            if (access(path, R_OK)) continue;
-            h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-            if (!h) snprintf(why, sizeof why, "%s", dlerror());
-        }
+static void *plugin_h;
+static char plugin_why[1024] = "not found";
+static void plugin_load(void) {
+    char exe[4096], dir[4096], path[8192];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    snprintf(dir, sizeof dir, "%s", n > 0 ? dirname(exe) : ".");
+    const char *env = getenv("FEDVSSL_CUDA_PLUGIN");
+    const char *cands[3] = {env, "%s/libfedvssl_cuda.so", "%s/../libfedvssl_cuda.so"};
+    for (int i = 0; i < 3 && !plugin_h; i++) {
+        if (!cands[i]) continue;
+        if (i == 0) snprintf(path, sizeof path, "%s", env);
+        else snprintf(path, sizeof path, cands[i], dir);
+        if (access(path, R_OK)) continue;
+        plugin_h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!plugin_h) snprintf(plugin_why, sizeof plugin_why, "%s", dlerror());
     }
-    if (!h && required) die("the CUDA backend (libfedvssl_cuda.so) could not be loaded: %s", why);
+}
+
+/* Loaded once per process (pthread_once: clients may open backends side by side). */
+static void *plugin(int required) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, plugin_load);
+    void *h = plugin_h;
+    if (!h && required) die("the CUDA backend (libfedvssl_cuda.so) could not be loaded: %s", plugin_why);
     return h;
 }
 
