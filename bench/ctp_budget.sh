@@ -4,7 +4,7 @@
 # augmentation stream every epoch, ROUNDS epochs; every round the held-out CtP loss beside predicting zero motion
 # (metrics.jsonl); the rounds kept (every KEEP-th) then retrieved (test videos query train videos) against a random
 # backbone of the same seed, with paired bootstrap intervals (bench/retrieval_ci.py; bench/table4.py tables the
-# strategies over seeds). Usage:
+# strategies over seeds; bench/heldout_blocks.py tables the held-out loss by blocks of rounds). Usage:
 #   bash bench/ctp_budget.sh [work dir]            (hours on 2 cores: run it in the background)
 # Environment: ROUNDS, KEEP, CROP, CLASSES, VPC (videos per class), SEED, LR (learning rate), THREADS override the
 # defaults below; CLIENTS>1 partitions the train split and pre-trains federated with STRATEGY: fedavg or
