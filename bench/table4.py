@@ -2,9 +2,9 @@
 """The paper's Table-4 comparison over several seeds, from the run folders bench/ctp_budget.sh leaves in its work
 folder: for each strategy (FedAvg, FedVSSL (alpha, beta) in {(0.9, 1), (0, 0), (1, 0)}, centralized) and seed,
 the held-out CtP loss minus predicting zero motion over the 10 rounds up to a kept round, and R@1 and the linear
-probe of that round against a random backbone of the *same* seed. Across seeds, the mean difference to random init gets a 95 %
-interval from a two-level bootstrap (seeds drawn with replacement, then the test videos within each), so the
-spread between initialisations counts, not only the spread between queries.
+probe of that round against a random backbone of the *same* seed. Across seeds, the mean difference to random init
+gets a 95 % interval from a two-level bootstrap (seeds drawn with replacement, then the test videos within each), so
+the spread between initialisations counts, not only the spread between queries.
 
     /usr/bin/python3 bench/table4.py <work dir> [--seeds 7 2 3] [--crop 32] [--round 10] [--suffix _patchsolid]
 
