@@ -14,13 +14,13 @@ the solid-patch control (PATCH=solid) at --round 100.
 A random backbone of seed s is <work dir>/retr_random_crop<crop>_s<s>/features.npz (ctp_budget.sh makes it).
 Needs NumPy."""
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from heldout_blocks import load  # noqa: E402
 from retrieval_ci import hits  # noqa: E402
 
 STRATEGIES = [("FedAvg", "c3_fedavg"), ("FedVSSL (0.9, 1)", "c3_fedvssl_0.9_1"), ("FedVSSL (0, 0)", "c3_fedvssl_0_0"),
@@ -29,9 +29,7 @@ STRATEGIES = [("FedAvg", "c3_fedavg"), ("FedVSSL (0.9, 1)", "c3_fedvssl_0.9_1"),
 
 def heldout(run, upto):
     """Median and best of held-out minus predict-zero over the last 10 rounds up to round `upto`."""
-    d = [json.loads(l) for l in open(os.path.join(run, "metrics.jsonl")) if '"event": "round"' in l]
-    d = {r["round"]: r for r in d if r["round"] <= upto}  # a resumed run logs a round again: the last one counts
-    diff = np.array([r["heldout_loss"] - r["heldout_zero_loss"] for _, r in sorted(d.items())][-10:])
+    diff = np.array([d["heldout_loss"] - d["heldout_zero_loss"] for r, d, _ in load(run) if r <= upto][-10:])
     return np.median(diff), diff.min()
 
 
