@@ -47,12 +47,5 @@ for f in "$run"/fedvssl_results/round-*.npz; do
     "$B" retrieve data_dir=data init="$f" data.threads="$THREADS" out="retr_${run}_$r" quiet=true
   feats+=("retr_${run}_$r/features.npz")
 done
-grep '"event": "round"' "$run/metrics.jsonl" |
-  /usr/bin/python3 -c 'import json,sys
-for l in sys.stdin:
-    d = json.loads(l)
-    print("round %4d  train loss %.4f  held-out %.5f  predict-zero %.5f  difference %+.5f" % (d["round"], d["loss"],
-          d["heldout_loss"], d["heldout_zero_loss"], d["heldout_loss"] - d["heldout_zero_loss"]), end="")
-    if "heldout_ctr" in d: print("  centre part %.5f vs %.5f" % (d["heldout_ctr"], d["heldout_zero_ctr"]), end="")
-    print()'
+/usr/bin/python3 "$(dirname "$CI")/heldout_blocks.py" "$run" # held-out loss against predict-zero, by blocks
 /usr/bin/python3 "$CI" --probe "${feats[@]}"
