@@ -200,6 +200,37 @@ static int same_arrays(const char *pa, const char *pb, int *n) {
     return same;
 }
 
+/* trace_dir= of run B (epoch 1, then resumed for epoch 2): the state before the first step, each step's clips and
+ * labels, one line per step with the figures the PyTorch control needs (bench/finetune_control.py); the trace
+ * changes nothing (B equals the untraced A, checked by the caller). */
+static void check_trace(void) {
+    char p[512], err[512] = "";
+    snprintf(p, sizeof p, "%s/T/start.npz", root);
+    Npz z;
+    int ok = npz_open(&z, p, err, sizeof err) == 0;
+    CHECK(ok && npz_get(&z, "cls_head.fc_cls.weight") && npz_get(&z, "backbone.stem.conv.weight") && z.n == 122,
+          "trace: start.npz holds the model's 122 entries (%s)", err);
+    if (ok) npz_close(&z);
+    for (int s = 1; s <= 2; s++) {
+        snprintf(p, sizeof p, "%s/T/batch-%05d.npz", root, s);
+        ok = npz_open(&z, p, err, sizeof err) == 0;
+        const NpyArray *im = ok ? npz_get(&z, "imgs") : NULL, *lb = ok ? npz_get(&z, "labels") : NULL;
+        int64_t l[2] = {-1, -1};
+        if (lb && lb->type == NPY_I64 && lb->numel == 2) npy_to_i64(lb, l);
+        CHECK(im && im->ndim == 5 && im->shape[0] == 2 && im->shape[2] == 16 && im->shape[4] == 112 && lb &&
+                  l[0] >= 0 && l[0] < 3 && l[1] >= 0 && l[1] < 3,
+              "trace: batch %d holds 2 clips 3x16x112x112 and their labels in 0..2 (%s)", s, err);
+        if (ok) npz_close(&z);
+    }
+    snprintf(p, sizeof p, "%s/T/steps.jsonl", root);
+    char *t = slurp(p);
+    CHECK(t && count(t, "\n") == 2 && strstr(t, "{\"iter\": 1, \"loss\": ") && strstr(t, "{\"iter\": 2, \"loss\": ") &&
+              count(t, "\"lr\": 0.00999999978, \"dropout\": 0.5, \"dropout_seed\": ") == 2 &&
+              strstr(t, "\"dropout_step\": 0}") && strstr(t, "\"dropout_step\": 1}"),
+          "trace: steps.jsonl, one line per step of both halves:\n%s", t);
+    free(t);
+}
+
 static void test_finetune(const char *init) {
     char common[1024], p[512], q[512];
     snprintf(common, sizeof common, "data_dir=%s init=%s epochs=2 max_iters=1 data.batch=2 data.threads=2 log_interval=1", data,
@@ -310,7 +341,8 @@ static void test_finetune(const char *init) {
      * parameters and momentum in memory of their own (as on a GPU), so a missing host/device sync on
      * resume or save would show */
     t0 = now_sec();
-    CHECK(sh("%s finetune %s out=%s/B epochs=1 quiet=true", fedvssl_bin, common, root) == 0, "finetune B epoch 1");
+    CHECK(sh("%s finetune %s out=%s/B epochs=1 trace_dir=%s/T quiet=true", fedvssl_bin, common, root, root) == 0,
+          "finetune B epoch 1 (traced)");
     /* the run's settings are its own: another crop is refused in one line, config.yaml stays */
     snprintf(p, sizeof p, "%s/B/config.yaml", root);
     char *cfg0 = slurp(p);
@@ -321,8 +353,8 @@ static void test_finetune(const char *init) {
     CHECK(crc != 0 && strstr(txt, "data.crop=48 (the run has 112)") && count(txt, "\n") == 1 && !strcmp(cfg0, cfg1),
           "a changed setting is refused, config.yaml unchanged: %s", txt);
     free(txt), free(cfg0), free(cfg1);
-    CHECK(sh("%s finetune %s out=%s/B device=cpu-separate allow_changes=true > %s/B.txt", fedvssl_bin, common, root,
-             root) == 0,
+    CHECK(sh("%s finetune %s out=%s/B device=cpu-separate allow_changes=true trace_dir=%s/T > %s/B.txt", fedvssl_bin,
+             common, root, root, root) == 0,
           "finetune B resumed (epochs=2: a change, allowed)");
     snprintf(p, sizeof p, "%s/B/config.until-epoch-1.yaml", root);
     CHECK(is_file(p), "the earlier settings kept: %s", p);
@@ -335,6 +367,7 @@ static void test_finetune(const char *init) {
     snprintf(q, sizeof q, "%s/B/epoch_2.npz", root);
     int n = 0;
     CHECK(same_arrays(p, q, &n) && n == 187, "resumed run = uninterrupted run, every array (%d)", n);
+    check_trace();
     snprintf(p, sizeof p, "%s/B/metrics.jsonl", root);
     mx = slurp(p);
     CHECK(count(mx, "\"event\": \"epoch\", \"epoch\": 1,") == 1 && count(mx, "\"event\": \"epoch\", \"epoch\": 2,") == 1,

@@ -178,28 +178,7 @@ def bf16_golden(kind, B=2, runs=NOISE_RUNS):
     print(kind, "PyTorch bf16 autocast worst error", worst)
 
 
-GOLD = 0x9E3779B97F4A7C15
-M64 = (1 << 64) - 1
 TSN_DROPOUT_SEED = 3  # fedvssl grad --seed of the TSN multi-step and clip goldens
-
-
-def fedvssl_dropout_keep(seed, step, n, p=0.5):
-    """fedvssl's dropout mask of training forward `step` (src/model/model.c model_dropout_mask_seed, ops
-    dropout_forward): element i kept iff rng_uniform_at(seed + step * GOLD, i) >= p (24-bit uniform, exact in
-    float32). PyTorch's own masks come from another generator, so the goldens feed ours to PyTorch."""
-    s = (seed + step * GOLD) & M64
-    u = (detgen.rng_at(s, np.arange(n, dtype=np.uint64)) >> np.uint64(40)).astype(np.float64) / 16777216.0
-    return u >= p
-
-
-class FixedMaskDropout(torch.nn.Module):
-    """Inverted dropout with a given keep mask (x * keep / (1 - p)), as fedvssl's."""
-    def __init__(self, p):
-        super().__init__()
-        self.p, self.keep = p, None
-
-    def forward(self, x):
-        return x * self.keep.to(x.dtype).reshape(x.shape) / (1 - self.p)
 
 
 def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed=TSN_DROPOUT_SEED, lr=0.01,
@@ -212,7 +191,7 @@ def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed
     torch.manual_seed(0)
     model = tm.CtP() if kind == "ctp" else tm.TSN(dropout=0.0)
     if kind == "tsn":
-        model.cls_head.dropout = FixedMaskDropout(dropout)
+        model.cls_head.dropout = tm.FixedMaskDropout(dropout)
     model = model.to(dtype).train()
     w0 = load_state(model, dtype)
     model = model.to(device)
@@ -240,7 +219,7 @@ def model_multi(kind, B, dtype, jitter=0, steps=3, clip2=10.0, dropout=0.5, seed
     for step in range(steps):
         opt.zero_grad(set_to_none=True)
         if kind == "tsn":
-            model.cls_head.dropout.keep = torch.from_numpy(fedvssl_dropout_keep(seed, step, B * 512)).to(device)
+            model.cls_head.dropout.keep = torch.from_numpy(tm.fedvssl_dropout_keep(seed, step, B * 512)).to(device)
         out = {}
         if kind == "ctp":
             pred, lc, ls = model(imgs, torch.from_numpy(bt["gt_trajs"]).to(device=device, dtype=dtype))

@@ -1,9 +1,17 @@
 """PyTorch twins of the fedvssl networks (spec §1-2, §5) with the exact state-dict names and
-order of the reference (Appendix A). Used only by the golden generator and the benchmark."""
+order of the reference (Appendix A), and fedvssl's dropout masks. Used by the golden generator, the benchmark and
+the long-run controls."""
+import os
+import sys
+
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.ops import roi_align
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detgen  # noqa: E402
 
 
 class ConvModule(nn.Module):  # pyvrl wraps each conv in a container whose child is `conv`
@@ -132,3 +140,26 @@ class TSN(nn.Module):
 
     def forward(self, imgs):
         return self.cls_head(self.st_module(self.backbone(imgs)))
+
+
+GOLD = 0x9E3779B97F4A7C15
+M64 = (1 << 64) - 1
+
+
+def fedvssl_dropout_keep(seed, step, n, p=0.5):
+    """fedvssl's dropout mask of training forward `step` (src/model/model.c model_dropout_mask_seed, ops
+    dropout_forward): element i kept iff rng_uniform_at(seed + step * GOLD, i) >= p (24-bit uniform, exact in
+    float32). PyTorch's own masks come from another generator, so the goldens feed ours to PyTorch."""
+    s = (seed + step * GOLD) & M64
+    u = (detgen.rng_at(s, np.arange(n, dtype=np.uint64)) >> np.uint64(40)).astype(np.float64) / 16777216.0
+    return u >= p
+
+
+class FixedMaskDropout(torch.nn.Module):
+    """Inverted dropout with a given keep mask (x * keep / (1 - p)), as fedvssl's."""
+    def __init__(self, p):
+        super().__init__()
+        self.p, self.keep = p, None
+
+    def forward(self, x):
+        return x * self.keep.to(x.dtype).reshape(x.shape) / (1 - self.p)

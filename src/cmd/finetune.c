@@ -17,7 +17,7 @@ int cmd_finetune(int argc, char **argv) {
         CfgKey wkeys[32];
         finetune_config_keys(&was, wkeys);
         static const char *const free_keys[] = {"out", "quiet", "data_dir", "data.threads", "device", "log_interval", "pth", "tensorboard",
-                                                "allow_changes", "fault.", NULL};
+                                                "allow_changes", "fault.", "trace_dir", NULL};
         write_cfg = run_folder_settings(a.c.out, "finetune", keys, wkeys, nk, free_keys, a.allow_changes, "epoch",
                                         finetune_newest_epoch(a.c.out));
     }

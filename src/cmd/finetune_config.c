@@ -51,6 +51,10 @@ int finetune_config_keys(FinetuneArgs *a, CfgKey *k) {
          "original's tools open it)"},
         {"tensorboard", CFG_BOOL, &a->c.tensorboard, "true", NULL, 0, 0,
          "mirror metrics.jsonl as TensorBoard scalars in <out>/tf_logs (loss, lr, accuracy per step and epoch)"},
+        {"trace_dir", CFG_STR, &a->c.trace_dir, "", NULL, 0, 0,
+         "write every step's batch (clips, labels), loss, gradient norm, lr and dropout mask seed to this folder, "
+         "and the state before the run's first step, for the PyTorch control bench/finetune_control.py (trace a "
+         "run from its first epoch); empty = off"},
         CFGK_QUIET(&a->c.quiet),
         {"fault.nan_epoch", CFG_INT, &a->c.fault_nan_epoch, "0", NULL, 0, INT_MAX,
          "fault injection (tests): the loss of this epoch's first iteration is NaN (0 = none)"},

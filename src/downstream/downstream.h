@@ -26,6 +26,7 @@ typedef struct {
     int pth;             /* epoch_<e>.pth beside epoch_<e>.npz (mmcv's checkpoint: meta, state_dict) */
     int warmup_iters;    /* linear warm-up over the run's first steps (0 = none, the reference) */
     double warmup_ratio; /* its starting fraction of the learning rate */
+    const char *trace_dir; /* every step's batch, loss and gradient norm for bench/finetune_control.py ("" = off) */
 } FinetuneConfig;
 
 /* Trains from the newest checkpoint in c->out (or from init / scratch) up to c->epochs; writes

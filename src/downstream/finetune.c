@@ -132,7 +132,8 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         /* the momentum buffer starts from the very first gradient of the run only */
         TrainOptions to = {.h = h, .epoch = e - 1, .log_interval = c->log_interval, .first_step = e == 1,
                            .max_iters = c->max_iters, .warmup_iters = c->warmup_iters, .warmup_ratio = c->warmup_ratio,
-                           .step0 = steps, .on_log = ft_on_log, .ctx = &f, .inject_nan_at = e == c->fault_nan_epoch};
+                           .step0 = steps, .on_log = ft_on_log, .ctx = &f, .inject_nan_at = e == c->fault_nan_epoch,
+                           .trace_dir = c->trace_dir && c->trace_dir[0] ? c->trace_dir : NULL};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
         progress_end(&f.pr, 1);

@@ -31,20 +31,32 @@ static int top1(const float *logits, int n) {
     return best;
 }
 
-/* The control's record of one step (TrainOptions.trace_dir): the batch as npz, the step's figures as a line. */
-static int trace_step(const char *dir, int it, const Batch *b, const Model *m, double norm, char *err, size_t errlen) {
+/* The controls' record of one step (TrainOptions.trace_dir): the batch as npz, the step's figures as a line. Files are
+ * numbered by the run's step (step0 + it), so a fine-tuning run's epochs share one folder. */
+static int trace_step(const char *dir, int64_t step, const Batch *b, const Model *m, double norm, float lr, char *err,
+                      size_t errlen) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/batch-%05d.npz", dir, it);
-    int64_t S = b->crop, si[5] = {b->n, 3, 16, S, S}, st[4] = {b->n, 3, 16, 4}, sw[3] = {b->n, 3, 16};
+    snprintf(path, sizeof path, "%s/batch-%05lld.npz", dir, (long long)step);
+    int64_t S = b->crop, si[5] = {b->n, 3, 16, S, S}, st[4] = {b->n, 3, 16, 4}, sw[3] = {b->n, 3, 16}, sl[1] = {b->n};
     NpzWriter w;
-    int bad = npz_writer_open(&w, path) || npz_writer_add(&w, "imgs", NPY_F32, 5, si, b->imgs) ||
-              npz_writer_add(&w, "gt_trajs", NPY_F32, 4, st, b->gt_trajs) ||
-              npz_writer_add(&w, "gt_weights", NPY_F32, 3, sw, b->gt_weights) || npz_writer_close(&w);
+    int bad = npz_writer_open(&w, path) || npz_writer_add(&w, "imgs", NPY_F32, 5, si, b->imgs);
+    if (m->kind == MODEL_CTP)
+        bad = bad || npz_writer_add(&w, "gt_trajs", NPY_F32, 4, st, b->gt_trajs) ||
+              npz_writer_add(&w, "gt_weights", NPY_F32, 3, sw, b->gt_weights);
+    else
+        bad = bad || npz_writer_add(&w, "labels", NPY_I64, 1, sl, b->labels);
+    bad = npz_writer_close(&w) || bad;
     if (!bad) {
         snprintf(path, sizeof path, "%s/steps.jsonl", dir);
         FILE *f = fopen(path, "a");
-        bad = !f || fprintf(f, "{\"iter\": %d, \"loss\": %.9g, \"loss_ctr\": %.9g, \"loss_size\": %.9g, "
-                              "\"grad_norm\": %.9g}\n", it, m->loss, m->loss_ctr, m->loss_size, norm) < 0;
+        bad = !f || fprintf(f, "{\"iter\": %lld, \"loss\": %.9g, \"loss_ctr\": %.9g, \"loss_size\": %.9g, "
+                              "\"grad_norm\": %.9g, \"lr\": %.9g",
+                            (long long)step, m->loss, m->loss_ctr, m->loss_size, norm, (double)lr) < 0;
+        /* the mask this step used (model_forward counted the step): PyTorch rebuilds it from the two numbers */
+        if (!bad && m->kind == MODEL_TSN)
+            bad = fprintf(f, ", \"dropout\": %.9g, \"dropout_seed\": %llu, \"dropout_step\": %llu", (double)m->dropout,
+                          (unsigned long long)m->dropout_seed, (unsigned long long)(m->dropout_step - 1)) < 0;
+        bad = bad || fprintf(f, "}\n") < 0;
         if (f && fclose(f)) bad = 1;
     }
     if (bad) snprintf(err, errlen, "trace: cannot write %.900s", path);
@@ -59,15 +71,16 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
     r->num_examples = loader_num_samples(L);
     loader_epoch_begin(L, o->epoch);
     if (o->trace_dir) {
-        char *start = path_join(o->trace_dir, "start.npz");
         if (mkdir_p(o->trace_dir)) {
             snprintf(r->err, sizeof r->err, "trace: cannot create %.1000s", o->trace_dir);
-            free(start);
             return -1;
         }
-        model_download_state(m);
-        state_save_npz(&m->st, start, NULL);
-        free(start);
+        if (o->step0 == 0) { /* the state before the run's (a fit's) first step; a resumed run's is there already */
+            char *start = path_join(o->trace_dir, "start.npz");
+            model_download_state(m);
+            state_save_npz(&m->st, start, NULL);
+            free(start);
+        }
     }
     double sum_all = 0, t_start = now_sec(), logged_sum = 0;
     double s_loss = 0, s_ctr = 0, s_size = 0, s_norm = 0, s_time = 0, s_data = 0;
@@ -100,7 +113,7 @@ int train_epoch(Model *m, Loader *L, const TrainOptions *o, TrainResult *r) {
             snprintf(r->err, sizeof r->err, "iteration %d: gradient norm is %g (diverged)", it, norm);
             return -1;
         }
-        if (o->trace_dir && m->kind == MODEL_CTP && trace_step(o->trace_dir, it, &b, m, norm, r->err, sizeof r->err))
+        if (o->trace_dir && trace_step(o->trace_dir, o->step0 + it, &b, m, norm, h.lr, r->err, sizeof r->err))
             return -1;
         if (m->kind == MODEL_TSN)
             for (int i = 0; i < b.n; i++) {

@@ -34,9 +34,10 @@ typedef struct {
     void *ctx;
     /* fault injection for tests: make the loss of this 1-based iteration NaN */
     int inject_nan_at;
-    /* CtP only, for the PyTorch control (bench/ctp_control.py): when set, this folder receives start.npz (the whole
-     * state before the first step), batch-<it>.npz (the step's imgs, gt_trajs, gt_weights) and steps.jsonl (one
-     * line per step: loss, loss_ctr, loss_size, grad_norm before the clip) */
+    /* For the PyTorch controls (bench/ctp_control.py, bench/finetune_control.py): when set, this folder receives
+     * start.npz (the whole state before the first step, when step0 is 0), batch-<step0 + it>.npz (the step's imgs
+     * and gt_trajs, gt_weights or labels) and steps.jsonl (one line per step: loss, loss_ctr, loss_size, grad_norm
+     * before the clip, lr; TSN: the dropout mask's seed and step) */
     const char *trace_dir;
 } TrainOptions;
 
