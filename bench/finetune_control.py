@@ -15,7 +15,6 @@ float32 programs), and in float64 measure PyTorch's own spread; a systematic dif
 --wd, --momentum and --clip must be the run's (the defaults are fine-tuning's). Needs PyTorch and NumPy.
 """
 import argparse
-import glob
 import json
 import math
 import os
