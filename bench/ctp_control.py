@@ -142,6 +142,19 @@ def rel_diff(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
+def state_table(rows, base):
+    """Per (name, state): the relative distance of its backbone conv weights to base's, and the levels of its BN
+    running statistics (drifting statistics show there)."""
+    w = [x for x in base if x.startswith("backbone.") and x.endswith(".weight") and np.ndim(base[x]) == 5]
+    print("| run | distance | mean running_var | mean abs running_mean |")
+    print("|---|---|---|---|")
+    for k, st in rows:
+        dw = rel_diff(np.concatenate([np.ravel(st[x]) for x in w]), np.concatenate([np.ravel(base[x]) for x in w]))
+        rv = np.mean([np.mean(st[x]) for x in base if x.endswith("running_var")])
+        rm = np.mean([np.mean(np.abs(st[x])) for x in base if x.endswith("running_mean")])
+        print(f"| {k} | {dw:.2e} | {rv:.5f} | {rm:.5f} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trace")
@@ -224,16 +237,8 @@ def report(hp, plan, ours, runs):
             cols.append(f"{dw:.2e} / {dv:.2e}")
         print(f"| {r}, {c} | " + " | ".join(cols) + " |")
     if hp.final:  # the global state after the last round, and the BN statistics' levels
-        mine, base = load_npz(hp.final), runs[ref][2]
-        w = [x for x in base if x.startswith("backbone.") and x.endswith(".weight") and np.ndim(base[x]) == 5]
         print(f"\nafter the last round (backbone conv weights | BN running mean | running var), to twin {ref}'s:")
-        print("| run | distance | mean running_var | mean abs running_mean |")
-        print("|---|---|---|---|")
-        for k, st in [("fedvssl", mine)] + [(k, runs[k][2]) for k in runs]:
-            dw = rel_diff(np.concatenate([np.ravel(st[x]) for x in w]), np.concatenate([np.ravel(base[x]) for x in w]))
-            rv = np.mean([np.mean(st[x]) for x in base if x.endswith("running_var")])
-            rm = np.mean([np.mean(np.abs(st[x])) for x in base if x.endswith("running_mean")])
-            print(f"| {k} | {dw:.2e} | {rv:.5f} | {rm:.5f} |")
+        state_table([("fedvssl", load_npz(hp.final))] + [(k, runs[k][2]) for k in runs], runs[ref][2])
     sys.stdout.flush()
     if hp.json:
         with open(hp.json, "w") as f:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "tools")]
 import torch_models as tm  # noqa: E402
-from ctp_control import jittered, load_into, load_npz, rel_diff, state_np  # noqa: E402
+from ctp_control import jittered, load_into, load_npz, state_np, state_table  # noqa: E402
 
 
 def twin(init, steps, trace, kind, hp):
@@ -119,16 +119,8 @@ def report(hp, steps, seq, finals):
         row = [f"{np.mean(np.abs(seq[k]['loss'][sl] - seq[ref]['loss'][sl])):.5f}" for k in others]
         print(f"| {s + 1}-{min(n, s + hp.block)} | " + " | ".join(row) + f" | {np.mean(seq[ref]['acc'][sl]):.3f} |")
     if hp.final:  # the state after the last step: distance of the conv weights, the BN statistics' levels
-        mine, base = load_npz(hp.final), finals[ref]
-        w = [x for x in base if x.startswith("backbone.") and x.endswith(".weight") and np.ndim(base[x]) == 5]
         print(f"\nafter the last step (backbone conv weights; BN running statistics), to twin {ref}'s:")
-        print("| run | distance | mean running_var | mean abs running_mean |")
-        print("|---|---|---|---|")
-        for k, st in [("fedvssl", mine)] + list(finals.items()):
-            dw = rel_diff(np.concatenate([np.ravel(st[x]) for x in w]), np.concatenate([np.ravel(base[x]) for x in w]))
-            rv = np.mean([np.mean(st[x]) for x in base if x.endswith("running_var")])
-            rm = np.mean([np.mean(np.abs(st[x])) for x in base if x.endswith("running_mean")])
-            print(f"| {k} | {dw:.2e} | {rv:.5f} | {rm:.5f} |")
+        state_table([("fedvssl", load_npz(hp.final))] + list(finals.items()), finals[ref])
     sys.stdout.flush()
     if hp.json:
         with open(hp.json, "w") as f:
