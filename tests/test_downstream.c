@@ -181,6 +181,9 @@ static void test_bad_inputs(const char *init) {
     expect_error("test: a checkpoint without a classifier", a, "ctp_init.npz: no classifier", NULL);
     snprintf(a, sizeof a, "finetune data_dir=%s train_list=nope.json quiet=true out=%s/bad", data, root);
     expect_error("missing train list", a, "nope.json: no such annotation list", NULL);
+    snprintf(a, sizeof a, "finetune data_dir=%s trace_dir=%s/annotations/train_split_1.json quiet=true out=%s/bad", data,
+             data, root);
+    expect_error("trace_dir that cannot be a folder", a, "trace_dir=", "train_split_1.json: cannot create");
 }
 
 /* every array of two npz files identical */

@@ -106,6 +106,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     }
     m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
     model_use_backend(&m, backend_for(c->device, c->precision));
+    if (c->trace_dir && c->trace_dir[0] && mkdir_p(c->trace_dir)) die("trace_dir=%s: cannot create: %m", c->trace_dir);
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
     remove_stale_temps(out); /* unfinished checkpoints of an interrupted run */
     model_plan(&m, (Dims){c->batch, 3, 16, c->crop, c->crop}, 1);
@@ -137,6 +138,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
         progress_end(&f.pr, 1);
+        if (rc && e == 1) die("epoch 1: %s (no checkpoint written)", r.err);
         if (rc) die("epoch %d: %s (the last checkpoint, epoch %d, is kept in %s)", e, r.err, e - 1, out);
         steps += r.iters;
         model_download_state(&m);

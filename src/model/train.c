@@ -39,13 +39,15 @@ static int trace_step(const char *dir, int64_t step, const Batch *b, const Model
     snprintf(path, sizeof path, "%s/batch-%05lld.npz", dir, (long long)step);
     int64_t S = b->crop, si[5] = {b->n, 3, 16, S, S}, st[4] = {b->n, 3, 16, 4}, sw[3] = {b->n, 3, 16}, sl[1] = {b->n};
     NpzWriter w;
-    int bad = npz_writer_open(&w, path) || npz_writer_add(&w, "imgs", NPY_F32, 5, si, b->imgs);
-    if (m->kind == MODEL_CTP)
-        bad = bad || npz_writer_add(&w, "gt_trajs", NPY_F32, 4, st, b->gt_trajs) ||
-              npz_writer_add(&w, "gt_weights", NPY_F32, 3, sw, b->gt_weights);
-    else
-        bad = bad || npz_writer_add(&w, "labels", NPY_I64, 1, sl, b->labels);
-    bad = npz_writer_close(&w) || bad;
+    int bad = npz_writer_open(&w, path);
+    if (!bad) {
+        bad = npz_writer_add(&w, "imgs", NPY_F32, 5, si, b->imgs) ||
+              (m->kind == MODEL_CTP ? npz_writer_add(&w, "gt_trajs", NPY_F32, 4, st, b->gt_trajs) ||
+                                          npz_writer_add(&w, "gt_weights", NPY_F32, 3, sw, b->gt_weights)
+                                    : npz_writer_add(&w, "labels", NPY_I64, 1, sl, b->labels));
+        if (bad) npz_writer_abort(&w); /* no partial file left behind */
+        else bad = npz_writer_close(&w);
+    }
     if (!bad) {
         snprintf(path, sizeof path, "%s/steps.jsonl", dir);
         FILE *f = fopen(path, "a");
