@@ -106,7 +106,8 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
     }
     m.dropout_step = (uint64_t)steps; /* every training step draws its own dropout mask: continue the count */
     model_use_backend(&m, backend_for(c->device, c->precision));
-    if (c->trace_dir && c->trace_dir[0] && mkdir_p(c->trace_dir)) die("trace_dir=%s: cannot create: %m", c->trace_dir);
+    const char *trace = c->trace_dir && c->trace_dir[0] ? c->trace_dir : NULL; /* "" = no trace */
+    if (trace && mkdir_p(trace)) die("trace_dir=%s: cannot create: %m", trace);
     if (mkdir_p(out)) die("%s: cannot create: %m", out); /* inputs are good: the run folder may appear */
     remove_stale_temps(out); /* unfinished checkpoints of an interrupted run */
     model_plan(&m, (Dims){c->batch, 3, 16, c->crop, c->crop}, 1);
@@ -134,7 +135,7 @@ int finetune_run(const FinetuneConfig *c, const CfgKey *keys, int nkeys) {
         TrainOptions to = {.h = h, .epoch = e - 1, .log_interval = c->log_interval, .first_step = e == 1,
                            .max_iters = c->max_iters, .warmup_iters = c->warmup_iters, .warmup_ratio = c->warmup_ratio,
                            .step0 = steps, .on_log = ft_on_log, .ctx = &f, .inject_nan_at = e == c->fault_nan_epoch,
-                           .trace_dir = c->trace_dir && c->trace_dir[0] ? c->trace_dir : NULL};
+                           .trace_dir = trace};
         TrainResult r;
         int rc = train_epoch(&m, L, &to, &r);
         progress_end(&f.pr, 1);
