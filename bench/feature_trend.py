@@ -40,6 +40,11 @@ def slope(steps, d):
     return np.polyfit(np.asarray(steps) / 1000.0, d.mean(axis=1), 1)[0]
 
 
+def resample_queries(d, rng):
+    """d [rounds x queries] with the queries drawn with replacement, the same draw for every round."""
+    return d[:, rng.integers(0, d.shape[1], d.shape[1])]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -72,7 +77,7 @@ def main():
         for r in kept:
             h = hits(os.path.join(W, f"retr_{name}_round-{r}", "features.npz"), [1], True)[0]
             steps.append(at[r])
-            gain.append(-heldout(run, r)[0])
+            gain.append(-heldout(rows, r)[0])
             d1.append(h["R@1"] - rand["R@1"])
             dp.append(h["probe top-1"] - rand["probe top-1"])
             print(f"| {s} | {r} | {at[r]} | {-gain[-1]:+.3f} | {100 * h['R@1'].mean():.1f} | {100 * d1[-1].mean():+.1f} "
@@ -85,9 +90,7 @@ def main():
         draws = np.empty(a.draws)
         for i in range(a.draws):
             pick = rng.integers(0, len(per_seed), len(per_seed))
-            draws[i] = np.mean([slope(per_seed[j][1], per_seed[j][idx][:, rng.integers(0, per_seed[j][idx].shape[1],
-                                                                                      per_seed[j][idx].shape[1])])
-                                for j in pick])
+            draws[i] = np.mean([slope(per_seed[j][1], resample_queries(per_seed[j][idx], rng)) for j in pick])
         print(f"{label}: {100 * est:+.2f} points per 1,000 CtP steps [95 %: {100 * np.percentile(draws, 2.5):+.2f}, "
               f"{100 * np.percentile(draws, 97.5):+.2f}] (seeds {', '.join(str(p[0]) for p in per_seed)})")
     g = np.concatenate([p[2] for p in per_seed])

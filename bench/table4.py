@@ -27,9 +27,10 @@ STRATEGIES = [("FedAvg", "c3_fedavg"), ("FedVSSL (0.9, 1)", "c3_fedvssl_0.9_1"),
               ("FedVSSL (1, 0)", "c3_fedvssl_1_0"), ("centralized", "c1_fedavg")]
 
 
-def heldout(run, upto):
-    """Median and best of held-out minus predict-zero over the last 10 rounds up to round `upto`."""
-    diff = np.array([d["heldout_loss"] - d["heldout_zero_loss"] for r, d, _ in load(run) if r <= upto][-10:])
+def heldout(rows, upto):
+    """Median and best of held-out minus predict-zero over the last 10 rounds up to round `upto`; rows: a run's
+    heldout_blocks.load()."""
+    diff = np.array([d["heldout_loss"] - d["heldout_zero_loss"] for r, d, _ in rows if r <= upto][-10:])
     return np.median(diff), diff.min()
 
 
@@ -74,7 +75,7 @@ def main():
             feats = os.path.join(W, f"retr_{name}_round-{a.round}", "features.npz")
             if not (os.path.isfile(feats) and os.path.isfile(os.path.join(run, "metrics.jsonl")) and s in rand):
                 continue
-            med, best = heldout(run, a.round)
+            med, best = heldout(load(run), a.round)
             h = hits(feats, [1], True)[0]
             seeds.append(s)
             held.append(f"{med:+.4f} ({best:+.4f})")
